@@ -1,0 +1,17 @@
+"""archlab: analyse and profile mobile CNN architectures from declarative layer tables.
+
+    >>> import archlab
+    >>> p = archlab.profile("mobilefacenet")
+    >>> p.totals["madds"]
+    220965376
+    >>> net = archlab.build("mobilefacenet", width=0.5)   # an nn.Module; imports torch
+
+Heavy packages (torch, pandas) are imported only by the functions that need them.
+"""
+
+from archlab.api import build, load_table, plan, profile
+from archlab.errors import ArchlabError
+
+__version__ = "0.1.0"
+
+__all__ = ["ArchlabError", "__version__", "build", "load_table", "plan", "profile"]

@@ -1,0 +1,3 @@
+from archlab.cli.app import app
+
+app(prog_name="archlab")

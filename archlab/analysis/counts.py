@@ -1,0 +1,110 @@
+"""Counts per layer, per table row and in total, with the published figures beside them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from archlab.plan import CONVENTIONS, Layer, Plan
+
+SCHEMA_VERSION = 1
+COUNT_KEYS = ("params", "params_deployed", "madds", "other_ops", "activations")
+
+
+@dataclass(frozen=True)
+class RowSummary:
+    index: int | str
+    type: str
+    label: str
+    in_shape: tuple[int, ...]
+    out_shape: tuple[int, ...]
+    layers: int
+    params: int
+    params_deployed: int
+    madds: int
+    other_ops: int
+    activations: int
+
+    def to_dict(self) -> dict:
+        return {
+            "index": self.index, "type": self.type, "label": self.label, "in": list(self.in_shape),
+            "out": list(self.out_shape), "layers": self.layers,
+            **{k: getattr(self, k) for k in COUNT_KEYS},
+        }
+
+
+def layer_dict(layer: Layer) -> dict:
+    def pair(v):
+        return list(v) if v is not None else None
+
+    return {
+        "name": layer.name, "op": layer.op, "kind": layer.kind, "row": layer.row, "inputs": list(layer.inputs),
+        "in": list(layer.in_shape), "out": list(layer.out_shape), "kernel": pair(layer.kernel),
+        "stride": pair(layer.stride), "padding": pair(layer.padding), "dilation": pair(layer.dilation),
+        "groups": layer.groups, "bias": layer.bias, **{k: getattr(layer, k) for k in COUNT_KEYS},
+    }
+
+
+def deviation(published: dict, totals: dict) -> dict:
+    """Per published figure: the paper's value, archlab's, and the relative difference."""
+    out = {}
+    for key, value in published.items():
+        if key == "note" or key not in totals:
+            continue
+        mine = totals[key]
+        out[key] = {"published": value, "archlab": mine, "deviation": (mine - value) / value}
+    return out
+
+
+@dataclass(frozen=True)
+class Profile:
+    model: str
+    input: tuple[int, int, int]
+    options: dict
+    totals: dict
+    published: dict
+    rows: tuple[RowSummary, ...]
+    layers: tuple[Layer, ...]
+    output: tuple[int, ...]
+    plan: Plan
+
+    @classmethod
+    def from_plan(cls, plan: Plan, spec=None) -> "Profile":
+        by_name = {layer.name: layer for layer in plan.layers}
+        rows = []
+        for info in plan.rows:
+            members = [by_name[n] for n in info.layers]
+            rows.append(RowSummary(
+                info.index, info.type, info.label, info.in_shape, info.out_shape, len(members),
+                *(sum(getattr(m, k) for m in members) for k in COUNT_KEYS),
+            ))
+        published = dict(spec.published) if spec is not None and not plan.options else {}
+        return cls(plan.model, plan.input, dict(plan.options), plan.totals(), published, tuple(rows),
+                   plan.layers, plan.output_shape, plan)
+
+    @property
+    def deviation(self) -> dict:
+        return deviation(self.published, self.totals)
+
+    def to_dict(self) -> dict:
+        """The JSON contract (``schema_version`` 1). Counts are integers."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "model": self.model,
+            "input": list(self.input),
+            "output": list(self.output),
+            "options": self.options,
+            "totals": dict(self.totals),
+            "published": {"figures": {k: v for k, v in self.published.items() if k != "note"},
+                          "note": self.published.get("note"), "deviation": self.deviation},
+            "conventions": dict(CONVENTIONS),
+            "rows": [r.to_dict() for r in self.rows],
+            "layers": [layer_dict(layer) for layer in self.layers],
+        }
+
+    def to_frame(self, depth: str = "layer"):
+        """A pandas DataFrame, one record per layer (``depth='layer'``) or per table row (``'row'``)."""
+        import pandas as pd
+
+        if depth == "row":
+            return pd.DataFrame([r.to_dict() for r in self.rows])
+        return pd.DataFrame([layer_dict(layer) for layer in self.layers])

@@ -1,0 +1,1 @@
+"""The command line: one Typer app, one small module per command, heavy imports inside commands."""

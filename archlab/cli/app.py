@@ -1,0 +1,41 @@
+"""The `archlab` command."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from archlab.cli import list_cmd, profile_cmd, show_cmd
+from archlab.cli.common import STATE
+
+app = typer.Typer(
+    name="archlab",
+    help="Analyse and profile mobile CNN architectures from declarative layer tables.",
+    epilog="Example: archlab profile mobilefacenet",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=True,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from archlab import __version__
+
+        typer.echo(f"archlab {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
+                                                    help="print the version and exit")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="show tracebacks instead of one-line errors")] = False,
+) -> None:
+    STATE["debug"] = debug
+
+
+app.command("list", help=list_cmd.HELP, epilog=list_cmd.EPILOG)(list_cmd.list_networks)
+app.command("show", help=show_cmd.HELP, epilog=show_cmd.EPILOG)(show_cmd.show)
+app.command("profile", help=profile_cmd.HELP, epilog=profile_cmd.EPILOG)(profile_cmd.profile)

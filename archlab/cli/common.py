@@ -1,0 +1,93 @@
+"""Options shared by commands, and the error boundary: user errors -> one line on stderr, exit code 2."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from archlab.errors import ArchlabError
+
+STATE = {"debug": False}
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    md = "md"
+
+
+class Depth(str, Enum):
+    row = "row"
+    layer = "layer"
+
+
+class HeadChoice(str, Enum):
+    gdconv = "gdconv"
+    gap = "gap"
+    fc = "fc"
+
+
+NetArg = Annotated[str, typer.Argument(help="a shipped network name (see `archlab list`) or a path to a .yaml table",
+                                       metavar="NAME|PATH")]
+InputOpt = Annotated[Optional[str], typer.Option("--input", help="input size HxW, e.g. 112x96", metavar="HxW",
+                                                 rich_help_panel="Overrides")]
+WidthOpt = Annotated[Optional[float], typer.Option("--width", help="width multiplier (the table's rounding rule)",
+                                                   rich_help_panel="Overrides")]
+StemStrideOpt = Annotated[Optional[int], typer.Option("--stem-stride", help="stride of the first layer: 1 or 2",
+                                                      rich_help_panel="Overrides")]
+StemPoolOpt = Annotated[bool, typer.Option("--stem-pool", help="first layer at stride 1, then a 3x3 stride-2 max-pool",
+                                           rich_help_panel="Overrides")]
+HeadOpt = Annotated[Optional[HeadChoice], typer.Option("--head", help="how FMap-end becomes a vector",
+                                                       rich_help_panel="Overrides")]
+EmbeddingOpt = Annotated[Optional[int], typer.Option("--embedding", help="embedding size (replaces a classifier)",
+                                                     rich_help_panel="Overrides")]
+ClassesOpt = Annotated[Optional[int], typer.Option("--classes", help="number of classes of a classifier head",
+                                                   rich_help_panel="Overrides")]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="output format")]
+OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="write to FILE (atomically) instead of stdout",
+                                                   metavar="FILE")]
+
+
+def overrides(input, width, stem_stride, stem_pool, head, embedding, classes) -> dict:
+    """CLI options -> the keyword arguments of the Python API (one code path for both)."""
+    kw = {"input": input, "width": width, "stem_stride": stem_stride, "stem_pool": stem_pool,
+          "head": head.value if head is not None else None, "embedding": embedding, "classes": classes}
+    return {k: v for k, v in kw.items() if v is not None and v is not False}
+
+
+def fail(message: str, code: int = 2) -> None:
+    typer.echo(f"archlab: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def user_errors(fn):
+    """Turn ArchlabError into one stderr line and exit code 2; unexpected errors into one line and exit 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except ArchlabError as e:
+            if STATE["debug"]:
+                raise
+            fail(str(e), 2)
+        except KeyboardInterrupt:
+            typer.echo("archlab: interrupted", err=True)
+            raise typer.Exit(130)
+        except BrokenPipeError:
+            sys.stderr.close()
+            raise typer.Exit(0)
+        except Exception as e:  # a bug in archlab: say so on one line, traceback with --debug
+            if STATE["debug"]:
+                raise
+            fail(f"internal error: {type(e).__name__}: {e} (run with --debug for the traceback)", 1)
+
+    return wrapper

@@ -1,0 +1,1 @@
+"""Renderers: records -> rich tables, plain text, JSON, CSV, Markdown (and later figures and HTML)."""

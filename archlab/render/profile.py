@@ -1,0 +1,66 @@
+"""Profile records -> tables and summary lines."""
+
+from __future__ import annotations
+
+from archlab.analysis.counts import Profile
+from archlab.plan import CONVENTIONS
+from archlab.render.tables import Table, shape_str
+
+COUNTS = ["params", "madds", "other_ops", "activations"]
+
+
+def _pair(v) -> str:
+    return "" if v is None else (str(v[0]) if v[0] == v[1] else f"{v[0]}x{v[1]}")
+
+
+def profile_table(prof: Profile, depth: str = "row") -> Table:
+    if depth == "layer":
+        t = Table(f"{prof.model}: layers", ["name", "op", "kind", "in", "out", "kernel", "stride", "padding", "groups",
+                                             *COUNTS], numeric=set(COUNTS) | {"groups"})
+        for l in prof.layers:
+            t.rows.append([l.name, l.op, l.kind, shape_str(l.in_shape), shape_str(l.out_shape), _pair(l.kernel),
+                           _pair(l.stride), _pair(l.padding), l.groups if l.op == "conv" else None,
+                           l.params, l.madds, l.other_ops, l.activations])
+    else:
+        t = Table(f"{prof.model}: rows", ["row", "type", "fields", "in", "out", "layers", *COUNTS],
+                  numeric=set(COUNTS) | {"layers"})
+        for r in prof.rows:
+            t.rows.append([r.index, r.type, r.label, shape_str(r.in_shape), shape_str(r.out_shape), r.layers,
+                           r.params, r.madds, r.other_ops, r.activations])
+    tot = prof.totals
+    t.rows.append(["total", "", "", shape_str(prof.input), shape_str(prof.output)]
+                  + ([""] * (len(t.columns) - 5 - len(COUNTS)))
+                  + [tot[k] for k in COUNTS])
+    t.notes = summary_lines(prof)
+    return t
+
+
+def summary_lines(prof: Profile) -> list[str]:
+    tot = prof.totals
+    lines = [
+        f"totals: params {tot['params']:,} (deployed, BN folded: {tot['params_deployed']:,}) | "
+        f"MAdds {tot['madds']:,} ({tot['madds'] / 1e6:.1f}M) | other ops {tot['other_ops']:,} | "
+        f"activations {tot['activations']:,}"
+    ]
+    for key, d in prof.deviation.items():
+        lines.append(f"published {key}: {_short(d['published'])} -> archlab {d['archlab']:,} "
+                     f"({d['deviation']:+.2%})")
+    if prof.published.get("note"):
+        lines.append(f"source: {prof.published['note']}")
+    lines.append("conventions: madds = " + CONVENTIONS["madds"] + "; other_ops = BN 2/elt, act 1/elt, add 1/elt, "
+                 "pools (see README 'Conventions')")
+    return lines
+
+
+def _short(v) -> str:
+    if v >= 1e9:
+        return f"{v / 1e9:g}G"
+    if v >= 1e6:
+        return f"{v / 1e6:g}M"
+    return f"{v:,}"
+
+
+def profile_header(prof: Profile) -> list[str]:
+    opts = ", ".join(f"{k}={'x'.join(map(str, v)) if isinstance(v, list) else v}" for k, v in prof.options.items())
+    return [f"{prof.model}: input {shape_str(prof.input)} -> output {shape_str(prof.output)}"
+            + (f" | options: {opts}" if opts else "")]

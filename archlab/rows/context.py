@@ -1,0 +1,82 @@
+"""What a row's expansion sees: the plan builder, its row index, channel rounding and resolved defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from archlab.errors import TableError
+from archlab.plan import PlanBuilder
+
+
+def make_divisible(v: float, divisor: int = 8) -> int:
+    """Round to the nearest multiple of ``divisor``, never below it nor more than 10% below ``v``.
+
+    The rule of the MobileNetV2 reference code (torchvision's ``_make_divisible``).
+    """
+    new_v = max(divisor, int(v + divisor / 2) // divisor * divisor)
+    if new_v < 0.9 * v:
+        new_v += divisor
+    return new_v
+
+
+def parse_round_rule(rule: str) -> tuple[str, int]:
+    """``int`` (truncate), ``round`` (nearest) or ``divisibleN`` (make_divisible to N)."""
+    if rule in ("int", "round"):
+        return rule, 0
+    if isinstance(rule, str) and rule.startswith("divisible") and rule[9:].isdigit() and int(rule[9:]) > 0:
+        return "divisible", int(rule[9:])
+    raise TableError(f"expected int, round or divisibleN (e.g. divisible8), got {rule!r}", field="round")
+
+
+def round_channels(v: float, rule: str) -> int:
+    kind, divisor = parse_round_rule(rule)
+    if kind == "int":
+        return int(v)
+    if kind == "round":
+        return int(round(v))
+    return make_divisible(v, divisor)
+
+
+@dataclass
+class RowContext:
+    builder: PlanBuilder
+    index: int | str
+    x: str  # the tensor this row reads; expansion functions move it forward
+    width: float
+    round_rule: str
+    norm: str
+    act: str
+
+    def name(self, block: int | str, role: str) -> str:
+        return f"{self.index}.{block}.{role}"
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.builder.shape(self.x)
+
+    def channels(self, c: int, scale: str = "all") -> int:
+        """Apply the width multiplier with the table's rounding rule (``scale``: all, up or none)."""
+        if scale == "none":
+            return c
+        w = max(1.0, self.width) if scale == "up" else self.width
+        if w == 1.0:
+            return c
+        return max(1, round_channels(c * w, self.round_rule))
+
+    def unit(self, block, role, src, c, k=1, s=1, *, groups=1, dilation=1, padding="auto", bias=False,
+             norm=None, act=None) -> str:
+        """conv -> norm -> act, named ``role``, ``role_bn``, ``role_act`` (``conv``, ``bn``, ``act`` for role conv)."""
+        b = self.builder
+        norm = self.norm if norm is None else norm
+        act = self.act if act is None else act
+
+        def sub(suffix: str) -> str:
+            return self.name(block, suffix if role == "conv" else f"{role}_{suffix}")
+
+        x = b.conv(self.name(block, role), src, c, k, s, groups=groups, dilation=dilation, padding=padding,
+                   bias=bias)
+        if norm == "bn":
+            x = b.bn(sub("bn"), x)
+        if act != "none":
+            x = b.act(sub("act"), x, act)
+        return x
