@@ -9,6 +9,10 @@
 Heavy packages (torch, pandas) are imported only by the functions that need them.
 """
 
+# The submodules archlab.plan and archlab.build share their names with API functions: load them first so
+# that the functions bound below are what `archlab.plan` and `archlab.build` mean (neither imports torch).
+import archlab.build  # noqa: E402,F401
+import archlab.plan  # noqa: E402,F401
 from archlab.api import build, load_table, plan, profile
 from archlab.errors import ArchlabError
 

@@ -119,7 +119,8 @@ class PlanBuilder:
         keh, kew = dh * (kh - 1) + 1, dw * (kw - 1) + 1
         if keh > h + 2 * ph or kew > w + 2 * pw:
             raise ShapeError(
-                f"kernel {keh}x{kew} is larger than its padded input {h + 2 * ph}x{w + 2 * pw}", field="k"
+                f"kernel {keh}x{kew} is larger than its padded input {h + 2 * ph}x{w + 2 * pw} "
+                f"(input {h}x{w} here: is the network input too small for the strides before?)", field="k"
             )
         ho = (h + 2 * ph - keh) // sh + 1
         wo = (w + 2 * pw - kew) // sw + 1
