@@ -10,24 +10,37 @@ from __future__ import annotations
 from archlab.plan import INPUT, Layer, Plan
 
 
-def _add_module():
+def _graph_modules():
+    """Small modules for graph ops, so each has a name in the plan and in profilers."""
+    import torch
     import torch.nn as nn
 
     class Add(nn.Module):
-        """Residual add as a real module, so it has a name in the plan and in profilers."""
+        """Residual add."""
 
         def forward(self, a, b):
             return a + b
 
-    return Add
+    class Mul(nn.Module):
+        """Channel gate: x * gate (squeeze-and-excitation scale)."""
+
+        def forward(self, x, gate):
+            return x * gate
+
+    class Concat(nn.Module):
+        """Concatenation along channels."""
+
+        def forward(self, *xs):
+            return torch.cat(xs, 1)
+
+    return {"add": Add, "mul": Mul, "concat": Concat}
 
 
-_ADD = None
+_GRAPH = {}
 
 
 def make_module(layer: Layer):
     """The torch module for one plan layer."""
-    global _ADD
     import torch.nn as nn
 
     op = layer.op
@@ -45,6 +58,10 @@ def make_module(layer: Layer):
             return nn.ReLU6()
         if layer.kind == "prelu":
             return nn.PReLU(layer.out_shape[0])
+        if layer.kind == "hardswish":
+            return nn.Hardswish()
+        if layer.kind == "hardsigmoid":
+            return nn.Hardsigmoid()
     if op == "pool":
         if layer.kind == "max":
             return nn.MaxPool2d(layer.kernel, layer.stride, layer.padding)
@@ -52,9 +69,13 @@ def make_module(layer: Layer):
             return nn.AvgPool2d(layer.kernel, layer.stride, layer.padding)
         if layer.kind == "global":
             return nn.AdaptiveAvgPool2d(1)
-    if op == "add":
-        _ADD = _ADD or _add_module()
-        return _ADD()
+    if op in ("add", "mul", "concat"):
+        if not _GRAPH:
+            _GRAPH.update(_graph_modules())
+        return _GRAPH[op]()
+    if op == "pad":
+        top, bottom, left, right = layer.padding
+        return nn.ZeroPad2d((left, right, top, bottom))
     if op == "flatten":
         return nn.Flatten(1)
     if op == "dropout":
@@ -68,7 +89,10 @@ def _class_name(model: str) -> str:
 
 
 def build_plan(plan: Plan):
-    """Build an ``nn.Module`` (a torch.fx GraphModule) whose module paths are the plan's layer names."""
+    """Build an ``nn.Module`` (a torch.fx GraphModule) whose module paths are the plan's layer names.
+
+    One output: a tensor; several (``plan.outputs``, e.g. a detector's heads): a tuple in that order.
+    """
     import torch.fx as fx
     import torch.nn as nn
 
@@ -84,7 +108,8 @@ def build_plan(plan: Plan):
             parent = getattr(parent, part)
         parent.add_module(leaf, make_module(layer))
         env[layer.name] = graph.call_module(layer.name, tuple(env[src] for src in layer.inputs))
-    graph.output(env[plan.output])
+    outs = [env[name] for name in plan.outputs]
+    graph.output(outs[0] if len(outs) == 1 else tuple(outs))
     module = fx.GraphModule(root, graph, class_name=_class_name(plan.model))
     module.plan = plan
     return module

@@ -17,8 +17,9 @@ from archlab.errors import ShapeError
 CONVENTIONS = {
     "madds": "multiply-adds of conv and linear layers only; bias adds not counted (MobileNet papers)",
     "other_ops": (
-        "BN 2 per output element; activation 1 per element (PReLU included); residual add 1 per element; "
-        "avg/global pool 1 per input element; max-pool k*k-1 per output element; flatten/dropout 0"
+        "BN 2 per output element; activation 1 per element (PReLU, hard-swish, hard-sigmoid included); "
+        "residual add 1 per element; squeeze-excite scale (mul) 1 per element; avg/global pool 1 per input "
+        "element; max-pool k*k-1 per output element; flatten/dropout/concat/zero-pad 0"
     ),
     "activations": "output elements of conv and linear layers (fvcore's ActivationCountAnalysis rule)",
     "params": "trainable parameters (BN gamma/beta and PReLU slopes included; BN running stats excluded)",
@@ -33,15 +34,15 @@ INPUT = "input"
 @dataclass(frozen=True, slots=True)
 class Layer:
     name: str
-    op: str  # conv | linear | bn | act | pool | add | flatten | dropout
-    kind: str  # act: relu/relu6/prelu; pool: max/avg/global; bn: 2d/1d; '' otherwise
+    op: str  # conv | linear | bn | act | pool | add | mul | concat | pad | flatten | dropout
+    kind: str  # act: relu/relu6/prelu/hardswish/hardsigmoid; pool: max/avg/global; bn: 2d/1d; '' otherwise
     row: int | str  # table row index, or 'head'
     inputs: tuple[str, ...]
     in_shape: tuple[int, ...]  # (C, H, W) for maps, (D,) for vectors
     out_shape: tuple[int, ...]
     kernel: tuple[int, int] | None = None
     stride: tuple[int, int] | None = None
-    padding: tuple[int, int] | None = None
+    padding: tuple[int, ...] | None = None  # (ph, pw); a pad layer: (top, bottom, left, right)
     dilation: tuple[int, int] | None = None
     groups: int = 1
     bias: bool = False
@@ -103,7 +104,17 @@ class PlanBuilder:
         kh, kw = _pair(k)
         sh, sw = _pair(s)
         dh, dw = _pair(dilation)
-        if padding == "auto":
+        if padding == "same":  # TensorFlow SAME: out = ceil(in / s), the odd pixel of padding at the bottom/right
+            pads = [max((-(-n // st) - 1) * st + ke - n, 0)
+                    for n, st, ke in ((h, sh, dh * (kh - 1) + 1), (w, sw, dw * (kw - 1) + 1))]
+            if pads[0] % 2 or pads[1] % 2:
+                top, left = pads[0] // 2, pads[1] // 2
+                src = self.pad(f"{name}_pad", src, (top, pads[0] - top, left, pads[1] - left))
+                cin, h, w = self._map(src, "a convolution")
+                ph, pw = 0, 0
+            else:
+                ph, pw = pads[0] // 2, pads[1] // 2
+        elif padding == "auto":
             ph, pw = (kh // 2) * dh, (kw // 2) * dw
         elif padding == "valid":
             ph, pw = 0, 0
@@ -206,6 +217,35 @@ class PlanBuilder:
                   out_shape=out, kernel=(kh, kw), stride=(sh, sw), padding=(ph, pw), other_ops=ops)
         )
 
+    def mul(self, name, x, gate) -> str:
+        """x * gate, the gate broadcast over space (squeeze-and-excitation)."""
+        sx, sg = self.shapes[x], self.shapes[gate]
+        if len(sx) != 3 or sg != (sx[0], 1, 1):
+            raise ShapeError(f"a channel gate {sg} does not fit the map {sx}")
+        return self._add(
+            Layer(name=name, op="mul", kind="", row=self.row, inputs=(x, gate), in_shape=sx, out_shape=sx,
+                  other_ops=numel(sx))
+        )
+
+    def concat(self, name, sources) -> str:
+        shapes = [self.shapes[s] for s in sources]
+        if any(len(sh) != 3 for sh in shapes) or len({sh[1:] for sh in shapes}) != 1:
+            raise ShapeError(f"concatenation needs maps of one spatial size, got {shapes}", field="from")
+        out = (sum(sh[0] for sh in shapes), *shapes[0][1:])
+        return self._add(
+            Layer(name=name, op="concat", kind="", row=self.row, inputs=tuple(sources), in_shape=shapes[0],
+                  out_shape=out)
+        )
+
+    def pad(self, name, src, pads) -> str:
+        """Zero padding (top, bottom, left, right), for TensorFlow-style asymmetric SAME padding."""
+        c, h, w = self._map(src, "padding")
+        top, bottom, left, right = pads
+        return self._add(
+            Layer(name=name, op="pad", kind="", row=self.row, inputs=(src,), in_shape=(c, h, w),
+                  out_shape=(c, h + top + bottom, w + left + right), padding=tuple(pads))
+        )
+
     def flatten(self, name, src) -> str:
         shape = self.shapes[src]
         return self._add(
@@ -228,12 +268,15 @@ class Plan:
     model: str
     input: tuple[int, int, int]
     layers: tuple[Layer, ...]
-    output: str
+    output: str  # the main (last) output
     rows: tuple  # RowInfo records (see archlab.expand)
     options: dict
+    outputs: tuple[str, ...] = ()  # every network output, in order (several for detectors); () = (output,)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "layers", _fold_bn(self.layers))
+        if not self.outputs:
+            object.__setattr__(self, "outputs", (self.output,))
 
     def layer(self, name: str) -> Layer:
         for layer in self.layers:

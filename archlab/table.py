@@ -16,13 +16,15 @@ from archlab.rows.context import parse_round_rule
 from archlab.rows.head import HeadSpec, parse_head
 
 TOP_FIELDS = (
-    "name", "description", "source", "published", "input", "in_channels", "defaults", "rows", "head",
+    "name", "description", "source", "published", "input", "in_channels", "classes", "defaults", "rows", "head",
     "extends", "edit",
 )
 DEFAULT_FIELDS = (
     Field("norm", "choice", "norm after convs", "bn", choices=NORMS),
     Field("act", "choice", "activation", "relu", choices=ACTS),
     Field("round", "str", "width rounding rule: int, round or divisibleN", "int"),
+    Field("padding", "choice", "conv padding when a row gives none: auto (PyTorch, k//2) or same (TensorFlow SAME)",
+          "auto", choices=("auto", "same")),
 )
 PUBLISHED_KEYS = ("madds", "params", "params_deployed", "note")
 
@@ -124,6 +126,7 @@ class NetSpec:
     head: HeadSpec | None
     file: str
     head_line: int | None = None
+    classes: int | None = None  # top-level classes for detection heads (ssdlite rows)
     extends: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -237,64 +240,118 @@ def _positive_pair(value, file, field_name) -> tuple[int, int]:
 
 
 def load_table(path: str | Path) -> NetSpec:
-    """Read, compose and validate a table file. Every error names file, row (with line) and field."""
-    path = Path(path)
-    raw, raw_rows, chain = _compose(path)
-    here = str(path)
-    name = raw.get("name")
-    if not isinstance(name, str) or not name:
-        raise TableError("missing value (a non-empty string)", file=here, field="name")
-    if "input" not in raw:
-        raise TableError("missing value", file=here, field="input")
-    hw = _positive_pair(raw["input"], here, "input")
-    in_channels = raw.get("in_channels", 3)
-    if isinstance(in_channels, bool) or not isinstance(in_channels, int) or in_channels < 1:
-        raise TableError(f"expected a positive integer, got {in_channels!r}", file=here, field="in_channels")
+    """Read, compose and validate a table file. Every error names file, row (with line) and field.
+
+    Raises the first error; :func:`table_errors` lists them all.
+    """
+    errors: list[ArchlabError] = []
+    spec = _load(Path(path), errors)
+    if errors:
+        raise errors[0]
+    return spec
+
+
+def table_errors(path: str | Path) -> list[ArchlabError]:
+    """Every error in a table at once (syntax and file errors stop the reading: then there is one)."""
+    errors: list[ArchlabError] = []
     try:
-        defaults = parse_fields(raw.get("defaults") or {}, DEFAULT_FIELDS, what="defaults")
-        parse_round_rule(defaults["round"])
-    except TableError as e:
-        e.field = f"defaults.{e.field}" if e.field else "defaults"
-        raise e.located(file=here, line=getattr(raw.get("defaults"), "line", None)) from None
-    for key, box in (("source", raw.get("source")), ("published", raw.get("published"))):
-        if box is not None and not isinstance(box, dict):
-            raise TableError("expected a mapping", file=here, field=key)
-    published = dict(raw.get("published") or {})
-    for key, value in published.items():
-        if key not in PUBLISHED_KEYS:
-            raise TableError(f"unknown key{suggest(key, PUBLISHED_KEYS)}; allowed: {', '.join(PUBLISHED_KEYS)}",
-                             file=here, field=f"published.{key}")
-        if key != "note" and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
-            raise TableError(f"expected a positive number, got {value!r}", file=here, field=f"published.{key}")
-    if not raw_rows:
-        raise TableError("a network needs at least one row", file=here, field="rows")
-    rows = []
-    for i, (r, rfile) in enumerate(raw_rows):
-        line = getattr(r, "line", None)
-        where = {"file": rfile, "line": line, "row": i}
+        _load(Path(path), errors)
+    except ArchlabError as e:
+        errors.append(e)
+    return errors
+
+
+def _load(path: Path, errors: list) -> NetSpec | None:
+    """Validate everything that can be validated independently, appending errors; None if any."""
+    raw, raw_rows, chain = _compose(path)  # file, syntax and composition errors are fatal: raised
+    here = str(path)
+
+    def check(fn, **where):
+        try:
+            return fn()
+        except ArchlabError as e:
+            errors.append(e.located(**where))
+            return None
+
+    def name_():
+        name = raw.get("name")
+        if not isinstance(name, str) or not name:
+            raise TableError("missing value (a non-empty string)", field="name")
+        return name
+
+    def input_():
+        if "input" not in raw:
+            raise TableError("missing value", field="input")
+        return _positive_pair(raw["input"], here, "input")
+
+    def in_channels_():
+        value = raw.get("in_channels", 3)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise TableError(f"expected a positive integer, got {value!r}", field="in_channels")
+        return value
+
+    def defaults_():
+        try:
+            values = parse_fields(raw.get("defaults") or {}, DEFAULT_FIELDS, what="defaults")
+            parse_round_rule(values["round"])
+        except TableError as e:
+            e.field = f"defaults.{e.field}" if e.field else "defaults"
+            raise
+        return values
+
+    def published_():
+        for key in ("source", "published"):
+            if raw.get(key) is not None and not isinstance(raw.get(key), dict):
+                raise TableError("expected a mapping", field=key)
+        published = dict(raw.get("published") or {})
+        for key, value in published.items():
+            if key not in PUBLISHED_KEYS:
+                raise TableError(f"unknown key{suggest(key, PUBLISHED_KEYS)}; allowed: {', '.join(PUBLISHED_KEYS)}",
+                                 field=f"published.{key}")
+            if key != "note" and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
+                raise TableError(f"expected a positive number, got {value!r}", field=f"published.{key}")
+        return published
+
+    def classes_():
+        value = raw.get("classes")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise TableError(f"expected a positive integer, got {value!r}", field="classes")
+        return value
+
+    def row_(i, r, rfile):
         if not isinstance(r, dict):
-            raise TableError(f"a row must be a mapping like {{type: conv, c: 32, k: 3, s: 2}}, got {r!r}", **where)
+            raise TableError(f"a row must be a mapping like {{type: conv, c: 32, k: 3, s: 2}}, got {r!r}")
         rtype = r.get("type")
         if rtype is None:
-            raise TableError("missing value", field="type", **where)
+            raise TableError("missing value", field="type")
         if rtype not in ROW_TYPES:
             raise TableError(
                 f"unknown row type {rtype!r}{suggest(str(rtype), ROW_TYPES)}; known: {', '.join(ROW_TYPES)}",
-                field="type", **where)
+                field="type")
         try:
-            values = ROW_TYPES[rtype].parse(r)
+            return RowSpec(i, rtype, ROW_TYPES[rtype].parse(r), rfile, getattr(r, "line", None))
         except TableError as e:
-            raise e.located(row_type=rtype, **where) from None
-        rows.append(RowSpec(i, rtype, values, rfile, line))
-    head = None
+            raise e.located(row_type=rtype) from None
+
+    top = {"file": here, "line": getattr(raw, "line", None)}
+    name = check(name_, **top)
+    hw = check(input_, **top)
+    in_channels = check(in_channels_, **top)
+    defaults = check(defaults_, file=here, line=getattr(raw.get("defaults"), "line", None))
+    published = check(published_, file=here, line=getattr(raw.get("published"), "line", None))
+    classes = check(classes_, **top)
+    if not raw_rows:
+        errors.append(TableError("a network needs at least one row", file=here, field="rows"))
+    rows = [check(lambda i=i, r=r, f=f: row_(i, r, f), file=f, line=getattr(r, "line", None), row=i)
+            for i, (r, f) in enumerate(raw_rows)]
     head_raw = raw.get("head")
+    head = None
     if head_raw is not None:
-        try:
-            head = parse_head(head_raw)
-        except TableError as e:
-            raise e.located(file=here, line=getattr(head_raw, "line", None)) from None
+        head = check(lambda: parse_head(head_raw), file=here, line=getattr(head_raw, "line", None))
+    if errors:
+        return None
     return NetSpec(
         name=name, description=str(raw.get("description", "")), source=dict(raw.get("source") or {}),
         published=published, input=hw, in_channels=in_channels, defaults=defaults, rows=tuple(rows),
-        head=head, file=here, head_line=getattr(head_raw, "line", None), extends=chain,
+        head=head, file=here, head_line=getattr(head_raw, "line", None), extends=chain, classes=classes,
     )

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from archlab.cli import list_cmd, profile_cmd, show_cmd
+from archlab.cli import list_cmd, profile_cmd, show_cmd, table_cmds
 from archlab.cli.common import STATE
 
 app = typer.Typer(
@@ -39,3 +39,6 @@ def main(
 app.command("list", help=list_cmd.HELP, epilog=list_cmd.EPILOG)(list_cmd.list_networks)
 app.command("show", help=show_cmd.HELP, epilog=show_cmd.EPILOG)(show_cmd.show)
 app.command("profile", help=profile_cmd.HELP, epilog=profile_cmd.EPILOG)(profile_cmd.profile)
+app.command("validate", help=table_cmds.VALIDATE_HELP, epilog=table_cmds.VALIDATE_EPILOG)(table_cmds.validate)
+app.command("schema", help=table_cmds.SCHEMA_HELP, epilog=table_cmds.SCHEMA_EPILOG)(table_cmds.schema)
+app.command("lint", help=table_cmds.LINT_HELP, epilog=table_cmds.LINT_EPILOG)(table_cmds.lint)

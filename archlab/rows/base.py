@@ -16,13 +16,13 @@ from archlab.errors import TableError
 
 REQUIRED = object()
 NORMS = ("bn", "none")
-ACTS = ("relu", "relu6", "prelu", "none")
+ACTS = ("relu", "relu6", "prelu", "hardswish", "none")
 
 
 @dataclass(frozen=True)
 class Field:
     name: str
-    kind: str  # int | float | bool | str | choice | padding | mapping
+    kind: str  # int | float | bool | str | choice | padding | ref | mapping
     help: str
     default: Any = REQUIRED
     min: float | None = None
@@ -63,13 +63,23 @@ class Field:
                 raise TableError(f"expected a non-empty string, got {value!r}", field=self.name)
             return value
         if kind == "padding":
-            # 'auto' = k//2 * dilation (PyTorch symmetric 'same' for odd k); 'valid' = 0; or an integer >= 0.
-            if value in ("auto", "valid"):
+            # 'auto' = k//2 * dilation (PyTorch symmetric); 'same' = TensorFlow SAME (out = ceil(in/s), the odd
+            # pixel at the bottom/right); 'valid' = 0; or an integer >= 0.
+            if value in ("auto", "same", "valid"):
                 return value
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise TableError(
-                    f"expected auto, valid or an integer >= 0, got {value!r}", field=self.name
+                    f"expected auto, same, valid or an integer >= 0, got {value!r}", field=self.name
                 )
+            return value
+        if kind == "ref":
+            # an earlier row (index; negative counts back from this row), a row id, or a layer name (a tap
+            # on a tensor inside a block, e.g. 6.0.expand_act); a list of these for rows that read several
+            items = value if isinstance(value, list) else [value]
+            if not items or not all((isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, str) and v)
+                                    for v in items):
+                raise TableError(f"expected a row index, a row id or a layer name (or a list), got {value!r}",
+                                 field=self.name)
             return value
         if kind == "mapping":
             if not isinstance(value, dict):
@@ -97,6 +107,9 @@ def common_fields() -> tuple[Field, ...]:
         Field("id", "str", "optional name for the row (used by `edit:` in files that extend this one)", None),
         Field("norm", "choice", "normalisation after each conv (defaults.norm when omitted)", None, choices=NORMS),
         Field("act", "choice", "activation (defaults.act when omitted)", None, choices=ACTS),
+        Field("from", "ref", "read this instead of the previous row's output: a row index (negative: counted back),"
+              " a row id, or a layer name inside a block (a tap, e.g. 6.0.expand_act)", None),
+        Field("output", "bool", "this row's output is a network output (detectors have several)", None),
     )
 
 

@@ -14,7 +14,8 @@ FIELDS = (
     Field("groups", "int", "convolution groups", 1, min=1),
     Field("depthwise", "bool", "groups = input channels", False),
     Field("dilation", "int", "dilation", 1, min=1),
-    Field("padding", "padding", "auto (k//2 * dilation), valid (0) or an explicit integer", "auto"),
+    Field("padding", "padding", "auto (k//2 * dilation), same (TensorFlow), valid (0) or an integer; "
+          "defaults.padding when omitted", None),
     Field("bias", "bool", "conv has a bias", False),
     Field("pool", "bool", "a 3x3 stride-2 pad-1 max-pool after the activation (used by --stem-pool)", False),
     Field("scale", "choice", "how --width applies: all, up (only widths > 1) or none", "all",

@@ -29,7 +29,7 @@ def expand(v: dict, ctx: RowContext) -> None:
         if v["dw_norm"]:
             x = ctx.unit(i, "dw", ctx.x, cin, v["k"], stride, groups=cin)
         else:
-            x = ctx.builder.conv(ctx.name(i, "dw"), ctx.x, cin, v["k"], stride, groups=cin)
+            x = ctx.conv(ctx.name(i, "dw"), ctx.x, cin, v["k"], stride, groups=cin)
         ctx.x = ctx.unit(i, "pw", x, c, 1)
 
 

@@ -6,7 +6,7 @@
   - ``gap``: global average pooling, then flatten;
   - ``fc``: flatten only (the next linear layer sees every position).
 then ``embedding`` (1x1 conv or linear, no bias, + norm; never scaled by --width) or ``classifier``
-(dropout -> linear with bias), or neither (the pooled vector is the output).
+([hidden linear -> act ->] dropout -> linear with bias), or neither (the pooled vector is the output).
 Layer names: ``head.<pool>.<role>``, ``head.embedding.<role>``, ``head.classifier.<role>``.
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from archlab.errors import ShapeError, TableError
-from archlab.rows.base import NORMS, Field, parse_fields, suggest
+from archlab.rows.base import ACTS, NORMS, Field, parse_fields, suggest
 from archlab.rows.context import RowContext
 
 POOLS = ("gdconv", "gap", "fc")
@@ -34,6 +34,9 @@ EMBEDDING_FIELDS = (
 )
 CLASSIFIER_FIELDS = (
     Field("classes", "int", "number of classes", min=1),
+    Field("hidden", "int", "a hidden linear layer (with bias) before the classifier, scaled by --width "
+          "(MobileNetV3: 1280)", None, min=1),
+    Field("act", "choice", "activation after the hidden layer", "hardswish", choices=ACTS),
     Field("dropout", "float", "dropout probability before the linear layer (0: no dropout layer)", 0.0, min=0),
 )
 
@@ -116,6 +119,10 @@ def expand_head(head: HeadSpec, ctx: RowContext) -> None:
         if norm == "bn":
             x = b.bn(ctx.name("embedding", "bn"), x)
     elif head.classifier:
+        if head.classifier.get("hidden"):
+            x = b.linear(ctx.name("classifier", "hidden"), x, ctx.channels(head.classifier["hidden"]), bias=True)
+            if head.classifier["act"] != "none":
+                x = b.act(ctx.name("classifier", "hidden_act"), x, head.classifier["act"])
         p = head.classifier["dropout"]
         if p > 0:
             x = b.dropout(ctx.name("classifier", "dropout"), x, p)

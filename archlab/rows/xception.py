@@ -44,7 +44,7 @@ def expand(v: dict, ctx: RowContext) -> None:
             out = c if grow else ch
             if (j > 0 or v["start_with_relu"]) and ctx.act != "none":
                 x = b.act(ctx.name(i, f"act{j}"), x, ctx.act)
-            x = b.conv(ctx.name(i, f"dw{j}"), x, ch, v["k"], 1, groups=ch)
+            x = ctx.conv(ctx.name(i, f"dw{j}"), x, ch, v["k"], 1, groups=ch)
             x = b.conv(ctx.name(i, f"pw{j}"), x, out, 1)
             if ctx.norm == "bn":
                 x = b.bn(ctx.name(i, f"bn{j}"), x)
