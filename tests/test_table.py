@@ -77,3 +77,21 @@ def test_edit_without_extends_is_an_error(write_table):
     p = write_table("name: t\ninput: [8, 8]\nrows:\n  - {type: conv, c: 4}\nedit: []\n")
     with pytest.raises(TableError, match="edit needs extends"):
         archlab.load_table(p)
+
+
+def test_worked_example_in_configs_readme(tmp_path):
+    """The configs/README.md example is a valid table and does what its text says."""
+    import re
+
+    from archlab import registry
+
+    text = (registry.configs_dir() / "README.md").read_text()
+    block = re.search(r"```yaml\n(# my-mobilefacenet.yaml\n.*?)```", text, re.S).group(1)
+    path = tmp_path / "my-mobilefacenet.yaml"
+    path.write_text(block)
+    plan = archlab.plan(path)
+    assert plan.layer("0.0.conv").stride == (1, 1) and plan.layer("0.0.pool").out_shape == (64, 56, 56)
+    assert len([l for l in plan.layers if l.name.startswith("4.") and l.role == "dw"]) == 5
+    assert plan.rows[-1].in_shape == (256, 7, 7) and plan.output_shape == (256,)
+    assert {l.kind for l in plan.layers if l.op == "act"} == {"relu"}
+    assert archlab.load_table(path).published == {}
