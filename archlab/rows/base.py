@@ -100,6 +100,10 @@ class Field:
         return f"{self.name} ({self.kind}, {default}): {self.help}"
 
 
+SCALE = Field("scale", "choice", "how --width applies: all, up (only widths > 1) or none", "all",
+              choices=("all", "up", "none"))
+
+
 def common_fields() -> tuple[Field, ...]:
     """Fields every row accepts besides its own."""
     return (

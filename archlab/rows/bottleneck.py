@@ -14,7 +14,7 @@ se_gate, se_scale).
 from __future__ import annotations
 
 from archlab.errors import TableError
-from archlab.rows.base import ACTS, Field, RowType
+from archlab.rows.base import ACTS, SCALE, Field, RowType
 from archlab.rows.context import RowContext, make_divisible
 
 FIELDS = (
@@ -28,8 +28,7 @@ FIELDS = (
     Field("residual", "bool", "residual add where the shapes allow it", True),
     Field("project_act", "choice", "activation after the projection (the papers: none, a linear bottleneck)",
           "none", choices=ACTS),
-    Field("scale", "choice", "how --width applies: all, up (only widths > 1) or none", "all",
-          choices=("all", "up", "none")),
+    SCALE,
 )
 
 

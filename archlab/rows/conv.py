@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from archlab.errors import ShapeError, TableError
-from archlab.rows.base import Field, RowType
+from archlab.rows.base import SCALE, Field, RowType
 from archlab.rows.context import RowContext
 
 FIELDS = (
@@ -18,8 +18,7 @@ FIELDS = (
           "defaults.padding when omitted", None),
     Field("bias", "bool", "conv has a bias", False),
     Field("pool", "bool", "a 3x3 stride-2 pad-1 max-pool after the activation (used by --stem-pool)", False),
-    Field("scale", "choice", "how --width applies: all, up (only widths > 1) or none", "all",
-          choices=("all", "up", "none")),
+    SCALE,
 )
 
 

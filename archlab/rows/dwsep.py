@@ -7,7 +7,7 @@ has nothing between the two convolutions (``dw_norm: false``).
 
 from __future__ import annotations
 
-from archlab.rows.base import Field, RowType
+from archlab.rows.base import SCALE, Field, RowType
 from archlab.rows.context import RowContext
 
 FIELDS = (
@@ -16,8 +16,7 @@ FIELDS = (
     Field("s", "int", "stride of the first block's depthwise conv", 1, min=1),
     Field("k", "int", "depthwise kernel size", 3, min=1),
     Field("dw_norm", "bool", "norm + activation after the depthwise conv", True),
-    Field("scale", "choice", "how --width applies: all, up (only widths > 1) or none", "all",
-          choices=("all", "up", "none")),
+    SCALE,
 )
 
 

@@ -8,7 +8,7 @@ identity otherwise; then the residual add. Stride ``s`` applies to the first of 
 
 from __future__ import annotations
 
-from archlab.rows.base import Field, RowType
+from archlab.rows.base import SCALE, Field, RowType
 from archlab.rows.context import RowContext
 
 FIELDS = (
@@ -19,8 +19,7 @@ FIELDS = (
     Field("k", "int", "depthwise kernel size", 3, min=1),
     Field("start_with_relu", "bool", "activation before the first separable conv", True),
     Field("grow_first", "bool", "change channels in the first separable conv (else the last)", True),
-    Field("scale", "choice", "how --width applies: all, up (only widths > 1) or none", "all",
-          choices=("all", "up", "none")),
+    SCALE,
 )
 
 
