@@ -22,11 +22,19 @@ def plan(name_or_path: str | Path | NetSpec, **overrides) -> Plan:
     return expand(spec, Overrides.from_kwargs(**overrides))
 
 
-def build(name_or_path: str | Path | NetSpec, **overrides):
-    """Build the network as an ``nn.Module`` whose module paths equal the plan's layer names."""
+def build(name_or_path: str | Path | NetSpec, *, fold_bn: bool = False, **overrides):
+    """Build the network as an ``nn.Module`` whose module paths equal the plan's layer names.
+
+    ``fold_bn=True``: the deployed form, in eval mode: every BN that follows a conv/linear is folded into its
+    weights and removed (``archlab.analysis.fold``); its parameter count is the plan's ``params_deployed``."""
     from archlab.build import build_plan
 
-    return build_plan(plan(name_or_path, **overrides))
+    module = build_plan(plan(name_or_path, **overrides))
+    if fold_bn:
+        from archlab.analysis.fold import fold_bn as _fold
+
+        module = _fold(module)
+    return module
 
 
 def profile(name_or_path: str | Path | NetSpec, **overrides):
@@ -35,3 +43,25 @@ def profile(name_or_path: str | Path | NetSpec, **overrides):
 
     spec = name_or_path if isinstance(name_or_path, NetSpec) else load_table(name_or_path)
     return Profile.from_plan(expand(spec, Overrides.from_kwargs(**overrides)), spec)
+
+
+def memory(name_or_path: str | Path | NetSpec, batch: int = 1, **overrides):
+    """Per-layer output bytes, peak activation memory of inference and weight bytes (no torch)."""
+    from archlab.analysis.memory import memory as plan_memory
+
+    return plan_memory(plan(name_or_path, **overrides), batch)
+
+
+def crosscheck(name_or_path: str | Path | NetSpec, batch: int = 1, **overrides):
+    """Build the network and compare every layer's counts with fvcore and thop (imports torch, fvcore, thop)."""
+    from archlab.analysis.crosscheck import crosscheck as run
+
+    return run(plan(name_or_path, **overrides), batch)
+
+
+def diff(a: str | Path | NetSpec, b: str | Path | NetSpec, a_options: dict | None = None,
+         b_options: dict | None = None):
+    """Row-by-row comparison of two networks, or of one network under two option sets."""
+    from archlab.analysis.diff import diff as run
+
+    return run(profile(a, **(a_options or {})), profile(b, **(b_options or {})), str(a), str(b))

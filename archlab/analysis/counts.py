@@ -85,8 +85,15 @@ class Profile:
     def deviation(self) -> dict:
         return deviation(self.published, self.totals)
 
+    def receptive_fields(self) -> dict:
+        """Theoretical receptive field of every layer, by name (``archlab.analysis.receptive``)."""
+        from archlab.analysis.receptive import receptive_fields
+
+        return receptive_fields(self.layers)
+
     def to_dict(self) -> dict:
         """The JSON contract (``schema_version`` 1). Counts are integers."""
+        rfs = self.receptive_fields()
         return {
             "schema_version": SCHEMA_VERSION,
             "model": self.model,
@@ -98,7 +105,7 @@ class Profile:
                           "note": self.published.get("note"), "deviation": self.deviation},
             "conventions": dict(CONVENTIONS),
             "rows": [r.to_dict() for r in self.rows],
-            "layers": [layer_dict(layer) for layer in self.layers],
+            "layers": [{**layer_dict(layer), "rf": rfs[layer.name].to_dict()} for layer in self.layers],
         }
 
     def to_frame(self, depth: str = "layer"):

@@ -7,6 +7,10 @@ from typing import Annotated, Optional
 import typer
 
 from archlab.cli import list_cmd, profile_cmd, show_cmd, table_cmds
+from archlab.cli import diff_cmd
+from archlab.cli import sweep_cmd
+from archlab.cli import rf_cmd
+from archlab.cli import ceilings_cmd, export_cmd
 from archlab.cli.common import STATE
 
 app = typer.Typer(
@@ -39,6 +43,11 @@ def main(
 app.command("list", help=list_cmd.HELP, epilog=list_cmd.EPILOG)(list_cmd.list_networks)
 app.command("show", help=show_cmd.HELP, epilog=show_cmd.EPILOG)(show_cmd.show)
 app.command("profile", help=profile_cmd.HELP, epilog=profile_cmd.EPILOG)(profile_cmd.profile)
+app.command("diff", help=diff_cmd.HELP, epilog=diff_cmd.EPILOG)(diff_cmd.diff)
 app.command("validate", help=table_cmds.VALIDATE_HELP, epilog=table_cmds.VALIDATE_EPILOG)(table_cmds.validate)
 app.command("schema", help=table_cmds.SCHEMA_HELP, epilog=table_cmds.SCHEMA_EPILOG)(table_cmds.schema)
 app.command("lint", help=table_cmds.LINT_HELP, epilog=table_cmds.LINT_EPILOG)(table_cmds.lint)
+app.command("sweep", help=sweep_cmd.HELP, epilog=sweep_cmd.EPILOG)(sweep_cmd.sweep)
+app.command("rf", help=rf_cmd.HELP, epilog=rf_cmd.EPILOG)(rf_cmd.rf)
+app.command("export", help=export_cmd.HELP, epilog=export_cmd.EPILOG)(export_cmd.export)
+app.command("ceilings", help=ceilings_cmd.HELP, epilog=ceilings_cmd.EPILOG)(ceilings_cmd.ceilings_cmd)

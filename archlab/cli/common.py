@@ -33,8 +33,23 @@ class HeadChoice(str, Enum):
     fc = "fc"
 
 
+def complete_network(incomplete: str) -> list[str]:
+    """Shell completion for NAME|PATH: shipped network names, then .yaml/.yml files matching what is typed."""
+    from archlab import registry
+
+    names = [n for n in registry.names() if n.startswith(incomplete)]
+    folder, _, stem = incomplete.rpartition("/")
+    base = Path(folder or ".")
+    try:
+        files = sorted(str(p) if folder else p.name for p in base.iterdir()
+                       if p.name.startswith(stem) and (p.is_dir() or p.suffix in (".yaml", ".yml")))
+    except OSError:
+        files = []
+    return names + [f + "/" if Path(f).is_dir() else f for f in files if not Path(f).name.startswith(".")]
+
+
 NetArg = Annotated[str, typer.Argument(help="a shipped network name (see `archlab list`) or a path to a .yaml table",
-                                       metavar="NAME|PATH")]
+                                       metavar="NAME|PATH", autocompletion=complete_network)]
 InputOpt = Annotated[Optional[str], typer.Option("--input", help="input size HxW, e.g. 112x96", metavar="HxW",
                                                  rich_help_panel="Overrides")]
 WidthOpt = Annotated[Optional[float], typer.Option("--width", help="width multiplier (the table's rounding rule)",

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 from archlab.cli.common import (ClassesOpt, Depth, EmbeddingOpt, FormatOpt, HeadOpt, InputOpt, NetArg, OutputOpt,
                                 StemPoolOpt, StemStrideOpt, WidthOpt, overrides, user_errors)
+from archlab.cli.profile_extras import CHECK_HELP, BatchOpt, CheckOpt, UnitsChoice, UnitsOpt
+from archlab.cli.profile_latency import (LATENCY_HELP, BudgetOpt, ChannelsLastOpt, LatencyOpt, LayerRuntime,
+                                         RemeasureOpt, RooflineOpt, RuntimeOpt, ThreadsOpt)
 
 HELP = """Per-row (or per-layer) parameters, MAdds, other ops and activations of a network, from its table.
 
 \b
-Conventions (details and a comparison with fvcore, thop, ptflops and torchinfo: README, "Conventions"):
-  madds       multiply-adds of conv and linear layers, bias not counted (MobileNet papers)
-  other_ops   BN 2/element, activation 1/element, residual add 1/element, avg pool 1/input element,
+Conventions (README "Conventions"; compared with fvcore, thop, ptflops and
+torchinfo: README "Conventions compared"):
+  madds       multiply-adds of conv and linear layers, bias not counted
+              (MobileNet papers)
+  other_ops   BN 2/element, activation 1/element, residual add 1/element,
+              SE scale 1/element, avg pool 1/input element,
               max-pool k*k-1/output element
   activations output elements of conv and linear layers (fvcore's rule)
-  params      trainable; params_deployed: BN folded into the conv/linear before it
-"""
+  params      trainable; params_deployed: BN folded into the conv/linear
+              before it
+""" + CHECK_HELP + LATENCY_HELP
 EPILOG = "Example: archlab profile mobilefacenet --width 0.5 --input 112x96 --depth layer --format json"
 
 
@@ -31,12 +38,27 @@ def profile(
     depth: Depth = Depth.row,
     format: FormatOpt = "table",
     output: OutputOpt = None,
+    check: CheckOpt = False,
+    units: UnitsOpt = UnitsChoice.madds,
+    batch: BatchOpt = 1,
+    latency: LatencyOpt = False,
+    threads: ThreadsOpt = None,
+    runtime: RuntimeOpt = LayerRuntime.eager,
+    channels_last: ChannelsLastOpt = False,
+    budget: BudgetOpt = 10.0,
+    remeasure: RemeasureOpt = False,
+    roofline: RooflineOpt = None,
 ) -> None:
     import archlab
-    from archlab.render.output import emit
-    from archlab.render.profile import profile_header, profile_table
+    from archlab.cli import profile_extras, profile_latency
 
+    if not profile_latency.wanted(latency, roofline):
+        profile_latency.reject_unused(threads, runtime, channels_last, budget, remeasure, 10.0)
     prof = archlab.profile(net, **overrides(input, width, stem_stride, stem_pool, head, embedding, classes))
     fmt = format.value if hasattr(format, "value") else format
-    emit([profile_table(prof, depth.value)], prof.to_dict(), fmt, str(output) if output else None,
-         header=profile_header(prof))
+    if profile_latency.wanted(latency, roofline):
+        return profile_latency.run(prof, depth.value, fmt, str(output) if output else None, batch=batch,
+                                   threads=threads, runtime=runtime, channels_last=channels_last, budget=budget,
+                                   remeasure=remeasure, roofline=roofline, check=check)
+    profile_extras.run(prof, depth.value, fmt, str(output) if output else None, units=units, batch=batch,
+                       check=check)

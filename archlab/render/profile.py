@@ -14,24 +14,30 @@ def _pair(v) -> str:
 
 
 def profile_table(prof: Profile, depth: str = "row") -> Table:
+    rfs = prof.receptive_fields()  # columns rf, jump: theoretical receptive field of each output
     if depth == "layer":
         t = Table(f"{prof.model}: layers", ["name", "op", "kind", "in", "out", "kernel", "stride", "padding", "groups",
-                                             *COUNTS], numeric=set(COUNTS) | {"groups"})
+                                             "rf", "jump", *COUNTS], numeric=set(COUNTS) | {"groups"})
         for l in prof.layers:
             t.rows.append([l.name, l.op, l.kind, shape_str(l.in_shape), shape_str(l.out_shape), _pair(l.kernel),
                            _pair(l.stride), _pair(l.padding), l.groups if l.op == "conv" else None,
+                           rfs[l.name].label(), rfs[l.name].label("jump"),
                            l.params, l.madds, l.other_ops, l.activations])
     else:
-        t = Table(f"{prof.model}: rows", ["row", "type", "fields", "in", "out", "layers", *COUNTS],
+        t = Table(f"{prof.model}: rows", ["row", "type", "fields", "in", "out", "layers", "rf", "jump", *COUNTS],
                   numeric=set(COUNTS) | {"layers"})
-        for r in prof.rows:
+        for r, info in zip(prof.rows, prof.plan.rows):
+            rf = rfs[info.layers[-1]] if info.layers else None
             t.rows.append([r.index, r.type, r.label, shape_str(r.in_shape), shape_str(r.out_shape), r.layers,
+                           rf.label() if rf else "", rf.label("jump") if rf else "",
                            r.params, r.madds, r.other_ops, r.activations])
     tot = prof.totals
     t.rows.append(["total", "", "", shape_str(prof.input), shape_str(prof.output)]
                   + ([""] * (len(t.columns) - 5 - len(COUNTS)))
                   + [tot[k] for k in COUNTS])
-    t.notes = summary_lines(prof)
+    t.notes = summary_lines(prof) + [
+        "rf, jump: theoretical receptive field and effective stride in input pixels (Araujo et al. 2019; "
+        "* = branches with different jump or centre; `archlab rf` measures the effective RF)"]
     return t
 
 

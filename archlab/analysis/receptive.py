@@ -1,0 +1,173 @@
+"""Theoretical receptive fields, analytic from the plan (no torch).
+
+Per axis (height, width) every tensor in the plan gets, for its output unit 0 (Araujo et al. 2019,
+"Computing Receptive Fields of Convolutional Neural Networks"):
+
+  size   how many input pixels the unit sees:        size  += (k_eff - 1) * jump
+  jump   distance in input pixels between units:     jump  *= stride
+  start  input coordinate of unit 0's RF centre:     start += ((k_eff - 1) / 2 - pad) * jump
+
+with ``k_eff = dilation * (k - 1) + 1``. Coordinates are pixel centres (0 = the first input pixel); unit
+``i`` is centred at ``start + i * jump``; its RF spans ``centre +- (size - 1) / 2`` and may reach into the
+padding. Padding is the plan's: PyTorch symmetric ``k // 2`` unless a table says otherwise (TensorFlow
+SAME becomes an explicit ``pad`` layer with its own top/left offsets).
+
+Graph-aware through ``Layer.inputs``: a residual add or a concat merges its inputs' fields. They *align*
+when they have the same jump and the same centre; archlab keeps the larger (the union of the boxes) and
+marks the result ``aligned=False`` when they do not. Global pooling, a global depthwise conv and flatten
+cover the whole map (flatten: the union of every position, which is what a following linear layer sees).
+A squeeze-and-excitation gate (``mul`` with a 1x1 gate) adds global context that a box cannot describe: the
+field follows the map and is marked ``global_context``.
+
+The field is an upper bound of where a unit's input gradient can be non-zero. Clipped to the image it is
+exactly the gradient's support (k >= s, no dilation holes, avg- rather than max-pooling, no flat activation)
+when every window holds a real position and floor division drops no image rows or columns; otherwise a unit
+may read padding whose virtual field reaches into the image (``tests/test_rf_receptive.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Iterable
+
+from archlab.plan import INPUT, Layer
+
+Pair = tuple[float, float]
+
+
+def as_number(v: float):
+    """An int when integral (JSON and tables show 227, not 227.0)."""
+    return int(v) if float(v).is_integer() else float(v)
+
+
+@dataclass(frozen=True)
+class RF:
+    """The theoretical receptive field of one tensor's units, per axis (h, w)."""
+
+    size: Pair
+    jump: Pair
+    start: Pair
+    aligned: bool = True  # False when a merge (add/concat) upstream joined fields with different jump or centre
+    global_context: bool = False  # a broadcast gate (squeeze-and-excitation) mixes in the whole map
+
+    def centre(self, i: int, j: int) -> Pair:
+        """Input coordinates (y, x) of the RF centre of unit (i, j)."""
+        return (self.start[0] + i * self.jump[0], self.start[1] + j * self.jump[1])
+
+    def box(self, i: int, j: int) -> tuple[Pair, Pair]:
+        """((y0, y1), (x0, x1)): the first and last input pixel (centres) unit (i, j) sees; may lie outside."""
+        cy, cx = self.centre(i, j)
+        hy, hx = (self.size[0] - 1) / 2, (self.size[1] - 1) / 2
+        return (cy - hy, cy + hy), (cx - hx, cx + hx)
+
+    def inside_fraction(self, i: int, j: int, image_hw: tuple[int, int]) -> float:
+        """Share of the RF box of unit (i, j) that lies on the image (the rest is padding)."""
+        frac = 1.0
+        for (lo, hi), n, size in zip(self.box(i, j), image_hw, self.size):
+            first, last = max(math.ceil(lo), 0), min(math.floor(hi), n - 1)
+            frac *= max(0, last - first + 1) / size
+        return frac
+
+    def label(self, key: str = "size") -> str:
+        """``227`` for a square field, ``227x195`` otherwise; a trailing ``*`` marks a misaligned merge."""
+        h, w = (as_number(v) for v in getattr(self, key))
+        out = str(h) if h == w else f"{h}x{w}"
+        return out + ("*" if key == "size" and not self.aligned else "")
+
+    def to_dict(self) -> dict:
+        out = {k: [as_number(v) for v in getattr(self, k)] for k in ("size", "jump", "start")}
+        if not self.aligned:
+            out["aligned"] = False
+        if self.global_context:
+            out["global_context"] = True
+        return out
+
+
+INPUT_RF = RF(size=(1, 1), jump=(1, 1), start=(0, 0))
+
+
+def _spatial(shape: tuple[int, ...]) -> tuple[int, int] | None:
+    return (shape[1], shape[2]) if len(shape) == 3 else None
+
+
+def _window(rf: RF, kernel, stride, padding, dilation) -> RF:
+    """The recurrence for a sliding window (conv, pool): per axis, kernel k, stride s, padding p, dilation d."""
+    dilation = dilation or (1, 1)
+    size, jump, start = [], [], []
+    for ax in range(2):
+        k_eff = dilation[ax] * (kernel[ax] - 1) + 1
+        size.append(rf.size[ax] + (k_eff - 1) * rf.jump[ax])
+        start.append(rf.start[ax] + ((k_eff - 1) / 2 - padding[ax]) * rf.jump[ax])
+        jump.append(rf.jump[ax] * stride[ax])
+    return replace(rf, size=tuple(size), jump=tuple(jump), start=tuple(start))
+
+
+def _whole_map(rf: RF, hw: tuple[int, int]) -> RF:
+    """A unit that sees every position of an h x w map (flatten, as read by the next linear layer)."""
+    return _window(rf, hw, (1, 1), (0, 0), None)
+
+
+def merge(fields: Iterable[RF]) -> RF:
+    """Branches joined by an add or a concat: the union of their unit-0 boxes; aligned if jumps and centres agree."""
+    fields = list(fields)
+    first = fields[0]
+    aligned = all(f.aligned for f in fields) and all(
+        f.jump == first.jump and f.start == first.start for f in fields[1:])
+    size, start = [], []
+    for ax in range(2):
+        lo = min(f.start[ax] - (f.size[ax] - 1) / 2 for f in fields)
+        hi = max(f.start[ax] + (f.size[ax] - 1) / 2 for f in fields)
+        size.append(hi - lo + 1)
+        start.append((lo + hi) / 2)
+    jump = tuple(max(f.jump[ax] for f in fields) for ax in range(2))
+    return RF(size=tuple(size), jump=jump, start=tuple(start), aligned=aligned,
+              global_context=any(f.global_context for f in fields))
+
+
+def layer_rf(layer: Layer, inputs: list[RF], shapes: list[tuple[int, ...]]) -> RF:
+    """The receptive field of ``layer``'s output from its inputs' fields and shapes."""
+    op = layer.op
+    rf = inputs[0]
+    if op in ("conv", "pool") and layer.kernel is not None:
+        return _window(rf, layer.kernel, layer.stride or (1, 1), layer.padding or (0, 0), layer.dilation)
+    if op == "pad":
+        top, _bottom, left, _right = layer.padding
+        return replace(rf, start=(rf.start[0] - top * rf.jump[0], rf.start[1] - left * rf.jump[1]))
+    if op == "flatten":
+        hw = _spatial(layer.in_shape)
+        return _whole_map(rf, hw) if hw else rf
+    if len(inputs) > 1:
+        out_hw = _spatial(layer.out_shape)
+        keep, broadcast = [], False
+        for f, shape in zip(inputs, shapes):
+            if out_hw and _spatial(shape) == (1, 1) and out_hw != (1, 1):
+                broadcast = True  # a channel gate broadcast over the map: global context, not a box
+            else:
+                keep.append(f)
+        out = merge(keep or inputs)
+        return replace(out, global_context=True) if broadcast else out
+    return rf  # bn, act, dropout, linear (its input vector already covers the whole map), ...
+
+
+def receptive_fields(layers: Iterable[Layer], input_rf: RF = INPUT_RF) -> dict[str, RF]:
+    """The receptive field of every layer's output (and of ``input``), keyed by layer name."""
+    out: dict[str, RF] = {INPUT: input_rf}
+    shapes: dict[str, tuple[int, ...]] = {}
+    for layer in layers:
+        srcs = list(layer.inputs)
+        ins = [out[s] for s in srcs]
+        in_shapes = [shapes.get(s, layer.in_shape) for s in srcs]
+        out[layer.name] = layer_rf(layer, ins, in_shapes)
+        shapes[layer.name] = layer.out_shape
+    return out
+
+
+def misaligned(fields: dict[str, RF], layers: Iterable[Layer]) -> list[str]:
+    """Names of the merge layers where branches with different jump or centre meet (first occurrences)."""
+    names = []
+    for layer in layers:
+        rf = fields[layer.name]
+        if not rf.aligned and all(fields[s].aligned for s in layer.inputs):
+            names.append(layer.name)
+    return names

@@ -1,0 +1,65 @@
+"""`archlab diff A B`: two networks, or one under two option sets, row by row."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from archlab.cli.common import (ClassesOpt, EmbeddingOpt, FormatOpt, HeadOpt, InputOpt, OutputOpt, StemPoolOpt,
+                                StemStrideOpt, WidthOpt, complete_network, overrides, user_errors)
+from archlab.cli.profile_extras import UnitsChoice, UnitsOpt
+
+HELP = """Compare two networks, or one network under two option sets, row by row: shapes, params, MAdds and
+their deltas (B - A), with totals, FMap-end and peak activation memory.
+
+\b
+The override options (--input, --width, --stem-stride, ...) apply to B; give A's with -A KEY=VALUE
+(repeatable), e.g. -A input=112x96. Rows are aligned by type and fields, so a removed row shows as removed.
+"""
+EPILOG = "Example: archlab diff mobilefacenet mobilefacenet --stem-stride 1"
+
+NetA = Annotated[str, typer.Argument(help="network A: a shipped name or a .yaml path", metavar="A",
+                                     autocompletion=complete_network)]
+NetB = Annotated[str, typer.Argument(help="network B (the same name as A to compare option sets)", metavar="B",
+                                     autocompletion=complete_network)]
+AOpt = Annotated[Optional[list[str]], typer.Option(
+    "--a-option", "-A", metavar="KEY=VALUE",
+    help="an override for A: input, width, stem-stride, stem-pool, head, embedding, classes (repeatable)")]
+
+
+@user_errors
+def diff(
+    a: NetA,
+    b: NetB,
+    input: InputOpt = None,
+    width: WidthOpt = None,
+    stem_stride: StemStrideOpt = None,
+    stem_pool: StemPoolOpt = False,
+    head: HeadOpt = None,
+    embedding: EmbeddingOpt = None,
+    classes: ClassesOpt = None,
+    a_option: AOpt = None,
+    units: UnitsOpt = UnitsChoice.madds,
+    format: FormatOpt = "table",
+    output: OutputOpt = None,
+) -> None:
+    import archlab
+    from archlab.analysis.diff import diff as diff_profiles, parse_options
+    from archlab.analysis.units import Units
+    from archlab.render.diff import diff_table
+    from archlab.render.output import emit
+
+    u = Units(units.value if hasattr(units, "value") else units)
+    pa = archlab.profile(a, **parse_options(a_option))
+    pb = archlab.profile(b, **overrides(input, width, stem_stride, stem_pool, head, embedding, classes))
+    d = diff_profiles(pa, pb, a, b)
+    data = d.to_dict()
+    data["units"] = u.to_dict()
+    if u.compute == "flops":
+        for rec in data["rows"]:
+            rec["delta"]["flops"] = u.scale("madds", rec["delta"]["madds"])
+        data["totals"]["flops"] = {k: (u.scale("madds", v) if isinstance(v, int) else v)
+                                   for k, v in data["totals"]["madds"].items()}
+    fmt = format.value if hasattr(format, "value") else format
+    emit([diff_table(d, u)], data, fmt, str(output) if output else None)

@@ -1,0 +1,131 @@
+"""`archlab rf`: receptive fields at FMap-end and the embedding-head study (GAP vs GDConv vs FC)."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from archlab.cli.common import (ClassesOpt, EmbeddingOpt, FormatOpt, InputOpt, NetArg, OutputOpt, StemPoolOpt,
+                                StemStrideOpt, WidthOpt, overrides, user_errors)
+
+HELP = """Receptive fields at FMap-end (the last feature map) and what each embedding head looks at.
+
+\b
+Unit grid: each FMap-end unit's effective receptive field (Luo et al.
+  2016: |d unit / d input| summed over channels, averaged over N (input,
+  initialisation) pairs), measured on a zero canvas around the image: the
+  share of its mass on the image (the rest falls on padding), its centre
+  of mass, the radii holding 50% / 90% of it.
+Heads: one backbone with GAP, GDConv and FC heads: importance
+  |d(u.e) / d input| (u a random unit vector per sample), the weight each
+  head gives each FMap-end position, each head's params and MAdds.
+Random weights show the architecture's geometry, not what a trained
+model learned; --weights FILE loads a trained state_dict.
+"""
+EPILOG = ("Example: archlab rf mobilefacenet --head all --out figures/  "
+          "(theoretical RF per layer: archlab profile NET --depth layer)")
+
+
+class StudyHead(str, Enum):
+    all = "all"
+    gap = "gap"
+    gdconv = "gdconv"
+    fc = "fc"
+    none = "none"
+
+
+StudyHeadOpt = Annotated[StudyHead, typer.Option("--head", help="heads to compare (none: the unit grid alone)")]
+SamplesOpt = Annotated[int, typer.Option("--samples", "-n", min=1,
+                                          help="N: samples (input, initialisation) to average")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="random seed of inputs, initialisations and unit vectors")]
+WeightsOpt = Annotated[Optional[Path], typer.Option("--weights", metavar="FILE",
+                                                    help="trained state_dict (torch.save), loaded strictly")]
+KeyMapOpt = Annotated[Optional[Path], typer.Option(
+    "--key-map", metavar="FILE", help="YAML: a list of (pattern, replacement) regex pairs, or old: new names")]
+ImageOpt = Annotated[Optional[Path], typer.Option("--image", metavar="FILE",
+                                                  help="an aligned face crop: input (+ noise) and figure backdrop")]
+OutDirOpt = Annotated[Optional[Path], typer.Option("--out", metavar="DIR",
+                                                   help="write the figures (PNG, 150 dpi) into DIR")]
+SvgOpt = Annotated[bool, typer.Option("--svg", help="also write SVG figures (with --out)")]
+
+
+class UnitsChoice(str, Enum):
+    all = "all"
+    key = "key"
+
+
+UnitsOpt = Annotated[UnitsChoice, typer.Option("--units", help="FMap-end units to measure: all, or key (corners, "
+                                                                 "edge midpoints, centre; faster)")]
+
+
+def _progress_bar(total: int):
+    """A rich progress bar on stderr when it is a terminal; otherwise nothing. Returns (callback, stop)."""
+    if not sys.stderr.isatty():
+        return None, lambda: None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(TextColumn("[bold]rf[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   TextColumn("{task.description}"), console=Console(stderr=True), transient=True)
+    task = bar.add_task("", total=total)
+    bar.start()
+    return (lambda what: bar.update(task, advance=1, description=what)), bar.stop
+
+
+@user_errors
+def rf(
+    net: NetArg,
+    input: InputOpt = None,
+    width: WidthOpt = None,
+    stem_stride: StemStrideOpt = None,
+    stem_pool: StemPoolOpt = False,
+    embedding: EmbeddingOpt = None,
+    classes: ClassesOpt = None,
+    head: StudyHeadOpt = StudyHead.all,
+    samples: SamplesOpt = 8,
+    units: UnitsOpt = UnitsChoice.all,
+    seed: SeedOpt = 0,
+    weights: WeightsOpt = None,
+    key_map: KeyMapOpt = None,
+    image: ImageOpt = None,
+    out: OutDirOpt = None,
+    svg: SvgOpt = False,
+    format: FormatOpt = "table",
+    output: OutputOpt = None,
+) -> None:
+    import archlab
+    from archlab.analysis.erf import HEADS, fmap_end, key_units, plan_steps, rf_study
+    from archlab.errors import OptionError
+    from archlab.render.output import emit
+    from archlab.render.rf import rf_header, rf_tables
+
+    if svg and out is None:
+        raise OptionError("--svg writes figures; give --out DIR too")
+    if out is not None and out.exists() and not out.is_dir():
+        raise OptionError(f"--out {out}: exists and is not a folder")
+    value = head.value if hasattr(head, "value") else head
+    heads = HEADS if value == "all" else (() if value == "none" else (value,))
+    which = units.value if hasattr(units, "value") else units
+    kw = overrides(input, width, stem_stride, stem_pool, None, embedding, classes)
+    plan = archlab.plan(net, **kw)  # table and option errors before torch is imported
+    h, w = plan.layer(fmap_end(plan)).out_shape[1:]
+    n_units = h * w if which == "all" else len(key_units(h, w))
+    callback, stop = _progress_bar(plan_steps(n_units, len(heads), samples))
+    try:
+        study = rf_study(net, heads=heads, samples=samples, seed=seed, weights=weights, key_map=key_map,
+                         image=image, units=which, progress=callback, **kw)
+    finally:
+        stop()
+    files = []
+    if out is not None:
+        from archlab.render.plots import save_figures
+
+        files = save_figures(study, out, svg=svg)
+    data = study.to_dict()
+    data["files"] = files
+    fmt = format.value if hasattr(format, "value") else format
+    emit(rf_tables(study, files), data, fmt, str(output) if output else None, header=rf_header(study))

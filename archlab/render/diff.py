@@ -1,0 +1,75 @@
+"""Diff records -> a table (one line per aligned row) and summary lines."""
+
+from __future__ import annotations
+
+from archlab.analysis.diff import Diff
+from archlab.analysis.units import Units
+from archlab.render.tables import Table, shape_str
+
+
+def _opts(options: dict) -> str:
+    if not options:
+        return "table defaults"
+    return ", ".join(f"{k}={'x'.join(map(str, v)) if isinstance(v, list) else v}" for k, v in options.items())
+
+
+def _pair(a, b) -> str:
+    if a is None:
+        return f"- -> {b}"
+    if b is None:
+        return f"{a} -> -"
+    return a if a == b else f"{a} -> {b}"
+
+
+def side_label(side) -> str:
+    return f"{side.name} ({_opts(side.options)})"
+
+
+def diff_table(d: Diff, units: Units | None = None) -> Table:
+    u = units or Units()
+    c = u.column
+    title = f"diff: A = {side_label(d.a)}  vs  B = {side_label(d.b)} [{u.describe()}]"
+    cols = ["row", "type", "fields", "in", "out", "params_a", "params_b", "params_delta", f"{c}_a", f"{c}_b",
+            f"{c}_delta", "status"]
+    t = Table(title, cols, numeric={"params_a", "params_b", "params_delta", f"{c}_a", f"{c}_b", f"{c}_delta"})
+    for r in d.rows:
+        a, b = r.a, r.b
+        get = lambda x, k, f=str: None if x is None else f(getattr(x, k))  # noqa: E731
+        t.rows.append([
+            _pair(get(a, "index"), get(b, "index")), _pair(get(a, "type"), get(b, "type")),
+            _pair(get(a, "label"), get(b, "label")), _pair(get(a, "in_shape", shape_str), get(b, "in_shape", shape_str)),
+            _pair(get(a, "out_shape", shape_str), get(b, "out_shape", shape_str)),
+            a.params if a else None, b.params if b else None, r.delta("params"),
+            u.scale("madds", a.madds) if a else None, u.scale("madds", b.madds) if b else None,
+            u.scale("madds", r.delta("madds")), r.status])
+    ta, tb = d.a.totals, d.b.totals
+    t.rows.append(["total", "", "", _pair(shape_str(d.a.input), shape_str(d.b.input)),
+                   _pair(shape_str(d.a.output), shape_str(d.b.output)), ta["params"], tb["params"],
+                   tb["params"] - ta["params"], u.scale("madds", ta["madds"]), u.scale("madds", tb["madds"]),
+                   u.scale("madds", tb["madds"] - ta["madds"]), ""])
+    t.notes = diff_lines(d, u)
+    return t
+
+
+def _rel(a: int, b: int) -> str:
+    return f"{(b - a) / a:+.1%}" if a else "n/a"
+
+
+def diff_lines(d: Diff, u: Units) -> list[str]:
+    tot = d.totals
+    fa, fb = shape_str(d.a.fmap_end), shape_str(d.b.fmap_end)
+    lines = [f"FMap-end (the head's input): {fa} -> {fb}" + (" (unchanged)" if fa == fb else "")]
+    name = "FLOPs" if u.compute == "flops" else "MAdds"
+    for key, label, scale in (("params", "params", False), ("params_deployed", "params deployed", False),
+                              ("madds", name, True), ("other_ops", "other ops", True),
+                              ("activations", "activations", True),
+                              ("peak_activation_bytes", "peak activation bytes (fp32, batch 1)", False)):
+        a, b = tot[key]["a"], tot[key]["b"]
+        if scale:
+            a, b = u.scale(key, a), u.scale(key, b)
+        lines.append(f"{label}: {a:,} -> {b:,} ({b - a:+,}, {_rel(a, b)})")
+    counts = {s: sum(1 for r in d.rows if r.status == s) for s in ("same", "changed", "added", "removed")}
+    lines.append("rows: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
+    if not u.is_default:
+        lines.append(f"units: {u.describe()}" + ("; FLOPs = 2 x MAdds" if u.compute == "flops" else ""))
+    return lines

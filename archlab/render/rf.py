@@ -1,0 +1,81 @@
+"""RF study records -> tables and header lines (``archlab rf``)."""
+
+from __future__ import annotations
+
+import math
+
+from archlab.render.tables import Table, shape_str
+
+HEAD_COLUMNS = ["head", "params", "params_deployed", "madds", "out", "weights", "importance_com", "com_offset",
+                "r50", "r90", "centre/corner"]
+
+
+def _f(v, nd=2):
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else round(float(v), nd)
+
+
+def rf_header(study) -> list[str]:
+    rf = study.rf
+    opts = ", ".join(f"{k}={'x'.join(map(str, v)) if isinstance(v, list) else v}" for k, v in study.options.items())
+    start = "x".join(str(int(v) if float(v).is_integer() else v) for v in rf.start)
+    lines = [f"{study.model}: input {study.image_hw[0]}x{study.image_hw[1]}"
+             + (f" | options: {opts}" if opts else "")
+             + f" | FMap-end {study.fmap} {shape_str(study.fmap_shape)} | theoretical RF {rf.label()} px, "
+               f"jump {rf.label('jump')}, unit 0 centred at {start}"]
+    lines.append(f"N = {study.samples} sample(s), seed {study.seed}; inputs: {study.inputs}; "
+                 f"weights: {study.weights or 'random'}")
+    return lines
+
+
+def heads_table(study) -> Table:
+    t = Table("heads (everything after FMap-end up to the output vector)", HEAD_COLUMNS,
+              numeric={"params", "params_deployed", "madds", "out", "com_offset", "r50", "r90", "centre/corner"})
+    for r in study.heads.values():
+        com = f"{r.com[0]:.1f}, {r.com[1]:.1f}" if r.com else ""
+        t.rows.append([r.name, r.params, r.params_deployed, r.madds, r.out_dim, r.weights, com,
+                       _f(r.com_offset, 4), _f(r.r50, 1), _f(r.r90, 1), _f(r.centre_corner_ratio, 3)])
+    t.notes = [
+        "importance: |d(u.e)/d input| (u a random unit vector per sample), each map normalised to 1 and averaged; "
+        "importance_com (y, x) in pixels, com_offset = largest |com - image centre| / image size; r50/r90: radius "
+        "around it holding 50%/90%",
+        "centre/corner: the head's weight on the central FMap-end position over the mean of the four corners "
+        "(GAP 1 by construction; GDConv mean |kernel|; FC mean |weight| per position)",
+    ]
+    return t
+
+
+def grid_table(study, key: str = "erf_inside") -> Table:
+    g = study.grid
+    h, w = g.shape
+    values = g.erf_inside if key == "erf_inside" else g.r50
+    title = ("share of each FMap-end unit's ERF mass on the image (rest: padding), rows i x columns j"
+             if key == "erf_inside" else "radius (px) holding 50% of each unit's ERF mass")
+    cols = ["i"] + [f"j={j}" for j in range(w)]
+    t = Table(title, cols, numeric=set(cols[1:]))
+    for i in range(h):
+        t.rows.append([i] + [_f(values[i, j], 3 if key == "erf_inside" else 1) for j in range(w)])
+    return t
+
+
+def rf_tables(study, files: list[str]) -> list[Table]:
+    tables = []
+    if study.heads:
+        tables.append(heads_table(study))
+    g = study.grid
+    if g is not None:
+        t = grid_table(study)
+        notes = []
+        corner, centre = (0, 0), (g.shape[0] // 2, g.shape[1] // 2)
+        if corner in g.maps and centre in g.maps:
+            notes.append(f"corner unit {corner}: {g.erf_inside[corner]:.1%} of its ERF mass on the image, "
+                         f"centre unit {centre}: {g.erf_inside[centre]:.1%}; theoretical RF box on the image: "
+                         f"{g.rf_inside[0][0]:.1%} and {g.rf_inside[centre[0]][centre[1]]:.1%}")
+        top, left, ch, cw = g.canvas
+        notes.append(f"ERF measured on a {ch}x{cw} zero canvas (image at row {top}, column {left}) that holds every "
+                     "unit's theoretical RF; each sample's map normalised to mass 1")
+        t.notes = notes
+        tables.append(t)
+        tables.append(grid_table(study, "r50"))
+    last = tables[-1]
+    last.notes = list(last.notes) + list(study.notes) + [f"wrote {f}" for f in files]
+    return tables
