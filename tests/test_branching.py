@@ -174,3 +174,36 @@ def test_schema_accepts_shipped_configs_and_rejects_bad_rows(cli):
         assert not errors, (name, errors[0].message)
     bad = {"name": "x", "input": [8, 8], "rows": [{"type": "bottleneck", "t": 2, "c": 8, "q": 1}]}
     assert list(validator.iter_errors(bad))
+
+
+def test_rf_of_each_detection_head(cli):
+    d = json.loads(cli("rf", "ssdlite-mobilenetv2", "-f", "json").stdout)
+    outs = {o["name"]: o for o in d["outputs"]}
+    assert len(outs) == 12
+    # map 1 is the tap 6.0.expand_act (19x19, jump 16) seen through the head's 3x3 depthwise: RF grows by 2 x 16
+    assert outs["13.0.pw"]["rf"]["jump"] == [16, 16] and outs["13.0.pw"]["shape"] == [126, 19, 19]
+    tap = json.loads(cli("profile", "ssdlite-mobilenetv2", "--depth", "layer", "-f", "json").stdout)
+    tap_rf = next(l for l in tap["layers"] if l["name"] == "6.0.expand_act")["rf"]["size"][0]
+    assert outs["13.0.pw"]["rf"]["size"] == [tap_rf + 2 * 16] * 2
+    assert outs["18.0.pw"]["rf"]["jump"] == [512, 512]  # 1x1 map after four stride-2 extras (32 x 16)
+    assert [o["name"] for o in tap["outputs"]] == list(outs)
+
+
+def test_lint_rf_rules_and_profile_notes(cli, write_table):
+    r = cli("lint", "mobilenetv1", "--input", "600x600", "-f", "json")
+    rules = [f["rule"] for f in json.loads(r.stdout)["findings"]]
+    assert r.exit_code == 1 and "rf-coverage" in rules  # RF 315 < 600
+    p = write_table("""
+        name: misaligned
+        input: [16, 16]
+        rows:
+          - {type: conv, id: a, c: 4, k: 3, s: 2}
+          - {type: conv, c: 4, k: 2, s: 2, padding: valid, from: input}
+          - {type: concat, from: [a, -1]}
+    """)
+    r = cli("lint", p, "-f", "json")
+    found = {f["rule"]: f for f in json.loads(r.stdout)["findings"]}
+    assert "rf-misaligned" in found and found["rf-misaligned"]["row"] == 2
+    out = cli("profile", "mobilefacenet-tf").stdout
+    assert "lint: " in out and "sees 9 of 49 positions" in out
+    assert json.loads(cli("profile", "mobilefacenet", "-f", "json").stdout)["lint"] == []

@@ -199,3 +199,14 @@ def test_pareto_front():
     pts = [(100, 1.0), (200, 1.5), (150, 2.0), (400, 3.0), (400, 2.5), (50, 1.0)]
     # (150, 2.0) is beaten by (200, 1.5); (400, 3.0) by (400, 2.5); (50, 1.0) by (100, 1.0)
     assert pareto_front(pts) == [0, 1, 4]
+
+
+def test_multi_output_network_is_swept_and_checked(tmp_path):
+    """A detector-like table with two outputs: every runtime is compared with eager on every output."""
+    t = tmp_path / "two_heads.yaml"
+    t.write_text("name: two-heads\ninput: [16, 16]\nrows:\n  - {type: conv, c: 8, s: 2}\n"
+                 "  - {type: conv, c: 4, k: 1, output: true}\n  - {type: conv, from: 0, c: 6, k: 3, output: true}\n")
+    res = sw.run_sweep(sw.SweepOptions(str(t), widths=(1.0,), stems=("2",), runtimes=("eager", "onnxruntime"),
+                                       **FAST))
+    rows = {r["runtime"]: r for r in res.typed_rows()}
+    assert set(rows) == {"eager", "onnxruntime"} and 0 <= rows["onnxruntime"]["max_abs_diff"] < 1e-4

@@ -99,6 +99,7 @@ class Profile:
             "model": self.model,
             "input": list(self.input),
             "output": list(self.output),
+            "outputs": [{"name": n, "shape": list(self.plan.layer(n).out_shape)} for n in self.plan.outputs],
             "options": self.options,
             "totals": dict(self.totals),
             "published": {"figures": {k: v for k, v in self.published.items() if k != "note"},

@@ -6,7 +6,10 @@ Rules
 - ``small-fmap-end``: a face-embedding network whose last feature map (FMap-end) is smaller than 7x7 (the
   MobileFaceNets paper runs MobileNetV2 at stride 1 on 112x112 faces because stride 2 gives 4x4 and poor
   accuracy).
-- ``rf-coverage``: the final receptive field does not cover the input.
+- ``rf-coverage``: the final receptive field does not cover the input (FMap-end for a classifier or an
+  embedding; the coarsest output map for a detector).
+- ``rf-misaligned``: a residual add or concat joins branches whose receptive fields have different jumps or
+  centres.
 - ``uneven-stride``: a strided layer whose input size is not divisible by its stride (the last row/column is
   handled differently from the rest).
 """
@@ -56,8 +59,8 @@ def _global_dw(layer: Layer) -> str | None:
             f"{h}x{w} map sees {seen} of {h * w} positions; use a kernel equal to the map (GDConv)")
 
 
-def lint(plan: Plan, rf_sizes: dict | None = None) -> list[Finding]:
-    """Findings for a plan. ``rf_sizes``: optional {layer name: (rf_h, rf_w)} for the rf-coverage rule."""
+def lint(plan: Plan, fields: dict | None = None) -> list[Finding]:
+    """Findings for a plan. ``fields``: {layer name: RF} (archlab.analysis.receptive) for the RF rules."""
     rows = {info.index: info for info in plan.rows}
     out: list[Finding] = []
 
@@ -90,17 +93,29 @@ def lint(plan: Plan, rf_sizes: dict | None = None) -> list[Finding]:
             first = next(l for l in plan.layers if l.name == head.layers[0])
             add("small-fmap-end", first, f"FMap-end is {h}x{w}, smaller than 7x7 for a face embedding; "
                 "try --stem-stride 1 or a larger input (MobileFaceNets Sec. 3.1)")
-    if rf_sizes:
+    if fields:
         _, ih, iw = plan.input
-        for name in plan.outputs:
-            layer = plan.layer(name)
-            size = rf_sizes.get(name)
-            if size and (size[0] < ih or size[1] < iw):
-                add("rf-coverage", layer, f"the receptive field of this output is {size[0]}x{size[1]}, smaller "
-                    f"than the {ih}x{iw} input: parts of the image never reach it")
+        if head is not None:  # a classifier or embedding: one FMap-end unit should see the whole input
+            first = by_name[head.layers[0]]
+            checked = [by_name[first.inputs[0]]] if first.inputs[0] in by_name else []
+        else:  # a detector: its coarsest output map should
+            maps = [plan.layer(o) for o in plan.outputs]
+            checked = [max(maps, key=lambda l: fields[l.name].size)] if maps else []
+        for layer in checked:
+            size = fields[layer.name].size
+            if size[0] < ih or size[1] < iw:
+                add("rf-coverage", layer, f"the receptive field here is {fields[layer.name].label()}, smaller than "
+                    f"the {ih}x{iw} input: no unit of this map sees the whole image")
+        from archlab.analysis.receptive import misaligned
+
+        for name in misaligned(fields, plan.layers):
+            add("rf-misaligned", by_name[name], "branches with different jump or centre meet here: their "
+                "receptive fields are not aligned")
     return out
 
 
 def lint_plan(plan: Plan) -> list[Finding]:
-    """All rules, with the receptive-field rule fed from the analytic receptive fields when available."""
-    return lint(plan, rf_sizes=None)
+    """Every rule, the receptive-field ones fed from the analytic receptive fields."""
+    from archlab.analysis.receptive import receptive_fields
+
+    return lint(plan, receptive_fields(plan.layers))

@@ -171,3 +171,34 @@ def misaligned(fields: dict[str, RF], layers: Iterable[Layer]) -> list[str]:
         if not rf.aligned and all(fields[s].aligned for s in layer.inputs):
             names.append(layer.name)
     return names
+
+
+@dataclass(frozen=True)
+class OutputField:
+    """The theoretical receptive field of one network output (a detector has one per prediction map)."""
+
+    name: str
+    row: int | str
+    shape: tuple[int, ...]
+    rf: RF
+    centre_inside: float  # share of the centre unit's RF box on the image
+    corner_inside: float  # share of unit (0, 0)'s RF box on the image
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "row": self.row, "shape": list(self.shape), "rf": self.rf.to_dict(),
+                "centre_inside": self.centre_inside, "corner_inside": self.corner_inside}
+
+
+def output_fields(plan) -> list[OutputField]:
+    """Per network output: its RF (size, jump, start) and how much of it lies on the image, centre vs corner."""
+    fields = receptive_fields(plan.layers)
+    image_hw = plan.input[1:]
+    out = []
+    for name in plan.outputs:
+        layer = plan.layer(name)
+        rf = fields[name]
+        hw = _spatial(layer.out_shape) or (1, 1)
+        out.append(OutputField(name, layer.row, layer.out_shape, rf,
+                               rf.inside_fraction(hw[0] // 2, hw[1] // 2, image_hw),
+                               rf.inside_fraction(0, 0, image_hw)))
+    return out

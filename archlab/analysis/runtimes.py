@@ -118,7 +118,7 @@ class Workshop:
             x = self.input(plan.input, batch, channels_last)
             _set_threads(threads)
             with torch.inference_mode():
-                self.refs[key] = m(x).detach().clone()
+                self.refs[key] = tuple(t.detach().clone() for t in _outputs(m(x)))
         return self.refs[key]
 
     def onnx_bytes(self, plan_key, plan, batch: int) -> tuple[bytes, str]:
@@ -164,10 +164,21 @@ class Workshop:
         with torch.inference_mode():
             out = fn()
             out = fn()  # a compiled runtime may specialise on the first call
-        out_t = torch.as_tensor(out).reshape(ref.shape)
-        diff = float((out_t.float() - ref.float()).abs().max()) if ref.numel() else 0.0
-        scale = float(ref.abs().max()) if ref.numel() else 0.0
+        outs = _outputs(out)
+        if len(outs) != len(ref):
+            raise ArchlabError(f"{runtime} returned {len(outs)} outputs, eager {len(ref)}")
+        diff = scale = 0.0
+        for o, r in zip(outs, ref):  # every output of a multi-output network (a detector's heads)
+            if r.numel():
+                o = torch.as_tensor(o).reshape(r.shape)
+                diff = max(diff, float((o.float() - r.float()).abs().max()))
+                scale = max(scale, float(r.abs().max()))
         return Prepared(runtime, fn, enter, diff, scale, note, exporter)
+
+
+def _outputs(out) -> list:
+    """A network's outputs as a list: one tensor, or several for multi-output networks."""
+    return list(out) if isinstance(out, (tuple, list)) else [out]
 
 
 def _call(module, x):
@@ -199,7 +210,7 @@ def _ort_callable(data: bytes, x, threads: int):
     run = sess.run
 
     def fn():
-        return run(None, feed)[0]
+        return run(None, feed)
 
     fn.session = sess
     return fn

@@ -42,6 +42,7 @@ Memory    peak activation bytes (tensors freed after their last reader,
 def run(prof, depth: str, fmt: str, output: str | None, *, units: str = "madds", batch: int = 1,
         check: bool = False) -> None:
     """Render a profile with units, memory and (optionally) the cross-check; exit 1 when the check fails."""
+    from archlab.analysis.lint import lint_plan
     from archlab.analysis.memory import memory
     from archlab.analysis.units import Units
     from archlab.render.memory import add_out_bytes, memory_lines
@@ -54,9 +55,12 @@ def run(prof, depth: str, fmt: str, output: str | None, *, units: str = "madds",
     table = apply_units(profile_table(prof, depth), u)
     if depth == "layer":
         add_out_bytes(table, mem)
-    table.notes = [*table.notes, *units_lines(u, prof.totals), *memory_lines(mem)]
+    findings = lint_plan(prof.plan)
+    table.notes = [*table.notes, *units_lines(u, prof.totals), *memory_lines(mem),
+                   *(f"lint: {f}" for f in findings)]
     data = u.augment(prof.to_dict())
     data["memory"] = mem.to_dict()
+    data["lint"] = [f.to_dict() for f in findings]
     header = profile_header(prof)
     if not u.is_default:
         header = [*header, f"units: {u.describe()}"]

@@ -112,6 +112,16 @@ def rf(
     which = units.value if hasattr(units, "value") else units
     kw = overrides(input, width, stem_stride, stem_pool, None, embedding, classes)
     plan = archlab.plan(net, **kw)  # table and option errors before torch is imported
+    if len(plan.outputs) > 1:  # a detector: the receptive field of each prediction head (analytic)
+        from archlab.analysis.receptive import output_fields
+        from archlab.render.rf import outputs_table
+
+        fields = output_fields(plan)
+        data = {"schema_version": 1, "model": plan.model, "input": list(plan.input), "options": plan.options,
+                "outputs": [f.to_dict() for f in fields]}
+        fmt = format.value if hasattr(format, "value") else format
+        emit([outputs_table(plan, fields)], data, fmt, str(output) if output else None)
+        return
     h, w = plan.layer(fmap_end(plan)).out_shape[1:]
     n_units = h * w if which == "all" else len(key_units(h, w))
     callback, stop = _progress_bar(plan_steps(n_units, len(heads), samples))

@@ -79,3 +79,16 @@ def rf_tables(study, files: list[str]) -> list[Table]:
     last = tables[-1]
     last.notes = list(last.notes) + list(study.notes) + [f"wrote {f}" for f in files]
     return tables
+
+
+def outputs_table(plan, fields) -> Table:
+    """A detector's outputs with their theoretical receptive fields."""
+    t = Table(f"{plan.model}: receptive field of each output (theoretical)",
+              ["output", "row", "shape", "rf", "jump", "start", "centre unit on image", "corner unit on image"])
+    for f in fields:
+        t.rows.append([f.name, f.row, shape_str(f.shape), f.rf.label(), f.rf.label("jump"), f.rf.label("start"),
+                       f"{f.centre_inside:.1%}", f"{f.corner_inside:.1%}"])
+    t.notes = ["rf: input pixels one unit sees (size), the step between neighbouring units' centres (jump) and "
+               "the centre of unit 0 (start); 'on image': the share of a unit's RF box that is not padding.",
+               "The effective receptive field (archlab rf on a single-output network) is a fraction of these."]
+    return t
