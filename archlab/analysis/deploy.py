@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from archlab.errors import ArchlabError, OptionError
+from archlab.fileio import write_atomic
 from archlab.plan import Plan
 
 EXPORTERS = ("dynamo", "torchscript")
@@ -148,23 +147,6 @@ def check_output_dir(path: Path, flag: str) -> None:
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise ArchlabError(f"{flag} {path}: folder {parent} does not exist")
-
-
-def _write_bytes_atomic(path: Path, data: bytes) -> None:
-    parent = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as e:
-        Path(tmp).unlink(missing_ok=True)
-        raise ArchlabError(f"cannot write {path}: {e.strerror or e}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def onnx_bytes(module, x, exporter: str = "dynamo") -> tuple[bytes, str]:
@@ -298,14 +280,14 @@ def export(plan: Plan, *, onnx: str | Path | None = None, torchscript: str | Pat
             report.comparisons.append(compare("ONNX Runtime vs unfolded PyTorch", got, ref, tolerance))
         else:
             report.onnx_note = "onnxruntime is not installed: the ONNX file was not run (pip install onnxruntime)"
-        _write_bytes_atomic(onnx_path, data)
+        write_atomic(onnx_path, data)
         report.onnx = str(onnx_path)
     if ts_path is not None:
         buf = io.BytesIO()
         with _quiet(), torch.no_grad():
             traced = torch.jit.trace(deployed, xd, check_trace=False)
             torch.jit.save(traced, buf)
-        _write_bytes_atomic(ts_path, buf.getvalue())
+        write_atomic(ts_path, buf.getvalue())
         report.torchscript = str(ts_path)
         report.torchscript_bytes = len(buf.getvalue())
     return report

@@ -189,7 +189,7 @@ def _read_cache(file: Path) -> dict:
 
 
 def _write_cache(file: Path, entries: dict) -> None:
-    from archlab.render.output import write_atomic
+    from archlab.fileio import write_atomic
 
     try:
         file.parent.mkdir(parents=True, exist_ok=True)

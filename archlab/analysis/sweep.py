@@ -333,7 +333,7 @@ def rows_csv(rows: list[dict]) -> str:
 
 
 def write_rows(path: str | Path, rows: list[dict]) -> None:
-    from archlab.render.output import write_atomic
+    from archlab.fileio import write_atomic
 
     write_atomic(path, rows_csv(rows))
 
@@ -528,7 +528,8 @@ def run_sweep(opts: SweepOptions, *, out: str | Path | None = None, fresh: bool 
             run["status"] = "did not finish (killed?)"
     meta["runs"].append(run_meta)
     if out_path is not None:
-        from archlab.render.output import dumps_json, write_atomic
+        from archlab.fileio import write_atomic
+        from archlab.render.output import dumps_json
 
         _cleanup_temp(out_path)
         if fresh or not out_path.exists():
@@ -598,7 +599,8 @@ def run_sweep(opts: SweepOptions, *, out: str | Path | None = None, fresh: bool 
         if hasattr(os, "getloadavg"):
             run_meta["environment"]["loadavg_end"] = list(os.getloadavg())
         if out_path is not None:
-            from archlab.render.output import dumps_json, write_atomic
+            from archlab.fileio import write_atomic
+            from archlab.render.output import dumps_json
 
             write_atomic(side_path, dumps_json(meta))
         progress.done()

@@ -3,41 +3,22 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
-from archlab.errors import ArchlabError
+from archlab.fileio import write_atomic  # noqa: F401  (re-exported: renderers write through it)
 from archlab.render.tables import Table, print_rich, to_csv, to_markdown, to_plain
 
 
-def write_atomic(path: str | Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path`` and rename it into place: never half-written."""
+def save_figure(fig, path: str | Path, *, dpi: int = 150, fmt: str | None = None) -> Path:
+    """Render a matplotlib figure (format from ``fmt`` or the file's suffix) and write it atomically."""
+    import io
+
     path = Path(path)
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise ArchlabError(f"cannot write {path}: folder {parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; results get the usual permissions
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as e:
-        Path(tmp).unlink(missing_ok=True)
-        raise ArchlabError(f"cannot write {path}: {e.strerror or e}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt or path.suffix.lstrip(".").lower() or "png", dpi=dpi)
+    write_atomic(path, buf.getvalue())
+    return path
 
 
 def dumps_json(data) -> str:

@@ -6,8 +6,6 @@ always ``size * DPI`` pixels. Files are written atomically (temporary file, then
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from archlab.errors import ArchlabError
@@ -38,22 +36,9 @@ def _pyplot():
 
 def save(fig, path: Path, fmt: str) -> str:
     """Save ``fig`` atomically to ``path`` (png at DPI, or svg)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, format=fmt, dpi=DPI)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a figure is an ordinary file
-        os.replace(tmp, path)
-    except OSError as e:
-        Path(tmp).unlink(missing_ok=True)
-        raise ArchlabError(f"cannot write {path}: {e.strerror or e}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return str(path)
+    from archlab.render.output import save_figure
+
+    return str(save_figure(fig, path, dpi=DPI, fmt=fmt))
 
 
 def _grey(img):

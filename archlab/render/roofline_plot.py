@@ -77,7 +77,9 @@ def roofline_figure(report: LatencyReport, path: str | Path, *, label_top: int =
         fig.text(0.01, 0.01, f"{skipped} layer{'s' if skipped != 1 else ''} not drawn (no FLOPs, or not run)",
                  fontsize=7)
     fig.tight_layout()
-    _save(fig, path, dpi)
+    from archlab.render.output import save_figure
+
+    save_figure(fig, path, dpi=dpi)
     return {"points": len(pts), "skipped": skipped, "labelled": labelled}
 
 
@@ -92,20 +94,3 @@ def check_path(path: str | Path) -> Path:
     return path
 
 
-def _save(fig, path: Path, dpi: int) -> None:
-    """Atomically: a temporary file beside ``path``, then rename."""
-    import os
-    import tempfile
-
-    parent = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=parent)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".").lower())
-        os.replace(tmp, path)
-    except OSError as e:
-        Path(tmp).unlink(missing_ok=True)
-        raise ArchlabError(f"cannot write {path}: {e.strerror or e}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

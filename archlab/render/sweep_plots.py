@@ -107,24 +107,9 @@ def plot_sweep(rows: list[dict], path: str | Path, title: str | None = None) -> 
     buf = io.BytesIO()
     fig.savefig(buf, format=(path.suffix.lstrip(".") or "png").lower(), dpi=110)
     plt.close(fig)
-    _write_bytes_atomic(path, buf.getvalue())
+    from archlab.render.output import write_atomic
+
+    write_atomic(path, buf.getvalue())
     return path
 
 
-def _write_bytes_atomic(path: Path, data: bytes) -> None:
-    import os
-    import tempfile
-
-    from archlab.errors import ArchlabError
-
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise ArchlabError(f"cannot write {path}: folder {parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
