@@ -1,12 +1,13 @@
 # archlab: two entry points on a fresh machine.
 #   make demo   create .venv, install archlab, profile MobileFaceNet
 #   make test   create .venv, install archlab with test extras, run the test suite
+#   make report write reports/mobilefacenet.md and .html (archlab report --quick)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.archlab-installed
 
-.PHONY: demo test install bench clean
+.PHONY: demo test install bench clean report
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +22,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# reports/mobilefacenet.md (+ reports/mobilefacenet_files/) and .html: counts, heads, RF/ERF maps, no latency
+report: $(STAMP)
+	$(BIN)/archlab report mobilefacenet --quick --out reports/mobilefacenet.md --out reports/mobilefacenet.html
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_startup.py

@@ -15,9 +15,11 @@ import archlab.build  # noqa: E402,F401
 import archlab.plan  # noqa: E402,F401
 from archlab.api import build, load_table, plan, profile
 from archlab.api import crosscheck, diff, memory  # noqa: E402
+from archlab.api import compare, report  # noqa: E402
 from archlab.errors import ArchlabError
 
 __version__ = "0.1.0"
 
 __all__ = ["ArchlabError", "__version__", "build", "load_table", "plan", "profile"]
 __all__ += ["crosscheck", "diff", "memory"]
+__all__ += ["compare", "report"]

@@ -65,3 +65,19 @@ def diff(a: str | Path | NetSpec, b: str | Path | NetSpec, a_options: dict | Non
     from archlab.analysis.diff import diff as run
 
     return run(profile(a, **(a_options or {})), profile(b, **(b_options or {})), str(a), str(b))
+
+
+def compare(*entries, latency: bool = False, **options):
+    """Networks or variants side by side: ``archlab.compare("mobilefacenet", "mobilefacenet:head=gap")``.
+    One record per entry (``NAME[:key=value,...]``); ``latency=True`` also times them (imports torch)."""
+    from archlab.analysis.compare import compare as run
+
+    return run(list(entries), latency=latency, **options)
+
+
+def report(name_or_path: str | Path, *, quick: bool = False, **options):
+    """The MobileFaceNets study of one network (``archlab.analysis.study.Study``); render it with
+    ``archlab.render.report.report_document`` and ``write_document``. Imports torch (receptive fields)."""
+    from archlab.analysis.study import run_study
+
+    return run_study(str(name_or_path), quick=quick, **options)

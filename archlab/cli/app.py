@@ -6,11 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from archlab.cli import list_cmd, profile_cmd, show_cmd, table_cmds
-from archlab.cli import diff_cmd
-from archlab.cli import sweep_cmd
-from archlab.cli import rf_cmd
-from archlab.cli import ceilings_cmd, export_cmd
+from archlab.cli import (ceilings_cmd, compare_cmd, diff_cmd, export_cmd, list_cmd, profile_cmd, report_cmd, rf_cmd,
+                         show_cmd, sweep_cmd, table_cmds)
 from archlab.cli.common import STATE
 
 app = typer.Typer(
@@ -40,14 +37,32 @@ def main(
     STATE["debug"] = debug
 
 
-app.command("list", help=list_cmd.HELP, epilog=list_cmd.EPILOG)(list_cmd.list_networks)
-app.command("show", help=show_cmd.HELP, epilog=show_cmd.EPILOG)(show_cmd.show)
-app.command("profile", help=profile_cmd.HELP, epilog=profile_cmd.EPILOG)(profile_cmd.profile)
-app.command("diff", help=diff_cmd.HELP, epilog=diff_cmd.EPILOG)(diff_cmd.diff)
-app.command("validate", help=table_cmds.VALIDATE_HELP, epilog=table_cmds.VALIDATE_EPILOG)(table_cmds.validate)
-app.command("schema", help=table_cmds.SCHEMA_HELP, epilog=table_cmds.SCHEMA_EPILOG)(table_cmds.schema)
-app.command("lint", help=table_cmds.LINT_HELP, epilog=table_cmds.LINT_EPILOG)(table_cmds.lint)
-app.command("sweep", help=sweep_cmd.HELP, epilog=sweep_cmd.EPILOG)(sweep_cmd.sweep)
-app.command("rf", help=rf_cmd.HELP, epilog=rf_cmd.EPILOG)(rf_cmd.rf)
-app.command("export", help=export_cmd.HELP, epilog=export_cmd.EPILOG)(export_cmd.export)
-app.command("ceilings", help=ceilings_cmd.HELP, epilog=ceilings_cmd.EPILOG)(ceilings_cmd.ceilings_cmd)
+# (name, function, one-line summary for `archlab --help`, full help, epilog with an example)
+COMMANDS = [
+    ("list", list_cmd.list_networks, "The shipped networks with params, MAdds and published figures.",
+     list_cmd.HELP, list_cmd.EPILOG),
+    ("show", show_cmd.show, "The resolved layer table, each row with its shapes.", show_cmd.HELP, show_cmd.EPILOG),
+    ("profile", profile_cmd.profile, "Per-row or per-layer params, MAdds, memory, RF; --check, --latency.",
+     profile_cmd.HELP, profile_cmd.EPILOG),
+    ("diff", diff_cmd.diff, "Two networks or option sets row by row, with deltas.", diff_cmd.HELP, diff_cmd.EPILOG),
+    ("compare", compare_cmd.compare, "Networks and variants side by side (Markdown, HTML, JSON).",
+     compare_cmd.HELP, compare_cmd.EPILOG),
+    ("report", report_cmd.report, "The MobileFaceNets study end to end for a network (Markdown, HTML).",
+     report_cmd.HELP, report_cmd.EPILOG),
+    ("rf", rf_cmd.rf, "Receptive fields and the embedding-head study (GAP vs GDConv vs FC).", rf_cmd.HELP,
+     rf_cmd.EPILOG),
+    ("sweep", sweep_cmd.sweep, "Latency over widths, stems, inputs, heads, threads and runtimes.", sweep_cmd.HELP,
+     sweep_cmd.EPILOG),
+    ("export", export_cmd.export, "ONNX / TorchScript export, BN optionally folded, checked.", export_cmd.HELP,
+     export_cmd.EPILOG),
+    ("ceilings", ceilings_cmd.ceilings_cmd, "The machine's peak GFLOP/s and memory bandwidth (cached).",
+     ceilings_cmd.HELP, ceilings_cmd.EPILOG),
+    ("validate", table_cmds.validate, "Every error in a table file at once.", table_cmds.VALIDATE_HELP,
+     table_cmds.VALIDATE_EPILOG),
+    ("lint", table_cmds.lint, "Architecture smells, each naming its row (exit 1 when found).", table_cmds.LINT_HELP,
+     table_cmds.LINT_EPILOG),
+    ("schema", table_cmds.schema, "A JSON Schema of the table format, for editors.", table_cmds.SCHEMA_HELP,
+     table_cmds.SCHEMA_EPILOG),
+]
+for name, function, summary, help_text, epilog in COMMANDS:
+    app.command(name, help=help_text, short_help=summary, epilog=epilog)(function)
