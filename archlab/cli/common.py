@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Optional, get_type_hints
 
 import typer
 
@@ -106,3 +107,41 @@ def user_errors(fn):
             fail(f"internal error: {type(e).__name__}: {e} (run with --debug for the traceback)", 1)
 
     return wrapper
+
+
+OVERRIDE_OPTIONS = {  # name: (annotated option, default) -- the Python API's override keywords
+    "input": (InputOpt, None), "width": (WidthOpt, None), "stem_stride": (StemStrideOpt, None),
+    "stem_pool": (StemPoolOpt, False), "head": (HeadOpt, None), "embedding": (EmbeddingOpt, None),
+    "classes": (ClassesOpt, None),
+}
+
+
+def with_overrides(fn=None, *, exclude: tuple[str, ...] = ()):
+    """Give a command the override options (--input ... --classes) in place of its ``overrides`` parameter.
+
+    The command receives them as one dict of API keywords (``overrides(...)``); the options are declared once
+    here instead of in every command's signature. ``exclude`` leaves some out (``rf`` has its own ``--head``).
+    """
+
+    def decorate(fn):
+        hints = get_type_hints(fn, include_extras=True)
+        params = [p.replace(annotation=hints.get(p.name, p.annotation))
+                  for p in inspect.signature(fn).parameters.values()]
+        names = [n for n in OVERRIDE_OPTIONS if n not in exclude]
+        at = [p.name for p in params].index("overrides")
+        injected = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=OVERRIDE_OPTIONS[n][1],
+                                      annotation=OVERRIDE_OPTIONS[n][0]) for n in names]
+        signature = inspect.Signature(params[:at] + injected + params[at + 1:], return_annotation=None)
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            given = {n: kwargs.pop(n, None) for n in names}
+            kwargs["overrides"] = overrides(**{n: given.get(n) for n in OVERRIDE_OPTIONS})
+            return fn(*args, **kwargs)
+
+        del wrapper.__wrapped__  # Typer must read the signature below, not the wrapped function's
+        wrapper.__signature__ = signature
+        wrapper.__annotations__ = {p.name: p.annotation for p in signature.parameters.values()}
+        return wrapper
+
+    return decorate(fn) if fn is not None else decorate

@@ -6,8 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from archlab.cli.common import (ClassesOpt, EmbeddingOpt, FormatOpt, HeadOpt, InputOpt, OutputOpt, StemPoolOpt,
-                                StemStrideOpt, WidthOpt, complete_network, overrides, user_errors)
+from archlab.cli.common import FormatOpt, OutputOpt, complete_network, user_errors, with_overrides
 from archlab.cli.profile_extras import UnitsChoice, UnitsOpt
 
 HELP = """Compare two networks, or one network under two option sets, row by row: shapes, params, MAdds and
@@ -29,16 +28,11 @@ AOpt = Annotated[Optional[list[str]], typer.Option(
 
 
 @user_errors
+@with_overrides
 def diff(
     a: NetA,
     b: NetB,
-    input: InputOpt = None,
-    width: WidthOpt = None,
-    stem_stride: StemStrideOpt = None,
-    stem_pool: StemPoolOpt = False,
-    head: HeadOpt = None,
-    embedding: EmbeddingOpt = None,
-    classes: ClassesOpt = None,
+    overrides: dict = None,  # --input, --width, --stem-stride, --stem-pool, --head, --embedding, --classes
     a_option: AOpt = None,
     units: UnitsOpt = UnitsChoice.madds,
     format: FormatOpt = "table",
@@ -52,7 +46,7 @@ def diff(
 
     u = Units(units.value if hasattr(units, "value") else units)
     pa = archlab.profile(a, **parse_options(a_option))
-    pb = archlab.profile(b, **overrides(input, width, stem_stride, stem_pool, head, embedding, classes))
+    pb = archlab.profile(b, **overrides)
     d = diff_profiles(pa, pb, a, b)
     data = d.to_dict()
     data["units"] = u.to_dict()

@@ -8,8 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from archlab.cli.common import (ClassesOpt, EmbeddingOpt, HeadOpt, InputOpt, NetArg, StemPoolOpt, StemStrideOpt,
-                                WidthOpt, overrides, user_errors)
+from archlab.cli.common import NetArg, user_errors, with_overrides
 from archlab.errors import OptionError
 
 HELP = """Export a network for deployment: ONNX (--onnx) and/or TorchScript (--torchscript), BN optionally folded.
@@ -37,6 +36,7 @@ class Fmt(str, Enum):
 
 
 @user_errors
+@with_overrides
 def export(
     net: NetArg,
     onnx: Annotated[Optional[Path], typer.Option("--onnx", metavar="FILE", help="write the ONNX model")] = None,
@@ -52,13 +52,7 @@ def export(
     batch: Annotated[int, typer.Option("--batch", min=1, help="batch size of the exported graph")] = 1,
     exporter: Annotated[Exporter, typer.Option("--exporter", help="torch.onnx exporter (dynamo falls back to "
                                                                   "torchscript when it fails)")] = Exporter.dynamo,
-    input: InputOpt = None,
-    width: WidthOpt = None,
-    stem_stride: StemStrideOpt = None,
-    stem_pool: StemPoolOpt = False,
-    head: HeadOpt = None,
-    embedding: EmbeddingOpt = None,
-    classes: ClassesOpt = None,
+    overrides: dict = None,  # --input, --width, --stem-stride, --stem-pool, --head, --embedding, --classes
     format: Annotated[Fmt, typer.Option("--format", "-f", help="report format")] = Fmt.table,
 ) -> None:
     import archlab
@@ -67,7 +61,7 @@ def export(
 
     if onnx is None and torchscript is None:
         raise OptionError("nothing to write: give --onnx FILE and/or --torchscript FILE")
-    plan = archlab.plan(net, **overrides(input, width, stem_stride, stem_pool, head, embedding, classes))
+    plan = archlab.plan(net, **overrides)
     report = run_export(plan, onnx=onnx, torchscript=torchscript, fold_bn=fold_bn, channels_last=channels_last,
                         batch=batch, weights=weights, key_map=key_map, exporter=exporter.value)
     if format == Fmt.json:

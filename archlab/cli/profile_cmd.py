@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from archlab.cli.common import (ClassesOpt, Depth, EmbeddingOpt, FormatOpt, HeadOpt, InputOpt, NetArg, OutputOpt,
-                                StemPoolOpt, StemStrideOpt, WidthOpt, overrides, user_errors)
+from archlab.cli.common import Depth, FormatOpt, NetArg, OutputOpt, user_errors, with_overrides
 from archlab.cli.profile_extras import CHECK_HELP, BatchOpt, CheckOpt, UnitsChoice, UnitsOpt
 from archlab.cli.profile_latency import (LATENCY_HELP, BudgetOpt, ChannelsLastOpt, LatencyOpt, LayerRuntime,
                                          RemeasureOpt, RooflineOpt, RuntimeOpt, ThreadsOpt)
@@ -26,15 +25,10 @@ EPILOG = "Example: archlab profile mobilefacenet --width 0.5 --input 112x96 --de
 
 
 @user_errors
+@with_overrides
 def profile(
     net: NetArg,
-    input: InputOpt = None,
-    width: WidthOpt = None,
-    stem_stride: StemStrideOpt = None,
-    stem_pool: StemPoolOpt = False,
-    head: HeadOpt = None,
-    embedding: EmbeddingOpt = None,
-    classes: ClassesOpt = None,
+    overrides: dict = None,  # --input, --width, --stem-stride, --stem-pool, --head, --embedding, --classes
     depth: Depth = Depth.row,
     format: FormatOpt = "table",
     output: OutputOpt = None,
@@ -54,7 +48,7 @@ def profile(
 
     if not profile_latency.wanted(latency, roofline):
         profile_latency.reject_unused(threads, runtime, channels_last, budget, remeasure, 10.0)
-    prof = archlab.profile(net, **overrides(input, width, stem_stride, stem_pool, head, embedding, classes))
+    prof = archlab.profile(net, **overrides)
     fmt = format.value if hasattr(format, "value") else format
     if profile_latency.wanted(latency, roofline):
         return profile_latency.run(prof, depth.value, fmt, str(output) if output else None, batch=batch,

@@ -9,8 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from archlab.cli.common import (ClassesOpt, EmbeddingOpt, FormatOpt, InputOpt, NetArg, OutputOpt, StemPoolOpt,
-                                StemStrideOpt, WidthOpt, overrides, user_errors)
+from archlab.cli.common import FormatOpt, NetArg, OutputOpt, user_errors, with_overrides
 
 HELP = """Receptive fields at FMap-end (the last feature map) and what each embedding head looks at.
 
@@ -77,14 +76,10 @@ def _progress_bar(total: int):
 
 
 @user_errors
+@with_overrides(exclude=("head",))
 def rf(
     net: NetArg,
-    input: InputOpt = None,
-    width: WidthOpt = None,
-    stem_stride: StemStrideOpt = None,
-    stem_pool: StemPoolOpt = False,
-    embedding: EmbeddingOpt = None,
-    classes: ClassesOpt = None,
+    overrides: dict = None,  # --input, --width, --stem-stride, --stem-pool, --head, --embedding, --classes
     head: StudyHeadOpt = StudyHead.all,
     samples: SamplesOpt = 8,
     units: UnitsOpt = UnitsChoice.all,
@@ -110,7 +105,7 @@ def rf(
     value = head.value if hasattr(head, "value") else head
     heads = HEADS if value == "all" else (() if value == "none" else (value,))
     which = units.value if hasattr(units, "value") else units
-    kw = overrides(input, width, stem_stride, stem_pool, None, embedding, classes)
+    kw = overrides
     plan = archlab.plan(net, **kw)  # table and option errors before torch is imported
     if len(plan.outputs) > 1:  # a detector: the receptive field of each prediction head (analytic)
         from archlab.analysis.receptive import output_fields

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from archlab.cli.common import (ClassesOpt, EmbeddingOpt, FormatOpt, HeadOpt, InputOpt, NetArg, OutputOpt, StemPoolOpt,
-                                StemStrideOpt, WidthOpt, overrides, user_errors)
+from archlab.cli.common import FormatOpt, NetArg, OutputOpt, user_errors, with_overrides
 
 HELP = "Show the resolved layer table (after extends, edits and overrides): each row with its fields and shapes."
 EPILOG = "Example: archlab show mobilefacenet-s --stem-pool"
 
 
 @user_errors
+@with_overrides
 def show(
     net: NetArg,
-    input: InputOpt = None,
-    width: WidthOpt = None,
-    stem_stride: StemStrideOpt = None,
-    stem_pool: StemPoolOpt = False,
-    head: HeadOpt = None,
-    embedding: EmbeddingOpt = None,
-    classes: ClassesOpt = None,
+    overrides: dict = None,  # --input, --width, --stem-stride, --stem-pool, --head, --embedding, --classes
     format: FormatOpt = "table",
     output: OutputOpt = None,
 ) -> None:
@@ -28,8 +22,7 @@ def show(
     from archlab.render.tables import Table, shape_str
 
     spec = load_table(net)
-    plan = expand(spec, Overrides.from_kwargs(**overrides(input, width, stem_stride, stem_pool, head, embedding,
-                                                          classes)))
+    plan = expand(spec, Overrides.from_kwargs(**overrides))
     t = Table(f"{spec.name}: {spec.description}", ["row", "type", "fields", "in", "out", "layers", "defined at"],
               numeric={"layers"})
     rows = []

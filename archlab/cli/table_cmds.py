@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from archlab.cli.common import (ClassesOpt, EmbeddingOpt, FormatOpt, HeadOpt, InputOpt, NetArg, OutputOpt, StemPoolOpt,
-                                StemStrideOpt, WidthOpt, overrides, user_errors)
+from archlab.cli.common import FormatOpt, NetArg, OutputOpt, user_errors, with_overrides
 
 VALIDATE_HELP = ("Check a table and report every error at once, each naming file, line, row and field "
                  "(exit code 2 when there are errors).")
@@ -68,15 +67,10 @@ def schema(output: OutputOpt = None) -> None:
 
 
 @user_errors
+@with_overrides
 def lint(
     net: NetArg,
-    input: InputOpt = None,
-    width: WidthOpt = None,
-    stem_stride: StemStrideOpt = None,
-    stem_pool: StemPoolOpt = False,
-    head: HeadOpt = None,
-    embedding: EmbeddingOpt = None,
-    classes: ClassesOpt = None,
+    overrides: dict = None,  # --input, --width, --stem-stride, --stem-pool, --head, --embedding, --classes
     format: FormatOpt = "table",
     output: OutputOpt = None,
 ) -> None:
@@ -85,7 +79,7 @@ def lint(
     from archlab.render.output import emit
     from archlab.render.tables import Table
 
-    plan = archlab.plan(net, **overrides(input, width, stem_stride, stem_pool, head, embedding, classes))
+    plan = archlab.plan(net, **overrides)
     findings = lint_plan(plan)
     t = Table(f"{plan.model}: lint", ["row", "layer", "rule", "message", "defined at"])
     for f in findings:
