@@ -29,3 +29,14 @@ def cli():
         return runner.invoke(app, [str(a) for a in args])
 
     return run
+
+
+@pytest.fixture(scope="module")
+def single_threaded_torch():
+    """Small tensors: one intra-op thread avoids barrier waits when other jobs share the cores."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

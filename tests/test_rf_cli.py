@@ -17,12 +17,8 @@ SMALL = ("--input", "32x32", "--samples", "1")  # FMap-end 2x2: fast, same code 
 
 
 @pytest.fixture(autouse=True, scope="module")
-def single_threaded_torch():
-    """Small tensors: one intra-op thread avoids barrier waits when other jobs share the cores."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+def _one_thread(single_threaded_torch):
+    """Every test here runs torch on one intra-op thread (see conftest)."""
 
 
 def png_size(path: Path) -> tuple[int, int]:
