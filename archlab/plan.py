@@ -277,12 +277,11 @@ class Plan:
         object.__setattr__(self, "layers", _fold_bn(self.layers))
         if not self.outputs:
             object.__setattr__(self, "outputs", (self.output,))
+        object.__setattr__(self, "_by_name", {layer.name: layer for layer in self.layers})
 
     def layer(self, name: str) -> Layer:
-        for layer in self.layers:
-            if layer.name == name:
-                return layer
-        raise KeyError(name)
+        """The layer called ``name`` (KeyError if there is none)."""
+        return self._by_name[name]
 
     @property
     def output_shape(self) -> tuple[int, ...]:
@@ -310,6 +309,6 @@ def _fold_bn(layers: tuple[Layer, ...]) -> tuple[Layer, ...]:
             continue
         channels = layer.out_shape[0]
         out[layer.name] = replace(layer, params_deployed=0)
-        if not prev.bias:
-            out[src] = replace(out[src], params_deployed=prev.params_deployed + channels)
+        if not prev.bias:  # from prev.params, so that folding an already-folded plan changes nothing
+            out[src] = replace(out[src], params_deployed=prev.params + channels)
     return tuple(out[layer.name] for layer in layers)

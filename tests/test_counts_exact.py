@@ -134,3 +134,11 @@ def test_params_deployed_rule():
     t = p.totals()
     bn_channels = sum(l.out_shape[0] for l in p.layers if l.op == "bn")
     assert t["params"] - t["params_deployed"] == bn_channels
+
+
+def test_plan_replace_keeps_deployed_counts():
+    """A plan rebuilt from its own layers (dataclasses.replace, as sub-network studies do) counts the same."""
+    from dataclasses import replace
+
+    p = archlab.plan("mobilefacenet")
+    assert replace(p, layers=p.layers).totals() == p.totals()
