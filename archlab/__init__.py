@@ -6,20 +6,15 @@
     220965376
     >>> net = archlab.build("mobilefacenet", width=0.5)   # an nn.Module; imports torch
 
-Heavy packages (torch, pandas) are imported only by the functions that need them.
+Every function of :mod:`archlab.api` is here; heavy packages (torch, pandas) are imported only by the
+functions that need them.
 """
 
-# The submodules archlab.plan and archlab.build share their names with API functions: load them first so
-# that the functions bound below are what `archlab.plan` and `archlab.build` mean (neither imports torch).
-import archlab.build  # noqa: E402,F401
-import archlab.plan  # noqa: E402,F401
-from archlab.api import build, load_table, plan, profile
-from archlab.api import crosscheck, diff, memory  # noqa: E402
-from archlab.api import compare, report  # noqa: E402
+from archlab.api import (HEADS, build, ceilings, compare, crosscheck, diff, export, latency, lint, load_table, memory,
+                         networks, output_fields, plan, profile, report, rf, schema, sweep, table_errors)
 from archlab.errors import ArchlabError
+from archlab.version import __version__
 
-__version__ = "0.1.0"
-
-__all__ = ["ArchlabError", "__version__", "build", "load_table", "plan", "profile"]
-__all__ += ["crosscheck", "diff", "memory"]
-__all__ += ["compare", "report"]
+__all__ = ["ArchlabError", "HEADS", "__version__", "build", "ceilings", "compare", "crosscheck", "diff", "export",
+           "latency", "lint", "load_table", "memory", "networks", "output_fields", "plan", "profile", "report", "rf",
+           "schema", "sweep", "table_errors"]

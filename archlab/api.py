@@ -1,83 +1,263 @@
-"""The Python API the CLI is a thin layer over."""
+"""The Python API: one function for every command; the CLI is a thin layer over it.
+
+``net`` is a shipped network name (``mobilefacenet``), a path to a YAML table, or a :class:`NetSpec`;
+``**overrides`` are the table overrides (``input``, ``width``, ``stem_stride``, ``stem_pool``, ``head``,
+``embedding``, ``classes``; :mod:`archlab.ir.overrides`). Functions that need torch import it themselves;
+``plan``, ``profile``, ``memory``, ``lint``, ``diff`` and ``compare`` (without latency) never do.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
 
-from archlab.expand import Overrides, expand
-from archlab.plan import Plan
-from archlab.registry import resolve
-from archlab.table import NetSpec, load_table as _load_table
+from archlab.ir.expand import expand
+from archlab.ir.overrides import Overrides
+from archlab.ir.plan import Plan
+from archlab.spec.registry import resolve
+from archlab.spec.rows.head import POOLS as HEADS
+from archlab.spec.table import NetSpec
+
+if TYPE_CHECKING:  # result types, for readers and type checkers only
+    from archlab.nn.export import ExportReport
+    from archlab.static.counts import Profile
+    from archlab.static.crosscheck import CheckReport
+    from archlab.static.diff import Diff
+    from archlab.static.erf_records import RFStudy
+    from archlab.static.lint import Finding
+    from archlab.static.memory import MemoryReport
+    from archlab.static.receptive import OutputField
+    from archlab.static.roofline import Ceilings
+    from archlab.studies.compare import Comparison
+    from archlab.studies.report_study import Study
+    from archlab.studies.sweep import SweepOptions, SweepResult
+    from archlab.timing.anatomy import LatencyReport
+
+Net = str | Path | NetSpec
+__all__ = ["HEADS", "build", "ceilings", "compare", "crosscheck", "diff", "entries", "export", "latency", "lint", "load_table",
+           "memory", "network_names", "networks", "output_fields", "plan", "profile", "report", "rf", "schema",
+           "sweep", "table_errors", "units"]
 
 
-def load_table(name_or_path: str | Path) -> NetSpec:
+# -- tables and plans ---------------------------------------------------------------------------------------
+
+def load_table(net: Net) -> NetSpec:
     """Read and validate a table: a shipped network name (``mobilefacenet``) or a path to a YAML file."""
-    return _load_table(resolve(str(name_or_path)))
+    if isinstance(net, NetSpec):
+        return net
+    from archlab.spec.table import load_table as read
+
+    return read(net)
 
 
-def plan(name_or_path: str | Path | NetSpec, **overrides) -> Plan:
-    """Expand a table into primitive layers (no torch). ``overrides``: input, width, stem_stride,
-    stem_pool, head, embedding, classes."""
-    spec = name_or_path if isinstance(name_or_path, NetSpec) else load_table(name_or_path)
-    return expand(spec, Overrides.from_kwargs(**overrides))
+def plan(net: Net, **overrides) -> Plan:
+    """Expand a table into primitive layers (no torch)."""
+    return expand(load_table(net), Overrides.from_kwargs(**overrides))
 
 
-def build(name_or_path: str | Path | NetSpec, *, fold_bn: bool = False, **overrides):
+def table_errors(path: str | Path) -> tuple[str, list, Plan | None]:
+    """Every error of a table file at once (``archlab validate``): (the file, the errors, its plan if valid)."""
+    from archlab.errors import ArchlabError
+    from archlab.spec.table import load_table as read
+    from archlab.spec.table import table_errors as errors_of
+
+    file = resolve(str(path))
+    errors = errors_of(file)
+    result = None
+    if not errors:
+        try:
+            result = expand(read(file))  # shape errors: the first one (later shapes depend on it)
+        except ArchlabError as e:
+            errors = [e]
+    return str(file), errors, result
+
+
+def networks() -> list[dict]:
+    """The shipped networks: name, input, params, params_deployed, MAdds, published figures, description."""
+    from archlab.spec import registry
+
+    out = []
+    for name in registry.names():
+        spec = load_table(name)
+        tot = expand(spec).totals()
+        out.append({"name": name, "input": [spec.in_channels, *spec.input], "params": tot["params"],
+                    "params_deployed": tot["params_deployed"], "madds": tot["madds"],
+                    "published": {k: v for k, v in spec.published.items() if k != "note"},
+                    "description": spec.description})
+    return out
+
+
+def schema() -> dict:
+    """A JSON Schema of the table format (for editors)."""
+    from archlab.spec.schema import table_schema
+
+    return table_schema()
+
+
+def build(net: Net, *, fold_bn: bool = False, **overrides):
     """Build the network as an ``nn.Module`` whose module paths equal the plan's layer names.
 
     ``fold_bn=True``: the deployed form, in eval mode: every BN that follows a conv/linear is folded into its
-    weights and removed (``archlab.analysis.fold``); its parameter count is the plan's ``params_deployed``."""
-    from archlab.build import build_plan
+    weights and removed (:mod:`archlab.nn.fold`); its parameter count is the plan's ``params_deployed``."""
+    from archlab.nn.build import build_plan
 
-    module = build_plan(plan(name_or_path, **overrides))
+    module = build_plan(plan(net, **overrides))
     if fold_bn:
-        from archlab.analysis.fold import fold_bn as _fold
+        from archlab.nn.fold import fold_bn as fold
 
-        module = _fold(module)
+        module = fold(module)
     return module
 
 
-def profile(name_or_path: str | Path | NetSpec, **overrides):
-    """Per-layer and per-row parameters, MAdds, other ops and activations (see ``archlab.plan.CONVENTIONS``)."""
-    from archlab.analysis.counts import Profile
+# -- analyses of the plan (no torch) --------------------------------------------------------------------------
 
-    spec = name_or_path if isinstance(name_or_path, NetSpec) else load_table(name_or_path)
+def units(compute: str = "madds", batch: int = 1):
+    """The units counts are reported in: ``madds`` or ``flops`` (= 2 x MAdds), per batch of ``batch`` images."""
+    from archlab.static.units import Units
+
+    return Units(compute, batch)
+
+
+def network_names() -> list[str]:
+    """The shipped networks' names."""
+    from archlab.spec import registry
+
+    return registry.names()
+
+
+def profile(net: Net, **overrides) -> Profile:
+    """Per-layer and per-row parameters, MAdds, other ops and activations (``archlab.ir.ops.CONVENTIONS``)."""
+    from archlab.static.counts import Profile
+
+    spec = load_table(net)
     return Profile.from_plan(expand(spec, Overrides.from_kwargs(**overrides)), spec)
 
 
-def memory(name_or_path: str | Path | NetSpec, batch: int = 1, **overrides):
+def memory(net: Net | Plan, batch: int = 1, **overrides) -> MemoryReport:
     """Per-layer output bytes, peak activation memory of inference and weight bytes (no torch)."""
-    from archlab.analysis.memory import memory as plan_memory
+    from archlab.static.memory import memory as plan_memory
 
-    return plan_memory(plan(name_or_path, **overrides), batch)
-
-
-def crosscheck(name_or_path: str | Path | NetSpec, batch: int = 1, **overrides):
-    """Build the network and compare every layer's counts with fvcore and thop (imports torch, fvcore, thop)."""
-    from archlab.analysis.crosscheck import crosscheck as run
-
-    return run(plan(name_or_path, **overrides), batch)
+    return plan_memory(net if isinstance(net, Plan) else plan(net, **overrides), batch)
 
 
-def diff(a: str | Path | NetSpec, b: str | Path | NetSpec, a_options: dict | None = None,
-         b_options: dict | None = None):
-    """Row-by-row comparison of two networks, or of one network under two option sets."""
-    from archlab.analysis.diff import diff as run
+def lint(net: Net | Plan, **overrides) -> list[Finding]:
+    """Architecture smells, each naming its table row (``archlab lint``)."""
+    from archlab.static.lint import lint_plan
 
-    return run(profile(a, **(a_options or {})), profile(b, **(b_options or {})), str(a), str(b))
+    return lint_plan(net if isinstance(net, Plan) else plan(net, **overrides))
 
 
-def compare(*entries, latency: bool = False, **options):
+def output_fields(net: Net | Plan, **overrides) -> list[OutputField]:
+    """The theoretical receptive field of every network output (a detector's prediction heads)."""
+    from archlab.static.receptive import output_fields as fields
+
+    return fields(net if isinstance(net, Plan) else plan(net, **overrides))
+
+
+def diff(a: Net, b: Net, a_options: dict | list[str] | None = None, b_options: dict | list[str] | None = None) -> Diff:
+    """Row-by-row comparison of two networks, or of one network under two option sets. Options: API keywords, or
+    ``KEY=VALUE`` strings (``["input=112x96"]``)."""
+    from archlab.ir.overrides import parse_pairs
+    from archlab.static.diff import diff as run
+
+    def options(given, where):
+        return parse_pairs(given, where) if isinstance(given, list) else dict(given or {})
+
+    return run(profile(a, **options(a_options, "--a-option")), profile(b, **options(b_options, "B's options")),
+               str(a), str(b))
+
+
+def entries(nets: list[str], variants: list[str] | None = None) -> list:
+    """Comparison entries from ``NAME[:key=value,...]`` texts: the networks, then the ``--variant`` ones."""
+    from archlab.errors import OptionError
+    from archlab.ir.overrides import parse_entry
+
+    out = [parse_entry(n, "entry") for n in nets] + [parse_entry(v, "--variant") for v in variants or []]
+    if not out:
+        raise OptionError("give at least one network (NAME ...) or --variant NAME:key=value")
+    return out
+
+
+def compare(*entries, latency: bool = False, progress: Callable[[str], Any] | None = None,
+            **options) -> Comparison:
     """Networks or variants side by side: ``archlab.compare("mobilefacenet", "mobilefacenet:head=gap")``.
     One record per entry (``NAME[:key=value,...]``); ``latency=True`` also times them (imports torch)."""
-    from archlab.analysis.compare import compare as run
+    from archlab.studies.compare import compare as run
 
-    return run(list(entries), latency=latency, **options)
+    return run(list(entries), latency=latency, progress=progress, **options)
 
 
-def report(name_or_path: str | Path, *, quick: bool = False, **options):
-    """The MobileFaceNets study of one network (``archlab.analysis.study.Study``); render it with
-    ``archlab.render.report.report_document`` and ``write_document``. Imports torch (receptive fields)."""
-    from archlab.analysis.study import run_study
+# -- measurements (torch) -----------------------------------------------------------------------------------
 
-    return run_study(str(name_or_path), quick=quick, **options)
+def crosscheck(net: Net | Plan, batch: int = 1, **overrides) -> CheckReport:
+    """Build the network and compare every layer's counts with fvcore and thop (imports torch, fvcore, thop)."""
+    from archlab.nn.tools import crosscheck as run
+
+    return run(net if isinstance(net, Plan) else plan(net, **overrides), batch)
+
+
+def ceilings(threads: int | None = None, *, remeasure: bool = False) -> Ceilings:
+    """The machine's peak GFLOP/s and memory bandwidth at ``threads`` (cached per machine)."""
+    import torch
+
+    from archlab.nn.ceilings import ceilings as measured
+
+    return measured(threads or torch.get_num_threads(), remeasure=remeasure)
+
+
+def latency(net: Net | Plan, *, runtime: str = "eager", threads: int | None = None, batch: int = 1,
+            channels_last: bool = False, budget: float = 10.0, remeasure: bool = False, **overrides) -> LatencyReport:
+    """Where the time goes: per-layer and per-row latency against the machine's ceilings (``profile --latency``)."""
+    import torch
+
+    from archlab.nn.layer_latency import measure
+
+    the_plan = net if isinstance(net, Plan) else plan(net, **overrides)
+    threads = threads or torch.get_num_threads()
+    return measure(the_plan, runtime=runtime, threads=threads, batch=batch, channels_last=channels_last,
+                   budget_s=budget, ceilings=ceilings(threads, remeasure=remeasure))
+
+
+def rf(net: Net, *, heads=HEADS, samples: int = 8, seed: int = 0, weights=None, key_map=None, image=None,
+       units=None, progress: Callable[[str], Any] | None = None, **overrides) -> RFStudy:
+    """Effective receptive fields at FMap-end and the embedding-head study (``archlab rf``; imports torch)."""
+    from archlab.studies.rf import rf_study
+
+    return rf_study(net, heads=heads, samples=samples, seed=seed, weights=weights, key_map=key_map, image=image,
+                    units=units, progress=progress, **overrides)
+
+
+def sweep(net: str | SweepOptions, *, out: str | Path | None = None, fresh: bool = False, progress=None,
+          baseline: str | dict | None = None, **grid) -> SweepResult:
+    """A latency sweep over a grid of configurations, resumable in ``out`` (``archlab sweep``).
+
+    ``grid``: the :class:`archlab.studies.sweep.SweepOptions` fields (widths, stems, inputs, heads, threads,
+    batches, runtimes, channels_last, budget, target, warmup, seed, ...); ``baseline``: ``"width=1.0,stem=2"`` or
+    a mapping. Or pass a ready ``SweepOptions`` as ``net``."""
+    from archlab.studies.sweep import SweepOptions, parse_baseline, run_sweep
+
+    if isinstance(net, SweepOptions):
+        options = net
+    else:
+        base = parse_baseline(baseline) if isinstance(baseline, str) or baseline is None else dict(baseline)
+        options = SweepOptions(net=str(net), baseline=base, **grid)
+    return run_sweep(options, out=out, fresh=fresh, progress=progress)
+
+
+def export(net: Net | Plan, *, onnx: str | Path | None = None, torchscript: str | Path | None = None,
+           fold_bn: bool = False, channels_last: bool = False, batch: int = 1, weights=None, key_map=None,
+           exporter: str = "dynamo", **overrides) -> ExportReport:
+    """The deployable network as ONNX and/or TorchScript, checked (``archlab export``)."""
+    from archlab.nn.export import export as run
+
+    return run(net if isinstance(net, Plan) else plan(net, **overrides), onnx=onnx, torchscript=torchscript,
+               fold_bn=fold_bn, channels_last=channels_last, batch=batch, weights=weights, key_map=key_map,
+               exporter=exporter)
+
+
+def report(net: Net, *, quick: bool = False, progress: Callable[[str], Any] | None = None, **options) -> Study:
+    """The MobileFaceNets study of one network (``archlab report``; imports torch for the receptive fields).
+    Render it with :func:`archlab.render.report_page.report_document`."""
+    from archlab.studies.report_study import run_study
+
+    return run_study(str(net), quick=quick, progress=progress, **options)

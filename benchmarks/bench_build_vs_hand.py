@@ -2,7 +2,7 @@
 
 Compares ``archlab.build('mobilefacenet')`` (a torch.fx GraphModule: straight-line module calls) with a
 plain hand-written ``nn.Module`` MobileFaceNet below, with the same weights (copied, outputs checked equal),
-timed interleaved with archlab's own method (archlab.analysis.latency): rounds in a fresh random order,
+timed interleaved with archlab's own method (archlab.timing.rounds): rounds in a fresh random order,
 ratio = archlab sample / hand-written sample within each round, median ratio with its 95% CI.
 
     .venv/bin/python benchmarks/bench_build_vs_hand.py [--threads 1,2] [--budget 60] [--batch 1]
@@ -21,7 +21,7 @@ import torch
 import torch.nn as nn
 
 import archlab
-from archlab.analysis import latency as lat
+from archlab.timing import rounds as lat
 
 
 # -- MobileFaceNet written by hand (Chen et al. 2018, Table 1), nothing generated ------------------------

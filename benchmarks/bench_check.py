@@ -1,6 +1,6 @@
 """`profile --check` cost: every shipped network at full size, torch at 1 intra-op thread vs the default.
 
-Prints, per network, the wall time of archlab.analysis.crosscheck.crosscheck with threads=1 and with
+Prints, per network, the wall time of archlab.nn.tools.crosscheck with threads=1 and with
 threads=None (torch's default), measured side by side in this one run, and their ratio. Absolute times
 depend on the machine and its load; the ratio is the point.
 
@@ -13,8 +13,8 @@ import sys
 import time
 
 import archlab
-from archlab import registry
-from archlab.analysis.crosscheck import crosscheck
+from archlab.spec import registry
+from archlab.nn.tools import crosscheck
 
 
 def timed(plan, threads) -> tuple[float, bool]:

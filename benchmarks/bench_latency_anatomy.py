@@ -2,7 +2,7 @@
 
 1. Per-layer anatomy of a network (default mobilefacenet): the per-layer times' sum against the end-to-end
    median (acceptance: within 30%; the rest is framework overhead), and the instrumented pass's cost.
-2. One interleaved run (archlab.analysis.latency.interleaved, eager as the baseline): eager vs BN-folded
+2. One interleaved run (archlab.timing.rounds.interleaved, eager as the baseline): eager vs BN-folded
    eager vs TorchScript (frozen) vs ONNX Runtime (when installed): medians, 95% CIs, ratios to eager
    measured within rounds, and which runtime is best.
 3. The network's time against the roofline ideal: sum over layers of max(flops/peak, bytes/bandwidth), with
@@ -37,11 +37,12 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     import archlab
-    from archlab.analysis import latency as lat
-    from archlab.analysis.fold import fold_bn
-    from archlab.analysis.layer_latency import measure
-    from archlab.analysis.roofline import ceilings, roofline_ideal_ms
-    from archlab.analysis.runtimes import Workshop, require
+    from archlab.timing import rounds as lat
+    from archlab.nn.fold import fold_bn
+    from archlab.nn.layer_latency import measure
+    from archlab.nn.ceilings import ceilings
+from archlab.static.roofline import roofline_ideal_ms
+    from archlab.nn.runtimes import Workshop, require
 
     plan = archlab.plan(args.net)
     t = args.threads

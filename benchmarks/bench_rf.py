@@ -34,9 +34,11 @@ def unit_gradient_ratio(rounds: int) -> None:
     import torch
 
     import archlab
-    from archlab.analysis.erf import _prepare, canvas_margins, fmap_end, for_input_gradients, init_weights, truncate
-    from archlab.analysis.receptive import receptive_fields
-    from archlab.build import build_plan
+    from archlab.ir.structure import fmap_end, truncate
+    from archlab.nn.erf import for_input_gradients, frozen as _prepare, init_weights
+    from archlab.static.receptive import canvas_margins
+    from archlab.static.receptive import receptive_fields
+    from archlab.nn.build import build_plan
 
     plan = archlab.plan("mobilefacenet")
     fmap = fmap_end(plan)
@@ -73,7 +75,7 @@ def unit_gradient_ratio(rounds: int) -> None:
     print(f"    ratio for_input_gradients / as built: {med['for_input_gradients'] / med['as built']:.2f} "
           f"(max relative gradient difference {worst:.1e})")
 
-    from archlab.analysis.erf import _parallel_map
+    from archlab.nn.erf import parallel_map as _parallel_map
 
     y = outs["for_input_gradients"]
     some = units[:14]

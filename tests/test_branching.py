@@ -163,7 +163,7 @@ def test_schema_accepts_shipped_configs_and_rejects_bad_rows(cli):
     import jsonschema
     import yaml
 
-    from archlab import registry
+    from archlab.spec import registry
 
     schema = json.loads(cli("schema").stdout)
     jsonschema.Draft202012Validator.check_schema(schema)

@@ -6,9 +6,11 @@ from dataclasses import replace
 import pytest
 
 import archlab
-from archlab import registry
-from archlab.analysis import crosscheck as cc
-from archlab.plan import PlanBuilder, numel
+from archlab.spec import registry
+from archlab.ir import ops
+from archlab.nn import tools
+from archlab.ir.builder import PlanBuilder
+from archlab.ir.layer import numel
 
 MFN_MADDS = 220_965_376  # issue 2 acceptance table
 MFN_BN_ELEMENTS = 3_205_632  # every conv/linear of MobileFaceNet is followed by a BN: = its activations
@@ -16,7 +18,7 @@ MFN_BN_ELEMENTS = 3_205_632  # every conv/linear of MobileFaceNet is followed by
 
 @pytest.fixture(scope="module")
 def mfn_report():
-    return cc.crosscheck(archlab.plan("mobilefacenet"))
+    return tools.crosscheck(archlab.plan("mobilefacenet"))
 
 
 def _elements(plan, op, kind=None):
@@ -36,7 +38,7 @@ def test_mobilefacenet_thop_total_is_madds_four_per_bn_prelu_and_pools(mfn_repor
     plan = archlab.plan("mobilefacenet")
     prelu = _elements(plan, "act", "prelu")
     assert prelu == 2_759_680
-    pools = sum(cc.thop_rule(l).expected for l in plan.layers if l.op == "pool")
+    pools = sum(ops.op_of(l.op, l.kind).thop(l, 1).expected for l in plan.layers if l.op == "pool")
     assert pools == 0  # MobileFaceNet has no pooling layer: the GDConv head is a conv
     th = mfn_report.totals["thop"]["ops"]
     assert th == MFN_MADDS + 4 * MFN_BN_ELEMENTS + prelu + pools == 236_547_584
@@ -61,11 +63,11 @@ def test_mobilefacenet_layers_agree_or_are_explained(mfn_report):
 
 def test_thop_pool_rules_on_mobilenetv2_and_xception():
     """thop's global pool: inputs + outputs; max-pool 0; fvcore's GAP: 1 per input (small inputs, same rules)."""
-    r = cc.crosscheck(archlab.plan("mobilenetv2", input="64x64"), memory=False)
+    r = tools.crosscheck(archlab.plan("mobilenetv2", input="64x64"), memory=False)
     gap = next(c for c in r.layers if c.op == "pool")
     assert gap.name == "head.gap.pool" and (gap.fvcore, gap.thop) == (1280 * 2 * 2, 1280 * 4 + 1280)
     assert r.unsupported == {"aten::hardtanh": 35, "aten::add": 10} and r.ok, r.failures
-    x = cc.crosscheck(archlab.plan("xception", input="71x71"), memory=False)
+    x = tools.crosscheck(archlab.plan("xception", input="71x71"), memory=False)
     pools = [c for c in x.layers if c.op == "pool" and c.kind == "max"]
     assert len(pools) == 4 and all(c.thop == 0 and c.fvcore_unsupported == {"aten::max_pool2d": 1} for c in pools)
     assert x.ok, x.failures
@@ -73,11 +75,11 @@ def test_thop_pool_rules_on_mobilenetv2_and_xception():
 
 def test_avgpool_rule_matches_thop_windows():
     """thop counts every window's inputs (padding included) + one per output; the rule reproduces it."""
-    from archlab.plan import Layer
+    from archlab.ir.layer import Layer
 
     layer = Layer("p", "pool", "avg", 0, ("input",), (4, 7, 7), (4, 7, 7), kernel=(3, 3), stride=(1, 1),
                   padding=(1, 1))
-    assert cc.thop_avgpool_ops(layer) == 4 * 21 * 21 + 4 * 49  # 3 per output along each axis: 7*3 = 21
+    assert ops.thop_avgpool_ops(layer) == 4 * 21 * 21 + 4 * 49  # 3 per output along each axis: 7*3 = 21
 
 
 @pytest.mark.parametrize("name", registry.names())
@@ -126,14 +128,11 @@ def test_check_json_records_the_failure(cli, monkeypatch):
 
 def test_a_difference_no_rule_explains_fails_too(monkeypatch):
     """If thop's BN rule were 3 per element, every BN layer would be unexplained: the rules are checked."""
-    real = cc.thop_rule
-
     def wrong(layer, batch=1):
-        rule = real(layer, batch)
-        return cc.Rule(3 * numel(layer.out_shape) * batch, "BN 3/elt") if layer.op == "bn" else rule
+        return ops.ToolRule(3 * numel(layer.out_shape) * batch, "BN 3/elt")
 
-    monkeypatch.setattr(cc, "thop_rule", wrong)
-    r = cc.crosscheck(archlab.plan("mobilefacenet", input="32x32"), memory=False)
+    monkeypatch.setitem(ops.OPS, "bn", replace(ops.OPS["bn"], thop=wrong))
+    r = tools.crosscheck(archlab.plan("mobilefacenet", input="32x32"), memory=False)
     assert not r.ok
     bns = [c for c in r.layers if c.op == "bn"]
     assert all(c.status == "UNEXPLAINED" for c in bns)

@@ -66,8 +66,8 @@ def test_every_format(cli, fmt, tmp_path):
 
 
 @pytest.mark.parametrize("args, msg", [
-    (["-A", "nope=1"], "--a-option takes KEY=VALUE"),
-    (["-A", "width"], "--a-option takes KEY=VALUE"),
+    (["-A", "nope=1"], "--a-option: unknown key 'nope'"),
+    (["-A", "width"], "--a-option: expected KEY=VALUE"),
     (["-A", "width=wide"], "expected float"),
     (["-A", "stem-stride=3"], "--stem-stride must be 1 or 2"),
 ])

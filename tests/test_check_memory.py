@@ -5,8 +5,9 @@ import json
 import pytest
 
 import archlab
-from archlab.analysis.memory import measure_peak, memory
-from archlab.build import build_plan
+from archlab.nn.memory_probe import measure_peak
+from archlab.static.memory import memory
+from archlab.nn.build import build_plan
 
 # Hand-made: conv 2->4 (1x1), then one inverted residual block (t=2) whose input 0.0.conv is read again by
 # the add, on a 4x4 map, no BN/activation so every tensor is one line below. fp32 bytes:

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from archlab.analysis.units import Units
+from archlab.static.units import Units
 from archlab.errors import OptionError
 
 MADDS, OTHER, ACTS, PARAMS = 220_965_376, 9_534_720, 3_205_632, 1_003_136  # mobilefacenet, issue 2

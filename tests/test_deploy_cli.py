@@ -7,8 +7,8 @@ import onnx
 import pytest
 import torch
 
-from archlab.analysis import roofline as rl
-from archlab.analysis.runtimes import cpu_model
+from archlab.nn import ceilings as rl
+from archlab.timing.machine import cpu_model
 
 NET = """
 name: tiny
@@ -120,7 +120,7 @@ def test_export_onnx_folded(cli, write_table, tmp_path):
 
 def test_export_with_weights(cli, write_table, tmp_path):
     import archlab
-    from archlab.analysis.fold import randomize_bn
+    from archlab.nn.fold import randomize_bn
 
     path = write_table(NET)
     m = archlab.build(path)
@@ -134,7 +134,7 @@ def test_export_with_weights(cli, write_table, tmp_path):
 
 
 def test_export_check_can_fail(cli, write_table, tmp_path, monkeypatch):
-    from archlab.analysis import fold
+    from archlab.nn import fold
 
     real = fold._fold_into
 

@@ -10,9 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import archlab
-from archlab.analysis.fold import check_fold, fold_bn, foldable, param_count, randomize_bn
-from archlab.build import build_plan
-from archlab.plan import Plan, PlanBuilder
+from archlab.nn.fold import check_fold, fold_bn, param_count, randomize_bn
+from archlab.nn.build import build_plan
+from archlab.ir.builder import PlanBuilder
+from archlab.ir.plan import Plan
 
 TINY = """
 name: tiny
@@ -93,7 +94,7 @@ def test_unfoldable_bn_is_kept():
     other = b.conv("b.conv", conv, 4, 1)  # a second reader of the conv
     out = b.add("c.add", bn, other)
     plan = Plan("branch", (3, 8, 8), tuple(b.layers), out, (), {})
-    assert foldable(plan) == ()
+    assert plan.fold_pairs() == ()
     m = build_plan(plan).eval()
     randomize_bn(m, 1)
     f = fold_bn(m)

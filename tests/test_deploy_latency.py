@@ -7,10 +7,11 @@ import pytest
 import torch
 
 import archlab
-from archlab.analysis.fold import fold_bn
-from archlab.analysis.layer_latency import Instrumented, augment_profile_dict, measure
-from archlab.analysis.roofline import Ceilings
-from archlab.build import build_plan
+from archlab.nn.fold import fold_bn
+from archlab.nn.layer_latency import Instrumented, measure
+from archlab.render.latency_table import profile_latency_data as augment_profile_dict
+from archlab.static.roofline import Ceilings
+from archlab.nn.build import build_plan
 from archlab.errors import OptionError
 
 NET = """
@@ -110,7 +111,7 @@ def test_roofline_fields(report):
 
 def test_profile_json_contract(report):
     plan, r = report
-    from archlab.analysis.counts import Profile
+    from archlab.static.counts import Profile
 
     data = augment_profile_dict(Profile.from_plan(plan).to_dict(), r)
     assert data["totals"]["latency_ms"] == r.e2e.median

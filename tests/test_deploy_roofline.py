@@ -5,8 +5,9 @@ import json
 import pytest
 
 import archlab
-from archlab.analysis import roofline as rl
-from archlab.analysis.roofline import Ceilings, category, layer_work, plan_work, roofline_ideal_ms
+from archlab.nn import ceilings as cl
+from archlab.static import roofline as rl
+from archlab.static.roofline import Ceilings, category, layer_work, plan_work, roofline_ideal_ms
 
 NET = """
 name: w
@@ -68,7 +69,7 @@ def test_ceilings_math_and_ideal(write_table):
 
 
 def test_measure_tiny_sizes():
-    c = rl.measure_ceilings(1, **TINY)
+    c = cl.measure_ceilings(1, **TINY)
     assert c.peak_gflops > 0 and c.bandwidth_gbs > 0 and c.threads == 1 and not c.cached
     assert c.to_dict()["method"]["peak"].startswith("best of 2 fp32 torch.mm of 32x32")
 
@@ -76,25 +77,25 @@ def test_measure_tiny_sizes():
 def test_cache_measures_once_per_key(tmp_path, monkeypatch):
     monkeypatch.setenv("ARCHLAB_CACHE_DIR", str(tmp_path))
     calls = []
-    real = rl.measure_ceilings
+    real = cl.measure_ceilings
 
     def counting(threads, **kw):
         calls.append(threads)
         return real(threads, **kw)
 
-    monkeypatch.setattr(rl, "measure_ceilings", counting)
-    a = rl.ceilings(1, **TINY)
-    b = rl.ceilings(1, **TINY)
+    monkeypatch.setattr(cl, "measure_ceilings", counting)
+    a = cl.ceilings(1, **TINY)
+    b = cl.ceilings(1, **TINY)
     assert calls == [1] and not a.cached and b.cached
     assert (b.peak_gflops, b.bandwidth_gbs) == (a.peak_gflops, a.bandwidth_gbs)
     data = json.loads((tmp_path / "ceilings.json").read_text())
     (key,) = data["entries"]
     assert "threads=1" in key and a.torch in key and a.cpu_model in key
-    rl.ceilings(2, **TINY)  # another thread count: another entry
+    cl.ceilings(2, **TINY)  # another thread count: another entry
     assert calls == [1, 2]
-    rl.ceilings(1, remeasure=True, **TINY)
+    cl.ceilings(1, remeasure=True, **TINY)
     assert calls == [1, 2, 1]
-    rl.ceilings(1, gemm_n=48, copy_mib=1, repeats=2)  # other sizes: measured again
+    cl.ceilings(1, gemm_n=48, copy_mib=1, repeats=2)  # other sizes: measured again
     assert calls == [1, 2, 1, 1]
     assert len(json.loads((tmp_path / "ceilings.json").read_text())["entries"]) == 2
 
@@ -102,12 +103,12 @@ def test_cache_measures_once_per_key(tmp_path, monkeypatch):
 def test_corrupt_cache_is_measured_again(tmp_path, monkeypatch):
     monkeypatch.setenv("ARCHLAB_CACHE_DIR", str(tmp_path))
     (tmp_path / "ceilings.json").write_text("{not json")
-    c = rl.ceilings(1, **TINY)
+    c = cl.ceilings(1, **TINY)
     assert not c.cached
-    assert rl.ceilings(1, **TINY).cached
+    assert cl.ceilings(1, **TINY).cached
 
 
 def test_cache_dir_default(monkeypatch, tmp_path):
     monkeypatch.delenv("ARCHLAB_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    assert rl.cache_dir() == tmp_path / "archlab"
+    assert cl.cache_dir() == tmp_path / "archlab"

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 import archlab
-from archlab.analysis.compare import Entry, compare, parse_entry, record, stages, unique_labels
+from archlab.ir.overrides import Entry, parse_entry, unique_labels
+from archlab.static.counts import stages
+from archlab.studies.compare import compare, record
 from archlab.errors import OptionError
 
 TINY = """
@@ -115,7 +117,7 @@ def test_stages_add_up_to_the_totals(net):
 
 
 def test_counting_imports_no_torch():
-    code = ("import sys; from archlab.analysis.compare import compare; from archlab.render.report import "
+    code = ("import sys; from archlab.studies.compare import compare; from archlab.render.compare_page import "
             "compare_table; compare_table(compare(['mobilefacenet', 'mobilenetv2:width=0.5'])); "
             "assert 'torch' not in sys.modules, 'torch imported'")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

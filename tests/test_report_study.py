@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from archlab.analysis.study import operator, run_study
-from archlab.render.report import Figure, render_html, render_markdown, report_document
+from archlab.studies.report_study import operator, run_study
+from archlab.render.document import Figure, render_html, render_markdown
+from archlab.render.report_page import report_document
 
 TINY = """
 name: tiny
@@ -140,7 +141,7 @@ def test_cli_quick_report_is_deterministic_and_atomic(cli, write_table, tmp_path
 def test_cli_full_report_measures_latency_in_one_run(cli, write_table, tmp_path, monkeypatch):
     import functools
 
-    import archlab.analysis.study as study_mod
+    import archlab.studies.report_study as study_mod
 
     monkeypatch.setattr(study_mod, "time_plans", functools.partial(study_mod.time_plans, warmup=0.05))
     tiny = write_table(TINY.split("head:")[0], "tiny.yaml")  # no head: no ERF study, the latency is what is tested
@@ -190,7 +191,7 @@ def test_cli_errors(cli, args, words):
 
 
 def test_default_out_is_name_html(cli, mfn, tmp_path, monkeypatch):
-    import archlab.analysis.study as study_mod
+    import archlab.studies.report_study as study_mod
 
     seen = {}
 

@@ -9,7 +9,7 @@ import torch.nn as nn
 
 import archlab
 from archlab.render.plots import UNITS_SIZE, figure_pixels, heads_size
-from archlab.weights import load_strict, read_key_map, read_state_dict
+from archlab.nn.weights import load_strict, read_key_map, read_state_dict
 
 REPO = Path(__file__).resolve().parents[1]
 INSIGHTFACE_MAP = REPO / "examples" / "keymaps" / "insightface_mobilefacenet.yaml"

@@ -1,4 +1,4 @@
-"""Effective receptive fields and the head study (archlab.analysis.erf), library level."""
+"""Effective receptive fields and the head study (archlab.studies.rf, archlab.nn.erf), library level."""
 
 import math
 
@@ -7,11 +7,15 @@ import pytest
 import torch
 
 import archlab
-from archlab.analysis.erf import (canvas_margins, fmap_end, for_input_gradients, head_cost, init_weights, key_units,
-                                  mass_stats, rf_study, truncate)
-from archlab.analysis.fold import randomize_bn
-from archlab.analysis.receptive import receptive_fields
-from archlab.build import build_plan
+from archlab.ir.structure import fmap_end, truncate
+from archlab.nn.erf import for_input_gradients, init_weights
+from archlab.static.counts import head_cost
+from archlab.static.erf_records import key_units, mass_stats
+from archlab.static.receptive import canvas_margins
+from archlab.studies.rf import rf_study
+from archlab.nn.fold import randomize_bn
+from archlab.static.receptive import receptive_fields
+from archlab.nn.build import build_plan
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -124,7 +128,7 @@ def test_unit_map_equals_a_direct_gradient_through_the_plain_network(study):
     net = build_plan(truncate(archlab.plan("mobilefacenet", input=f"{ch}x{cw}"), "7.0.act")).eval()
     init_weights(net, 0, 0)
     x = torch.zeros(1, 3, ch, cw)
-    from archlab.analysis.erf import _generator
+    from archlab.nn.erf import generator as _generator
 
     x[0, :, top:top + 112, left:left + 112] = torch.randn(3, 112, 112, generator=_generator(0, 0, "input"))
     x.requires_grad_(True)

@@ -1,4 +1,4 @@
-"""Theoretical receptive fields (archlab.analysis.receptive): exact numbers, branches, profile output, and the
+"""Theoretical receptive fields (archlab.static.receptive): exact numbers, branches, profile output, and the
 property that an output unit's input-gradient support is exactly its theoretical RF clipped to the image."""
 
 import json
@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import archlab
-from archlab.analysis.erf import fmap_end
-from archlab.analysis.receptive import receptive_fields
+from archlab.ir.structure import fmap_end
+from archlab.static.receptive import receptive_fields
 from archlab.errors import ShapeError, TableError
-from archlab.plan import PlanBuilder
+from archlab.ir.builder import PlanBuilder
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -203,7 +203,7 @@ def test_gradient_support_is_the_theoretical_rf_clipped(table, where):
     assert rf.aligned
     _, oh, ow = plan.output_shape
     i, j = min(int(where[0] * oh), oh - 1), min(int(where[1] * ow), ow - 1)
-    from archlab.build import build_plan
+    from archlab.nn.build import build_plan
 
     torch.manual_seed(0)
     net = build_plan(plan).double().eval()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from archlab.analysis.sweep import COLUMNS, CONFIG_COLUMNS
+from archlab.storage.sweep_store import COLUMNS, CONFIG_COLUMNS
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 
@@ -122,7 +122,7 @@ def test_sigkill_while_measuring_then_same_command(cli_inproc, tiny, tmp_path):
 DRIVER = """
 import sys, time
 from pathlib import Path
-from archlab.analysis.sweep import SweepOptions, run_sweep
+from archlab.studies.sweep import SweepOptions, run_sweep
 flag = Path(sys.argv[2])
 def on_row(row):
     flag.write_text(row["width"])  # the row is in the CSV already; now hang until killed

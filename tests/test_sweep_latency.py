@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archlab.analysis import latency as lat
+from archlab.timing import rounds as lat
+from archlab.timing import stats
 
 
 # -- the CI of the median ----------------------------------------------------------------------------------
@@ -16,19 +17,19 @@ from archlab.analysis import latency as lat
                                       (1000, (469, 532))])
 def test_median_ci_ranks_match_binomial_tables(n, ranks):
     # the classic ranks (e.g. Conover, Practical Nonparametric Statistics, table A3; n=20: 6th and 15th)
-    assert lat.median_ci_ranks(n) == ranks
+    assert stats.median_ci_ranks(n) == ranks
 
 
 def test_no_ci_below_six_samples():
-    assert [lat.median_ci_ranks(n) for n in range(1, 6)] == [None] * 5
-    assert lat.median_ci([1.0, 2.0, 3.0, 4.0, 5.0]) is None
+    assert [stats.median_ci_ranks(n) for n in range(1, 6)] == [None] * 5
+    assert stats.median_ci([1.0, 2.0, 3.0, 4.0, 5.0]) is None
 
 
 def test_ranks_are_the_narrowest_with_at_least_95_percent_coverage():
     for n in range(6, 400):
-        l, h = lat.median_ci_ranks(n)
+        l, h = stats.median_ci_ranks(n)
         assert h == n + 1 - l
-        cov = lat.ci_coverage(n)
+        cov = stats.ci_coverage(n)
         assert cov >= 0.95
         # one rank narrower on both sides would fall below 95%
         tail = sum(math.comb(n, k) for k in range(l + 1)) / 2 ** n
@@ -36,8 +37,8 @@ def test_ranks_are_the_narrowest_with_at_least_95_percent_coverage():
 
 
 def test_normal_approximation_continues_the_exact_ranks():
-    exact = lat.median_ci_ranks(lat.EXACT_LIMIT)
-    approx = lat.median_ci_ranks(lat.EXACT_LIMIT + 1)
+    exact = stats.median_ci_ranks(stats.EXACT_LIMIT)
+    approx = stats.median_ci_ranks(stats.EXACT_LIMIT + 1)
     assert abs(approx[0] - exact[0]) <= 2
 
 
@@ -48,7 +49,7 @@ def test_coverage_by_simulation_on_a_skewed_distribution():
     trials = 2000
     for _ in range(trials):
         xs = [rng.expovariate(1.0) for _ in range(30)]
-        lo, hi = lat.median_ci(xs)
+        lo, hi = stats.median_ci(xs)
         hits += lo <= math.log(2) <= hi
     assert hits / trials >= 0.93  # exact coverage at n=30 is 0.957
 
@@ -56,7 +57,7 @@ def test_coverage_by_simulation_on_a_skewed_distribution():
 @given(st.lists(st.floats(min_value=0.01, max_value=1e4, allow_nan=False), min_size=6, max_size=300))
 @settings(max_examples=200, deadline=None)
 def test_median_inside_its_ci_and_quantiles_ordered(xs):
-    s = lat.summarize(xs)
+    s = stats.summarize(xs)
     assert s.ci_low <= s.median <= s.ci_high
     assert min(xs) <= s.p10 <= s.median <= s.p90 <= max(xs)
     assert s.n == len(xs)
@@ -68,7 +69,7 @@ def test_median_inside_its_ci_and_quantiles_ordered(xs):
 @settings(max_examples=200, deadline=None)
 def test_quantile_matches_numpy_linear(xs, q):
     np = pytest.importorskip("numpy")
-    assert lat.quantile(sorted(xs), q) == pytest.approx(float(np.quantile(xs, q)), rel=1e-9, abs=1e-9)
+    assert stats.quantile(sorted(xs), q) == pytest.approx(float(np.quantile(xs, q)), rel=1e-9, abs=1e-9)
 
 
 # -- interleaved rounds with a synthetic machine ---------------------------------------------------------

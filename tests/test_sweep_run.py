@@ -8,7 +8,7 @@ import textwrap
 import pytest
 
 import archlab
-from archlab.analysis import sweep as sw
+from archlab.studies import sweep as sw
 from archlab.errors import ArchlabError
 
 TINY = """

@@ -4,7 +4,7 @@ import pytest
 
 import archlab
 from archlab.errors import TableError
-from archlab.rows.context import make_divisible, round_channels
+from archlab.spec.rounding import make_divisible, round_channels
 
 
 @pytest.mark.parametrize("v, expected", [(32 * 0.35, 16), (24 * 0.5, 16), (16 * 0.5, 8), (1280 * 1.4, 1792),
@@ -83,7 +83,7 @@ def test_worked_example_in_configs_readme(tmp_path):
     """The configs/README.md example is a valid table and does what its text says."""
     import re
 
-    from archlab import registry
+    from archlab.spec import registry
 
     text = (registry.configs_dir() / "README.md").read_text()
     block = re.search(r"```yaml\n(# my-mobilefacenet.yaml\n.*?)```", text, re.S).group(1)

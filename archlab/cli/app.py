@@ -22,7 +22,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from archlab import __version__
+        from archlab.version import __version__
 
         typer.echo(f"archlab {__version__}")
         raise typer.Exit()

@@ -25,21 +25,10 @@ def ceilings_cmd(
     format: FormatOpt = "table",
     output: OutputOpt = None,
 ) -> None:
-    import torch
-
-    from archlab.analysis.roofline import CACHE_FILE, cache_dir, ceilings
+    from archlab import api
+    from archlab.render.ceilings import ceilings_table
     from archlab.render.output import emit
-    from archlab.render.tables import Table
 
-    threads = threads or torch.get_num_threads()
-    c = ceilings(threads, remeasure=remeasure)
-    d = c.to_dict()
-    t = Table("machine ceilings", ["quantity", "value", "method"], numeric={"value"})
-    t.rows += [["peak fp32 GFLOP/s", round(c.peak_gflops, 2), d["method"]["peak"]],
-               ["memory bandwidth GB/s", round(c.bandwidth_gbs, 3), d["method"]["bandwidth"]],
-               ["ridge FLOP/byte", round(c.ridge, 2), "peak / bandwidth: below it a layer is memory-bound"]]
-    t.notes = [f"{c.cpu_model}, {c.threads} thread{'s' if c.threads != 1 else ''}, torch {c.torch}; "
-               f"{'cached' if c.cached else 'measured now'} ({c.measured_at}, took {c.seconds:.1f} s); "
-               f"cache {cache_dir() / CACHE_FILE}"]
+    c = api.ceilings(threads, remeasure=remeasure)
     fmt = format.value if hasattr(format, "value") else format
-    emit([t], d, fmt, str(output) if output else None)
+    emit([ceilings_table(c)], c.to_dict(), fmt, str(output) if output else None)

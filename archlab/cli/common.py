@@ -36,9 +36,9 @@ class HeadChoice(str, Enum):
 
 def complete_network(incomplete: str) -> list[str]:
     """Shell completion for NAME|PATH: shipped network names, then .yaml/.yml files matching what is typed."""
-    from archlab import registry
+    from archlab import api
 
-    names = [n for n in registry.names() if n.startswith(incomplete)]
+    names = [n for n in api.network_names() if n.startswith(incomplete)]
     folder, _, stem = incomplete.rpartition("/")
     base = Path(folder or ".")
     try:

@@ -57,15 +57,13 @@ def compare(
     out: OutOpt = None,
     format: FormatOpt = "table",
 ) -> None:
-    from archlab.analysis.compare import compare as run, parse_entry
-    from archlab.analysis.study import now
+    from archlab import api
     from archlab.errors import OptionError
+    from archlab.render.compare_page import compare_document, compare_table
+    from archlab.render.document import check_out, write_document
     from archlab.render.output import emit
-    from archlab.render.report import check_out, compare_document, compare_table, write_document
 
-    entries = [parse_entry(n, "entry") for n in nets or []] + [parse_entry(v, "--variant") for v in variant or []]
-    if not entries:
-        raise OptionError("give at least one network (NAME ...) or --variant NAME:key=value")
+    entries = api.entries(nets or [], variant or [])
     if not latency and (threads != 1 or budget != 20.0):
         raise OptionError("--threads and --budget only apply with --latency")
     fmt = format.value if hasattr(format, "value") else format
@@ -74,12 +72,12 @@ def compare(
     for path in out or []:
         check_out(path)  # before any work
     progress = (lambda msg: typer.echo(f"compare: {msg}", err=True)) if latency else None
-    comp = run(entries, latency=latency, threads=threads, budget=budget, progress=progress)
+    comp = api.compare(*entries, latency=latency, threads=threads, budget=budget, progress=progress)
     parts = [*(nets or []), *(f"--variant={v}" for v in variant or [])]
     if latency:
         parts += ["--latency", f"--threads={threads}", f"--budget={budget:g}"]
     if out:
-        doc = compare_document(comp, command=command_line("compare", parts), generated=now())
+        doc = compare_document(comp, command=command_line("compare", parts), generated=comp.generated)
         for path in out:
             for written in write_document(doc, path):
                 typer.echo(f"wrote {written}")

@@ -38,22 +38,11 @@ def diff(
     format: FormatOpt = "table",
     output: OutputOpt = None,
 ) -> None:
-    import archlab
-    from archlab.analysis.diff import diff as diff_profiles, parse_options
-    from archlab.analysis.units import Units
-    from archlab.render.diff import diff_table
+    from archlab import api
+    from archlab.render.diff import diff_data, diff_table
     from archlab.render.output import emit
 
-    u = Units(units.value if hasattr(units, "value") else units)
-    pa = archlab.profile(a, **parse_options(a_option))
-    pb = archlab.profile(b, **overrides)
-    d = diff_profiles(pa, pb, a, b)
-    data = d.to_dict()
-    data["units"] = u.to_dict()
-    if u.compute == "flops":
-        for rec in data["rows"]:
-            rec["delta"]["flops"] = u.scale("madds", rec["delta"]["madds"])
-        data["totals"]["flops"] = {k: (u.scale("madds", v) if isinstance(v, int) else v)
-                                   for k, v in data["totals"]["madds"].items()}
+    u = api.units(units.value if hasattr(units, "value") else units)
+    d = api.diff(a, b, a_options=list(a_option or []), b_options=overrides)
     fmt = format.value if hasattr(format, "value") else format
-    emit([diff_table(d, u)], data, fmt, str(output) if output else None)
+    emit([diff_table(d, u)], diff_data(d, u), fmt, str(output) if output else None)

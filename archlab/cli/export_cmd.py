@@ -55,15 +55,14 @@ def export(
     overrides: dict = None,  # --input, --width, --stem-stride, --stem-pool, --head, --embedding, --classes
     format: Annotated[Fmt, typer.Option("--format", "-f", help="report format")] = Fmt.table,
 ) -> None:
-    import archlab
-    from archlab.analysis.deploy import export as run_export
+    from archlab import api
     from archlab.render.output import dumps_json
 
     if onnx is None and torchscript is None:
         raise OptionError("nothing to write: give --onnx FILE and/or --torchscript FILE")
-    plan = archlab.plan(net, **overrides)
-    report = run_export(plan, onnx=onnx, torchscript=torchscript, fold_bn=fold_bn, channels_last=channels_last,
-                        batch=batch, weights=weights, key_map=key_map, exporter=exporter.value)
+    report = api.export(api.plan(net, **overrides), onnx=onnx, torchscript=torchscript, fold_bn=fold_bn,
+                        channels_last=channels_last, batch=batch, weights=weights, key_map=key_map,
+                        exporter=exporter.value)
     if format == Fmt.json:
         typer.echo(dumps_json(report.to_dict()), nl=False)
     else:

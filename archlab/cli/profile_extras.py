@@ -1,4 +1,4 @@
-"""`archlab profile` options of issue 3: --check (fvcore/thop cross-check), --units, --batch, and memory.
+"""`archlab profile` options of the counts: --check (fvcore/thop cross-check), --units, --batch, and memory.
 
 Kept apart from ``profile_cmd`` so the command stays a thin option parser; torch is imported only with --check.
 """
@@ -42,38 +42,16 @@ Memory    peak activation bytes (tensors freed after their last reader,
 def run(prof, depth: str, fmt: str, output: str | None, *, units: str = "madds", batch: int = 1,
         check: bool = False) -> None:
     """Render a profile with units, memory and (optionally) the cross-check; exit 1 when the check fails."""
-    from archlab.analysis.lint import lint_plan
-    from archlab.analysis.memory import memory
-    from archlab.analysis.units import Units
-    from archlab.render.memory import add_out_bytes, memory_lines
+    from archlab import api
     from archlab.render.output import emit
-    from archlab.render.profile import profile_header, profile_table
-    from archlab.render.units import apply_units, units_lines
+    from archlab.render.profile import profile_view
 
-    u = Units(units.value if hasattr(units, "value") else units, batch)
-    mem = memory(prof.plan, u.batch)
-    table = apply_units(profile_table(prof, depth), u)
-    if depth == "layer":
-        add_out_bytes(table, mem)
-    findings = lint_plan(prof.plan)
-    table.notes = [*table.notes, *units_lines(u, prof.totals), *memory_lines(mem),
-                   *(f"lint: {f}" for f in findings)]
-    data = u.augment(prof.to_dict())
-    data["memory"] = mem.to_dict()
-    data["lint"] = [f.to_dict() for f in findings]
-    header = profile_header(prof)
-    if not u.is_default:
-        header = [*header, f"units: {u.describe()}"]
-    tables = [table]
-    report = None
-    if check:
-        from archlab.analysis.crosscheck import crosscheck
-        from archlab.render.check import check_table
-
-        report = crosscheck(prof.plan, u.batch)
-        data["check"] = report.to_dict()
-        ct = check_table(report, depth)
-        tables = [ct] if fmt == "csv" else [table, ct]  # csv: one record type per file, the one asked for
+    u = api.units(units.value if hasattr(units, "value") else units, batch)
+    report = api.crosscheck(prof.plan, u.batch) if check else None
+    tables, data, header = profile_view(prof, depth, api.memory(prof.plan, u.batch), api.lint(prof.plan), u,
+                                        report)
+    if fmt == "csv" and report is not None:
+        tables = tables[1:]  # csv: one record type per file, the one asked for
     emit(tables, data, fmt, output, header=header)
     if report is not None and not report.ok:
         first = report.failures[0]

@@ -75,34 +75,22 @@ def run(prof, depth: str, fmt: str, output: str | None, *, batch: int = 1, threa
         runtime="eager", channels_last: bool = False, budget: float = 10.0, remeasure: bool = False,
         roofline: Path | None = None, check: bool = False) -> None:
     """Measure, then render the latency table (text forms) or the profile JSON with the latency merged in."""
-    if check:
-        raise OptionError("--latency and --check: run them separately (the check builds other networks)")
-    import torch
-
-    from archlab.analysis.layer_latency import augment_profile_dict, measure
-    from archlab.analysis.roofline import ceilings
-    from archlab.render.latency_table import latency_table
+    from archlab import api
+    from archlab.render.latency_table import latency_notes, latency_table, profile_latency_data
     from archlab.render.output import emit
     from archlab.render.profile import profile_header
 
+    if check:
+        raise OptionError("--latency and --check: run them separately (the check builds other networks)")
     if roofline is not None:
         from archlab.render.roofline_plot import check_path
 
         check_path(roofline)  # before minutes of measuring
-    threads = threads or torch.get_num_threads()
-    ceil = ceilings(threads, remeasure=remeasure)
-    report = measure(prof.plan, runtime=_value(runtime), threads=threads, batch=batch, channels_last=channels_last,
-                     budget_s=budget, ceilings=ceil)
+    report = api.latency(prof.plan, runtime=_value(runtime), threads=threads, batch=batch,
+                         channels_last=channels_last, budget=budget, remeasure=remeasure)
     table = latency_table(report, depth, prof.plan)
-    noisy = report.e2e.rel_halfwidth
-    if noisy > 0.10:
-        import os
-
-        load = f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; " if hasattr(os, "getloadavg") \
-            else ""
-        hint = "try --threads 1 or a longer --budget" if threads > 1 else "try a longer --budget"
-        table.notes.append(f"noisy machine: the end-to-end 95% CI is +-{noisy:.0%} ({load}{hint})")
-    data = augment_profile_dict(prof.to_dict(), report)
+    table.notes += latency_notes(report)
+    data = profile_latency_data(prof.to_dict(), report)
     if roofline is not None:
         from archlab.render.roofline_plot import roofline_figure
 

@@ -46,19 +46,19 @@ def report(
     samples: SamplesOpt = None,
     dpi: DpiOpt = 80,
 ) -> None:
-    import archlab
-    from archlab.analysis.study import run_study
+    from archlab import api
     from archlab.cli.compare_cmd import command_line
     from archlab.errors import OptionError
-    from archlab.render.report import check_out, report_document, write_document
+    from archlab.render.document import check_out, write_document
+    from archlab.render.report_page import report_document
 
     if quick and budget != 60.0:
         raise OptionError("--budget sets the latency rounds, which --quick skips")
-    spec = archlab.load_table(net)  # table errors before any work
+    spec = api.load_table(net)  # table errors before any work
     paths = list(out or [Path(f"{spec.name}.html")])
     for path in paths:
         check_out(path)
-    study = run_study(net, quick=quick, threads=threads, budget=None if quick else budget, rf_samples=samples,
+    study = api.report(net, quick=quick, threads=threads, budget=None if quick else budget, rf_samples=samples,
                       progress=lambda msg: typer.echo(f"report: {msg}", err=True))
     parts = [net] + (["--quick"] if quick else [f"--threads={threads}", f"--budget={budget:g}"])
     if samples is not None:

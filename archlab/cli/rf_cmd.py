@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -61,20 +60,6 @@ UnitsOpt = Annotated[UnitsChoice, typer.Option("--units", help="FMap-end units t
                                                                  "edge midpoints, centre; faster)")]
 
 
-def _progress_bar(total: int):
-    """A rich progress bar on stderr when it is a terminal; otherwise nothing. Returns (callback, stop)."""
-    if not sys.stderr.isatty():
-        return None, lambda: None
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    bar = Progress(TextColumn("[bold]rf[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   TextColumn("{task.description}"), console=Console(stderr=True), transient=True)
-    task = bar.add_task("", total=total)
-    bar.start()
-    return (lambda what: bar.update(task, advance=1, description=what)), bar.stop
-
-
 @user_errors
 @with_overrides(exclude=("head",))
 def rf(
@@ -92,37 +77,28 @@ def rf(
     format: FormatOpt = "table",
     output: OutputOpt = None,
 ) -> None:
-    import archlab
-    from archlab.analysis.erf import HEADS, fmap_end, key_units, plan_steps, rf_study
+    from archlab import api
     from archlab.errors import OptionError
     from archlab.render.output import emit
-    from archlab.render.rf import rf_header, rf_tables
+    from archlab.render.progress import progress_bar
+    from archlab.render.rf import outputs_data, outputs_table, rf_header, rf_tables
 
     if svg and out is None:
         raise OptionError("--svg writes figures; give --out DIR too")
     if out is not None and out.exists() and not out.is_dir():
         raise OptionError(f"--out {out}: exists and is not a folder")
     value = head.value if hasattr(head, "value") else head
-    heads = HEADS if value == "all" else (() if value == "none" else (value,))
-    which = units.value if hasattr(units, "value") else units
-    kw = overrides
-    plan = archlab.plan(net, **kw)  # table and option errors before torch is imported
+    heads = api.HEADS if value == "all" else (() if value == "none" else (value,))
+    fmt = format.value if hasattr(format, "value") else format
+    plan = api.plan(net, **overrides)  # table and option errors before torch is imported
     if len(plan.outputs) > 1:  # a detector: the receptive field of each prediction head (analytic)
-        from archlab.analysis.receptive import output_fields
-        from archlab.render.rf import outputs_table
-
-        fields = output_fields(plan)
-        data = {"schema_version": 1, "model": plan.model, "input": list(plan.input), "options": plan.options,
-                "outputs": [f.to_dict() for f in fields]}
-        fmt = format.value if hasattr(format, "value") else format
-        emit([outputs_table(plan, fields)], data, fmt, str(output) if output else None)
+        fields = api.output_fields(plan)
+        emit([outputs_table(plan, fields)], outputs_data(plan, fields), fmt, str(output) if output else None)
         return
-    h, w = plan.layer(fmap_end(plan)).out_shape[1:]
-    n_units = h * w if which == "all" else len(key_units(h, w))
-    callback, stop = _progress_bar(plan_steps(n_units, len(heads), samples))
+    callback, stop = progress_bar("rf")
     try:
-        study = rf_study(net, heads=heads, samples=samples, seed=seed, weights=weights, key_map=key_map,
-                         image=image, units=which, progress=callback, **kw)
+        study = api.rf(net, heads=heads, samples=samples, seed=seed, weights=weights, key_map=key_map, image=image,
+                       units=units.value if hasattr(units, "value") else units, progress=callback, **overrides)
     finally:
         stop()
     files = []
@@ -132,5 +108,4 @@ def rf(
         files = save_figures(study, out, svg=svg)
     data = study.to_dict()
     data["files"] = files
-    fmt = format.value if hasattr(format, "value") else format
     emit(rf_tables(study, files), data, fmt, str(output) if output else None, header=rf_header(study))

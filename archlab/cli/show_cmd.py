@@ -16,29 +16,11 @@ def show(
     format: FormatOpt = "table",
     output: OutputOpt = None,
 ) -> None:
-    from archlab.api import load_table
-    from archlab.expand import Overrides, expand
+    from archlab import api
+    from archlab.render.networks import show_table
     from archlab.render.output import emit
-    from archlab.render.tables import Table, shape_str
 
-    spec = load_table(net)
-    plan = expand(spec, Overrides.from_kwargs(**overrides))
-    t = Table(f"{spec.name}: {spec.description}", ["row", "type", "fields", "in", "out", "layers", "defined at"],
-              numeric={"layers"})
-    rows = []
-    for r in plan.rows:
-        where = f"{r.file}:{r.line}" if r.line else r.file
-        t.rows.append([r.index, r.type, r.label, shape_str(r.in_shape), shape_str(r.out_shape), len(r.layers), where])
-        rows.append({"index": r.index, "type": r.type, "fields": r.label, "in": list(r.in_shape),
-                     "out": list(r.out_shape), "layers": list(r.layers), "file": r.file, "line": r.line})
-    src = spec.source
-    t.notes = [f"defaults: {', '.join(f'{k}={v}' for k, v in spec.defaults.items())}"]
-    if src:
-        t.notes.append("source: " + "; ".join(f"{k}: {v}" for k, v in src.items()))
-    if spec.extends:
-        t.notes.append("extends: " + " -> ".join(spec.extends))
-    data = {"schema_version": 1, "model": spec.name, "description": spec.description, "input": list(plan.input),
-            "options": plan.options, "defaults": spec.defaults, "source": src, "extends": list(spec.extends),
-            "rows": rows}
+    spec = api.load_table(net)
+    t, data = show_table(spec, api.plan(spec, **overrides))
     fmt = format.value if hasattr(format, "value") else format
     emit([t], data, fmt, str(output) if output else None)

@@ -84,7 +84,8 @@ def sweep(
 ) -> None:
     import signal
 
-    from archlab.analysis.sweep import SweepOptions, parse_baseline
+    from archlab import api
+    from archlab.render.sweep_progress import sweep_progress
 
     def stem(s: str) -> str:
         s = s.lower().replace(" ", "")
@@ -102,9 +103,7 @@ def sweep(
         stem_values = split_list(stems, "--stems", stem)
     except OptionError:
         raise OptionError(f"--stems: use 2, 1 or 1+pool (comma-separated), got {stems!r}") from None
-    opts = SweepOptions(
-        net=net,
-        **{k: v for k, v in {
+    grid = {k: v for k, v in {
             "widths": split_list(widths, "--widths", pos_float, "a number"),
             "stems": stem_values,
             "inputs": split_list(inputs, "--inputs"),
@@ -112,24 +111,19 @@ def sweep(
             "threads": split_list(threads, "--threads", int, "an integer"),
             "batches": split_list(batch, "--batch", int, "an integer"),
             "runtimes": split_list(runtimes, "--runtimes"),
-        }.items() if v is not None},
-        channels_last=channels_last, baseline=parse_baseline(baseline), budget=budget, target=target,
-        warmup=warmup, seed=seed,
-    )
-    opts.check()
+        }.items() if v is not None}
     if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
         raise OptionError(f"--plot: give a .png, .svg or .pdf file, got {plot}")
     fmt = format.value if hasattr(format, "value") else format
-    progress = _progress(quiet)
+    progress = sweep_progress(quiet)
 
     def on_term(signum, frame):  # `kill` (SIGTERM) stops like Ctrl-C: finished rows are kept
         raise KeyboardInterrupt
 
     old = signal.signal(signal.SIGTERM, on_term)
     try:
-        from archlab.analysis.sweep import run_sweep
-
-        result = run_sweep(opts, out=out, fresh=fresh, progress=progress)
+        result = api.sweep(net, out=out, fresh=fresh, progress=progress, baseline=baseline, channels_last=channels_last,
+                           budget=budget, target=target, warmup=warmup, seed=seed, **grid)
     except KeyboardInterrupt:
         where = f"; finished rows are in {out} (the same command resumes)" if out else ""
         typer.echo(f"archlab: interrupted{where}", err=True)
@@ -145,9 +139,9 @@ def sweep(
     from archlab.render.sweep import sweep_table
 
     if fmt == "csv":  # every column, exactly as in the --out file
-        from archlab.analysis.sweep import rows_csv
+        from archlab.render.sweep import sweep_csv
 
-        text = rows_csv(result.rows)
+        text = sweep_csv(result)
         if output is None:
             typer.echo(text, nl=False)
         else:
@@ -156,47 +150,3 @@ def sweep(
             write_atomic(output, text)
         return
     emit([sweep_table(result)], result.to_dict(), fmt, str(output) if output else None)
-
-
-def _progress(quiet: bool):
-    import sys
-
-    from archlab.analysis.sweep import Progress
-
-    if quiet:
-        return Progress()
-    if sys.stderr.isatty():
-        from archlab.cli.sweep_progress import RichProgress
-
-        return RichProgress()
-    return _LineProgress()
-
-
-class _LineProgress:
-    """Without a terminal: one line per finished configuration on stderr."""
-
-    def __init__(self) -> None:
-        self.total = 0
-        self.count = 0
-
-    def start(self, todo, kept, budget):
-        self.total = todo
-        typer.echo(f"sweep: {todo} configurations to measure, {kept} kept, budget {budget:g} s", err=True)
-
-    def preparing(self, done, total, label):
-        pass
-
-    def measuring(self, total):
-        pass
-
-    def round(self, info):
-        pass
-
-    def row(self, row, label):
-        self.count += 1
-        lo, hi = (float(row[c]) if row[c] else float("nan") for c in ("ci_low_ms", "ci_high_ms"))
-        typer.echo(f"sweep: [{self.count}/{self.total}] {label}: {float(row['median_ms']):.3f} ms "
-                   f"(95% CI {lo:.3f}–{hi:.3f}, n {row['n']})", err=True)
-
-    def done(self):
-        pass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archlab.analysis.crosscheck import CheckReport
+from archlab.static.crosscheck import CheckReport
 from archlab.render.tables import Table
 
 NUMERIC = {"madds", "other_ops", "fvcore", "fvcore-madds", "thop", "thop-madds"}

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from archlab.analysis.diff import Diff
-from archlab.analysis.units import Units
+from archlab.static.diff import Diff
+from archlab.static.units import Units
 from archlab.render.tables import Table, shape_str
 
 
@@ -73,3 +73,15 @@ def diff_lines(d: Diff, u: Units) -> list[str]:
     if not u.is_default:
         lines.append(f"units: {u.describe()}" + ("; FLOPs = 2 x MAdds" if u.compute == "flops" else ""))
     return lines
+
+
+def diff_data(d: Diff, units: Units) -> dict:
+    """The JSON of ``archlab diff``: the records, the units, and FLOPs beside MAdds when asked."""
+    data = d.to_dict()
+    data["units"] = units.to_dict()
+    if units.compute == "flops":
+        for rec in data["rows"]:
+            rec["delta"]["flops"] = units.scale("madds", rec["delta"]["madds"])
+        data["totals"]["flops"] = {k: (units.scale("madds", v) if isinstance(v, int) else v)
+                                   for k, v in data["totals"]["madds"].items()}
+    return data

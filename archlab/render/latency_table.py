@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archlab.analysis.layer_latency import LatencyReport
+from archlab.timing.anatomy import LatencyReport
 from archlab.render.tables import Table, shape_str
 
 WORK_COLS = ["MFLOP", "MB", "FLOP/B", "GFLOP/s", "GB/s", "roof %"]
@@ -58,3 +58,38 @@ def latency_table(report: LatencyReport, depth: str = "row", plan=None) -> Table
     t.rows.append(total)
     t.notes = report.overhead_lines()
     return t
+
+
+def profile_latency_data(data: dict, report: LatencyReport) -> dict:
+    """Add the latency to a profile's JSON: ``totals.latency_ms``, ``rows[].latency_ms``,
+    ``layers[].latency_ms`` (and share, achieved GFLOP/s, GB/s, intensity), and the ``latency`` section."""
+    data["totals"]["latency_ms"] = report.latency_ms
+    by_layer = {layer.name: layer for layer in report.layers}
+    for d in data.get("layers", []):
+        layer = by_layer.get(d["name"])
+        if layer is not None:
+            d.update({"latency_ms": layer.latency_ms, "latency_share": layer.share, "flops": layer.flops,
+                      "bytes": layer.bytes, "intensity": layer.intensity, "gflops": layer.gflops,
+                      "gbs": layer.gbs, "ran": layer.ran, "bound": layer.bound(report.ceilings),
+                      "roof_fraction": layer.roof_fraction})
+    by_row = {str(r.index): r for r in report.rows}
+    for d in data.get("rows", []):
+        r = by_row.get(str(d["index"]))
+        if r is not None:
+            d.update({"latency_ms": r.latency_ms, "latency_share": r.share})
+    section = report.to_dict()
+    section.pop("layers")  # already merged into layers[]
+    section.pop("rows")
+    data["latency"] = section
+    return data
+
+
+def latency_notes(report: LatencyReport) -> list[str]:
+    """A warning when the end-to-end CI is wide, with the machine's load and a hint."""
+    noisy = report.e2e.rel_halfwidth
+    if noisy <= 0.10:
+        return []
+    load = report.loadavg
+    where = f"load average {load[0]:.1f} on {report.cpus} CPUs; " if load else ""
+    hint = "try --threads 1 or a longer --budget" if report.threads > 1 else "try a longer --budget"
+    return [f"noisy machine: the end-to-end 95% CI is +-{noisy:.0%} ({where}{hint})"]

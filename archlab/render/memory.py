@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archlab.analysis.memory import WEIGHT_BYTES, MemoryReport
+from archlab.static.memory import WEIGHT_BYTES, MemoryReport
 from archlab.render.tables import Table
 
 

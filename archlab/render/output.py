@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from archlab.fileio import write_atomic  # noqa: F401  (re-exported: renderers write through it)
+from archlab.storage.files import write_atomic  # noqa: F401  (re-exported: renderers write through it)
 from archlab.render.tables import Table, print_rich, to_csv, to_markdown, to_plain
 
 

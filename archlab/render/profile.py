@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from archlab.analysis.counts import Profile
-from archlab.plan import CONVENTIONS
+from archlab.static.counts import Profile
+from archlab.ir.ops import CONVENTIONS
 from archlab.render.tables import Table, shape_str
 
 COUNTS = ["params", "madds", "other_ops", "activations"]
@@ -70,3 +70,29 @@ def profile_header(prof: Profile) -> list[str]:
     opts = ", ".join(f"{k}={'x'.join(map(str, v)) if isinstance(v, list) else v}" for k, v in prof.options.items())
     return [f"{prof.model}: input {shape_str(prof.input)} -> output {shape_str(prof.output)}"
             + (f" | options: {opts}" if opts else "")]
+
+
+def profile_view(prof: Profile, depth: str, mem, findings, units, check=None) -> tuple[list[Table], dict, list[str]]:
+    """``archlab profile``: the count table (units applied, out_bytes per layer), memory and lint notes, and the
+    cross-check table when ``check`` (a :class:`~archlab.static.crosscheck.CheckReport`) is given; with the JSON
+    and header lines. Returns (tables, data, header)."""
+    from archlab.render.check import check_table
+    from archlab.render.memory import add_out_bytes, memory_lines
+    from archlab.render.units import apply_units, units_lines
+
+    table = apply_units(profile_table(prof, depth), units)
+    if depth == "layer":
+        add_out_bytes(table, mem)
+    table.notes = [*table.notes, *units_lines(units, prof.totals), *memory_lines(mem),
+                   *(f"lint: {f}" for f in findings)]
+    data = units.augment(prof.to_dict())
+    data["memory"] = mem.to_dict()
+    data["lint"] = [f.to_dict() for f in findings]
+    header = profile_header(prof)
+    if not units.is_default:
+        header = [*header, f"units: {units.describe()}"]
+    tables = [table]
+    if check is not None:
+        data["check"] = check.to_dict()
+        tables.append(check_table(check, depth))
+    return tables, data, header

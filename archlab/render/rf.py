@@ -92,3 +92,9 @@ def outputs_table(plan, fields) -> Table:
                "the centre of unit 0 (start); 'on image': the share of a unit's RF box that is not padding.",
                "The effective receptive field (archlab rf on a single-output network) is a fraction of these."]
     return t
+
+
+def outputs_data(plan, fields) -> dict:
+    """The JSON of ``archlab rf`` for a network with several outputs (a detector)."""
+    return {"schema_version": 1, "model": plan.model, "input": list(plan.input), "options": plan.options,
+            "outputs": [f.to_dict() for f in fields]}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from archlab.analysis.layer_latency import LatencyReport
+from archlab.timing.anatomy import LatencyReport
 from archlab.errors import ArchlabError
 
 COLORS = {

@@ -1,8 +1,9 @@
-"""Sweep results -> a table and summary lines (the CSV itself is written by archlab.analysis.sweep)."""
+"""Sweep results -> a table and summary lines (the CSV itself is written by archlab.studies.sweep)."""
 
 from __future__ import annotations
 
-from archlab.analysis.sweep import CONFIG_COLUMNS, SweepResult
+from archlab.storage.sweep_store import CONFIG_COLUMNS
+from archlab.studies.sweep import SweepResult
 from archlab.render.tables import Table
 
 
@@ -70,3 +71,10 @@ def _setting(col: str, v) -> str:
 
 def _num(v) -> str:
     return "?" if v is None else f"{v:.3f}"
+
+
+def sweep_csv(result: SweepResult) -> str:
+    """Every column of every row, exactly as in the ``--out`` file."""
+    from archlab.storage.sweep_store import rows_csv
+
+    return rows_csv(result.rows)

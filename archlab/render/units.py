@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archlab.analysis.units import PER_IMAGE_KEYS, Units
+from archlab.static.units import PER_IMAGE_KEYS, Units
 from archlab.render.tables import Table
 
 

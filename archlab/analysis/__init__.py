@@ -1,1 +1,0 @@
-"""Analyses: functions over the plan (and, for some, the built module). They return records, never print."""

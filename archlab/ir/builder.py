@@ -1,0 +1,100 @@
+"""Appending plan layers: each through its op's shape and count rules (:mod:`archlab.ir.ops`).
+
+:meth:`PlanBuilder.layer` is the one way a layer enters a plan: the op's ``make`` (shape rule) and ``counts``.
+The named methods (``conv``, ``bn``, ...) are conveniences for the row recipes: they turn a row's fields
+(kernel sizes as ints, padding modes such as TensorFlow SAME) into the op's fields.
+"""
+
+from __future__ import annotations
+
+from archlab.errors import ShapeError
+from archlab.ir.layer import INPUT, Layer
+from archlab.ir.ops import op_of, with_counts
+
+
+def pair(v) -> tuple[int, int]:
+    return (v, v) if isinstance(v, int) else (int(v[0]), int(v[1]))
+
+
+def same_padding(h: int, w: int, kernel, stride, dilation) -> tuple[int, int, int, int]:
+    """TensorFlow SAME padding (top, bottom, left, right): out = ceil(in / s), the odd pixel at the bottom/right."""
+    pads = [max((-(-n // s) - 1) * s + d * (k - 1) + 1 - n, 0)
+            for n, s, k, d in ((h, stride[0], kernel[0], dilation[0]), (w, stride[1], kernel[1], dilation[1]))]
+    top, left = pads[0] // 2, pads[1] // 2
+    return top, pads[0] - top, left, pads[1] - left
+
+
+class PlanBuilder:
+    """Appends layers, infers shapes and applies the counting rules. Raises ShapeError with a field name."""
+
+    def __init__(self, in_shape: tuple[int, ...]) -> None:
+        self.layers: list[Layer] = []
+        self.shapes: dict[str, tuple[int, ...]] = {INPUT: tuple(in_shape)}
+        self.row: int | str = 0
+
+    def shape(self, name: str) -> tuple[int, ...]:
+        return self.shapes[name]
+
+    def layer(self, op: str, name: str, inputs: list[str] | tuple[str, ...], **fields) -> str:
+        """Add one layer of ``op`` reading ``inputs``; ``fields``: the op's ``make`` arguments. Returns its name."""
+        if name in self.shapes:
+            raise ShapeError(f"duplicate layer name {name!r}")
+        entry = op_of(op, None)  # the kind is checked once the layer is made (bn: 2d or 1d by its input)
+        layer = with_counts(entry.make(name, self.row, tuple(inputs), [self.shapes[s] for s in inputs], **fields))
+        self.layers.append(layer)
+        self.shapes[name] = layer.out_shape
+        return name
+
+    # -- conveniences for row recipes ------------------------------------------------------------------------
+    def conv(self, name, src, c, k, s=1, *, groups=1, dilation=1, padding="auto", bias=False) -> str:
+        """``padding``: auto (PyTorch symmetric, (k // 2) * dilation), same (TensorFlow: an explicit pad layer
+        when the padding is odd), valid (0) or an int / pair."""
+        kernel, stride, dil = pair(k), pair(s), pair(dilation)
+        shape = self.shapes[src]
+        if padding == "same" and len(shape) == 3:
+            top, bottom, left, right = same_padding(shape[1], shape[2], kernel, stride, dil)
+            if top != bottom or left != right:
+                src = self.pad(f"{name}_pad", src, (top, bottom, left, right))
+                pads = (0, 0)
+            else:
+                pads = (top, left)
+        elif padding in ("auto", "same"):
+            pads = ((kernel[0] // 2) * dil[0], (kernel[1] // 2) * dil[1])
+        elif padding == "valid":
+            pads = (0, 0)
+        else:
+            pads = pair(padding)
+        return self.layer("conv", name, (src,), c=c, kernel=kernel, stride=stride, padding=pads, dilation=dil,
+                          groups=groups, bias=bias)
+
+    def linear(self, name, src, out_features, *, bias=False) -> str:
+        return self.layer("linear", name, (src,), out_features=out_features, bias=bias)
+
+    def bn(self, name, src) -> str:
+        return self.layer("bn", name, (src,))
+
+    def act(self, name, src, kind) -> str:
+        return self.layer("act", name, (src,), kind=kind)
+
+    def add(self, name, *sources) -> str:
+        return self.layer("add", name, sources)
+
+    def pool(self, name, src, kind, k=3, s=2, padding=0) -> str:
+        return self.layer("pool", name, (src,), kind=kind, kernel=pair(k), stride=pair(s), padding=pair(padding))
+
+    def mul(self, name, x, gate) -> str:
+        """x * gate, the gate broadcast over space (squeeze-and-excitation)."""
+        return self.layer("mul", name, (x, gate))
+
+    def concat(self, name, sources) -> str:
+        return self.layer("concat", name, tuple(sources))
+
+    def pad(self, name, src, pads) -> str:
+        """Zero padding (top, bottom, left, right), for TensorFlow-style asymmetric SAME padding."""
+        return self.layer("pad", name, (src,), pads=tuple(pads))
+
+    def flatten(self, name, src) -> str:
+        return self.layer("flatten", name, (src,))
+
+    def dropout(self, name, src, p) -> str:
+        return self.layer("dropout", name, (src,), p=p)

@@ -1,0 +1,57 @@
+"""A plan layer: one primitive op as a small frozen record, computed without torch.
+
+Its ``name`` is also the module path in the built network, so any analysis can join its results to plan rows
+by name. ``inputs`` names the tensors a layer reads (``input`` is the network input), so branches and taps form
+a graph, not a list. What each ``op`` means (shapes, counts, receptive field, memory, torch module, the tools'
+rules) is stated once, in :mod:`archlab.ir.ops`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+INPUT = "input"
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    name: str
+    op: str  # an entry of archlab.ir.ops.OPS: conv | linear | bn | act | pool | add | mul | concat | pad | ...
+    kind: str  # act: relu/relu6/prelu/...; pool: max/avg/global; bn: 2d/1d; '' otherwise
+    row: int | str  # table row index, or 'head'
+    inputs: tuple[str, ...]
+    in_shape: tuple[int, ...]  # (C, H, W) for maps, (D,) for vectors; the first input's for several inputs
+    out_shape: tuple[int, ...]
+    kernel: tuple[int, int] | None = None
+    stride: tuple[int, int] | None = None
+    padding: tuple[int, ...] | None = None  # (ph, pw); a pad layer: (top, bottom, left, right)
+    dilation: tuple[int, int] | None = None
+    groups: int = 1
+    bias: bool = False
+    p: float = 0.0  # dropout probability
+    params: int = 0
+    params_deployed: int = 0
+    madds: int = 0
+    other_ops: int = 0
+    activations: int = 0
+
+    @property
+    def block(self) -> str:
+        return self.name.rsplit(".", 1)[0]
+
+    @property
+    def role(self) -> str:
+        return self.name.rsplit(".", 1)[1]
+
+
+def numel(shape: Iterable[int]) -> int:
+    n = 1
+    for v in shape:
+        n *= v
+    return n
+
+
+def spatial(shape: tuple[int, ...]) -> tuple[int, int] | None:
+    """(H, W) of a feature map, None for a vector."""
+    return (shape[1], shape[2]) if len(shape) == 3 else None

@@ -1,0 +1,109 @@
+"""The plan: a network expanded into primitive layers (:class:`~archlab.ir.layer.Layer`), computed without torch.
+
+It also owns the one BN-folding rule (:func:`fold_pairs`): which BN layers fold into the conv/linear before
+them. ``params_deployed`` counts by it, and :func:`archlab.nn.fold.fold_bn` folds the built module by it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Iterable
+
+from archlab.ir.layer import INPUT, Layer
+from archlab.ir.ops import op_of
+
+COUNT_KEYS = ("params", "params_deployed", "madds", "other_ops", "activations")
+
+
+@dataclass(frozen=True)
+class RowInfo:
+    """A table row after expansion: which layers it became, its shapes and its resolved fields."""
+
+    index: int | str
+    type: str
+    label: str
+    layers: tuple[str, ...]
+    in_shape: tuple[int, ...]
+    out_shape: tuple[int, ...]
+    file: str
+    line: int | None
+
+
+@dataclass(frozen=True)
+class FoldPair:
+    bn: str  # the plan name of the BN that folds
+    into: str  # the conv/linear it folds into
+
+
+def fold_pairs(layers: Iterable[Layer], outputs: Iterable[str] = ()) -> tuple[FoldPair, ...]:
+    """The (BN, conv/linear) pairs that fold: a BN whose only input is a conv or linear layer that nothing else
+    reads and that is not itself a network output (then its pre-BN tensor must stay)."""
+    layers = list(layers)
+    by_name = {layer.name: layer for layer in layers}
+    keep = set(outputs)
+    readers: dict[str, int] = {}
+    for layer in layers:
+        for src in layer.inputs:
+            readers[src] = readers.get(src, 0) + 1
+    pairs = []
+    for layer in layers:
+        if layer.op != "bn" or len(layer.inputs) != 1:
+            continue
+        prev = by_name.get(layer.inputs[0])
+        if prev is None or not op_of(prev.op, prev.kind).weighted or readers.get(prev.name, 0) != 1:
+            continue
+        if prev.name not in keep:
+            pairs.append(FoldPair(layer.name, prev.name))
+    return tuple(pairs)
+
+
+def _deployed(layers: tuple[Layer, ...], outputs: tuple[str, ...]) -> tuple[Layer, ...]:
+    """Set params_deployed by :func:`fold_pairs`: a folded BN has none; its conv/linear gains one bias per channel
+    (computed from ``params``, so that folding an already-folded plan changes nothing)."""
+    out = {layer.name: replace(layer, params_deployed=layer.params) for layer in layers}
+    for pair in fold_pairs(layers, outputs):
+        bn, into = out[pair.bn], out[pair.into]
+        out[pair.bn] = replace(bn, params_deployed=0)
+        if not into.bias:
+            out[pair.into] = replace(into, params_deployed=into.params + bn.out_shape[0])
+    return tuple(out[layer.name] for layer in layers)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The expanded network: layers in execution order, the output layer name, and where rows begin."""
+
+    model: str
+    input: tuple[int, ...]
+    layers: tuple[Layer, ...]
+    output: str  # the main (last) output
+    rows: tuple[RowInfo, ...]
+    options: dict
+    outputs: tuple[str, ...] = ()  # every network output, in order (several for detectors); () = (output,)
+
+    def __post_init__(self) -> None:
+        if not self.outputs:
+            object.__setattr__(self, "outputs", (self.output,))
+        object.__setattr__(self, "layers", _deployed(self.layers, self.outputs))
+        object.__setattr__(self, "_by_name", {layer.name: layer for layer in self.layers})
+
+    def layer(self, name: str) -> Layer:
+        """The layer called ``name`` (KeyError if there is none)."""
+        return self._by_name[name]  # type: ignore[attr-defined]
+
+    def has(self, name: str) -> bool:
+        return name in self._by_name  # type: ignore[attr-defined]
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        return self.layer(self.output).out_shape
+
+    def shape_of(self, name: str) -> tuple[int, ...]:
+        """The shape of a tensor of the plan: a layer's output, or the network input (``input``)."""
+        return tuple(self.input) if name == INPUT else self.layer(name).out_shape
+
+    def totals(self) -> dict[str, int]:
+        return {k: sum(getattr(layer, k) for layer in self.layers) for k in COUNT_KEYS}
+
+    def fold_pairs(self) -> tuple[FoldPair, ...]:
+        return fold_pairs(self.layers, self.outputs)

@@ -1,0 +1,1 @@
+"""Everything that needs torch: building modules, weights, folding, runtimes, measurements."""

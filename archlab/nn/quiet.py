@@ -1,0 +1,41 @@
+"""Optional packages (is it installed? what to install) and silencing exporters and tracers."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import warnings
+
+from archlab.errors import ArchlabError
+
+NOISY_LOGGERS = ("torch.onnx", "torch._dynamo", "torch.export", "onnxscript")
+
+
+def importable(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def require_packages(packages: tuple[str, ...], what: str) -> None:
+    """An ArchlabError naming what to pip install when any of ``packages`` is missing."""
+    missing = [m for m in packages if not importable(m)]
+    if missing:
+        raise ArchlabError(f"{what} needs the packages {', '.join(missing)}: pip install {' '.join(missing)}")
+
+
+@contextlib.contextmanager
+def quiet():
+    """Silence exporters and tracers: their warnings and progress lines are not the user's business here."""
+    loggers = [logging.getLogger(n) for n in NOISY_LOGGERS]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for lg, lv in zip(loggers, levels):
+            lg.setLevel(lv)

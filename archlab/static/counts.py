@@ -1,0 +1,167 @@
+"""Counts per layer, per table row and in total, with the published figures beside them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from archlab.ir.layer import Layer
+from archlab.ir.ops import CONVENTIONS
+from archlab.ir.plan import COUNT_KEYS, Plan
+from archlab.ir.structure import head_layers
+from archlab.static.receptive import RF, receptive_fields
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class RowSummary:
+    index: int | str
+    type: str
+    label: str
+    in_shape: tuple[int, ...]
+    out_shape: tuple[int, ...]
+    layers: int
+    params: int
+    params_deployed: int
+    madds: int
+    other_ops: int
+    activations: int
+
+    def to_dict(self) -> dict:
+        return {
+            "index": self.index, "type": self.type, "label": self.label, "in": list(self.in_shape),
+            "out": list(self.out_shape), "layers": self.layers,
+            **{k: getattr(self, k) for k in COUNT_KEYS},
+        }
+
+
+def layer_dict(layer: Layer) -> dict:
+    def pair(v):
+        return list(v) if v is not None else None
+
+    return {
+        "name": layer.name, "op": layer.op, "kind": layer.kind, "row": layer.row, "inputs": list(layer.inputs),
+        "in": list(layer.in_shape), "out": list(layer.out_shape), "kernel": pair(layer.kernel),
+        "stride": pair(layer.stride), "padding": pair(layer.padding), "dilation": pair(layer.dilation),
+        "groups": layer.groups, "bias": layer.bias, **{k: getattr(layer, k) for k in COUNT_KEYS},
+    }
+
+
+def deviation(published: dict, totals: dict) -> dict:
+    """Per published figure: the paper's value, archlab's, and the relative difference."""
+    out = {}
+    for key, value in published.items():
+        if key == "note" or key not in totals:
+            continue
+        mine = totals[key]
+        out[key] = {"published": value, "archlab": mine, "deviation": (mine - value) / value}
+    return out
+
+
+@dataclass(frozen=True)
+class Profile:
+    model: str
+    input: tuple[int, int, int]
+    options: dict
+    totals: dict
+    published: dict
+    rows: tuple[RowSummary, ...]
+    layers: tuple[Layer, ...]
+    output: tuple[int, ...]
+    plan: Plan
+
+    @classmethod
+    def from_plan(cls, plan: Plan, spec=None) -> "Profile":
+        by_name = {layer.name: layer for layer in plan.layers}
+        rows = []
+        for info in plan.rows:
+            members = [by_name[n] for n in info.layers]
+            rows.append(RowSummary(
+                info.index, info.type, info.label, info.in_shape, info.out_shape, len(members),
+                *(sum(getattr(m, k) for m in members) for k in COUNT_KEYS),
+            ))
+        published = dict(spec.published) if spec is not None and not plan.options else {}
+        return cls(plan.model, plan.input, dict(plan.options), plan.totals(), published, tuple(rows),
+                   plan.layers, plan.output_shape, plan)
+
+    @property
+    def deviation(self) -> dict:
+        return deviation(self.published, self.totals)
+
+    def receptive_fields(self) -> dict[str, RF]:
+        """Theoretical receptive field of every layer, by name (``archlab.static.receptive``)."""
+        return receptive_fields(self.layers)
+
+    def to_dict(self) -> dict:
+        """The JSON contract (``schema_version`` 1). Counts are integers."""
+        rfs = self.receptive_fields()
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "model": self.model,
+            "input": list(self.input),
+            "output": list(self.output),
+            "outputs": [{"name": n, "shape": list(self.plan.layer(n).out_shape)} for n in self.plan.outputs],
+            "options": self.options,
+            "totals": dict(self.totals),
+            "published": {"figures": {k: v for k, v in self.published.items() if k != "note"},
+                          "note": self.published.get("note"), "deviation": self.deviation},
+            "conventions": dict(CONVENTIONS),
+            "rows": [r.to_dict() for r in self.rows],
+            "layers": [{**layer_dict(layer), "rf": rfs[layer.name].to_dict()} for layer in self.layers],
+        }
+
+    def to_frame(self, depth: str = "layer"):
+        """A pandas DataFrame, one record per layer (``depth='layer'``) or per table row (``'row'``)."""
+        import pandas as pd
+
+        if depth == "row":
+            return pd.DataFrame([r.to_dict() for r in self.rows])
+        return pd.DataFrame([layer_dict(layer) for layer in self.layers])
+
+
+def head_cost(plan: Plan) -> dict:
+    """params, params_deployed, madds and other_ops of the head (everything after FMap-end). No torch."""
+    layers = [plan.layer(n) for n in head_layers(plan)]
+    keys = ("params", "params_deployed", "madds", "other_ops")
+    return {k: sum(getattr(l, k) for l in layers) for k in keys}
+
+
+@dataclass(frozen=True)
+class Stage:
+    """Consecutive table rows at one output stride (input height / output height), or the head."""
+
+    label: str  # "/2", "/4", ..., "head"
+    stride: int | None  # None for the head
+    rows: tuple
+    out_shape: tuple[int, ...]
+    params: int
+    madds: int
+
+    def to_dict(self) -> dict:
+        return {"stage": self.label, "rows": list(self.rows), "out": list(self.out_shape), "params": self.params,
+                "madds": self.madds}
+
+
+def stages(plan: Plan) -> tuple[Stage, ...]:
+    """Rows grouped by output stride (input height / row output height), in order; the head last.
+
+    Rows with the same stride are summed into one stage even when they are not adjacent (detection extras)."""
+    by_name = {layer.name: layer for layer in plan.layers}
+    groups: dict[str, dict] = {}
+    in_h = plan.input[1]
+    for info in plan.rows:
+        members = [by_name[n] for n in info.layers]
+        if info.index == "head":
+            label, stride = "head", None
+        elif len(info.out_shape) == 3 and info.out_shape[1] > 0:
+            stride = max(1, round(in_h / info.out_shape[1]))
+            label = f"/{stride}"
+        else:
+            label, stride = "vector", None
+        g = groups.setdefault(label, {"stride": stride, "rows": [], "out": info.out_shape, "params": 0, "madds": 0})
+        g["rows"].append(info.index)
+        g["out"] = info.out_shape
+        g["params"] += sum(m.params for m in members)
+        g["madds"] += sum(m.madds for m in members)
+    return tuple(Stage(k, g["stride"], tuple(g["rows"]), tuple(g["out"]), g["params"], g["madds"])
+                 for k, g in groups.items())

@@ -1,0 +1,1 @@
+"""Files archlab reads and writes: atomic writes, images, the sweep store. Any tier may use it."""

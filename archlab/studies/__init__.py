@@ -1,0 +1,1 @@
+"""Orchestration: studies that combine analyses and measurements (compare, sweep, rf, report)."""

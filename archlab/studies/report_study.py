@@ -1,0 +1,368 @@
+"""The MobileFaceNets study (Chen et al. 2018) end to end, for any table: what ``archlab report`` renders.
+
+Sections, each a record here (rendering: :mod:`archlab.render.report`):
+
+* **architecture**: the layer table as the paper prints it (input, operator, t, c, n, s) with params, MAdds
+  and the theoretical receptive field of each row;
+* **counts** against the published figures: the table, the shipped tables that extend it (MobileFaceNet-M
+  and -S for MobileFaceNet), and face-crop tables (input 112x112) at the other standard crop, 112x96;
+* **heads**: GDConv vs GAP vs FC after FMap-end: cost (no torch), and the receptive-field study of
+  :func:`archlab.analysis.erf.rf_study` (effective RF of FMap-end units, what each head looks at);
+* **first layer**: stride 2 vs stride 1 vs stride 1 + 3x3 stride-2 max-pool: FMap-end size, MAdds, params,
+  peak activation memory and latency;
+* **widths**: params, MAdds and latency against the width multiplier (the sweep's widths at stem 2);
+* conventions and the environment.
+
+Latency of the first-layer and width configurations is measured in **one** interleaved run
+(:func:`archlab.studies.compare.time_plans`, the table at width 1.0 and stem 2 the baseline in every round),
+so every ratio is paired within rounds. ``quick=True`` skips the latency and measures the effective receptive
+fields with 2 samples at the key units (corners, edge midpoints, centre) instead of 8 at every unit, and not at
+all above 1G MAdds (``QUICK_RF_MAX_MADDS``).
+"""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from archlab.errors import ArchlabError
+from archlab.ir.expand import expand
+from archlab.ir.overrides import Entry, Overrides
+from archlab.ir.structure import head_row
+from archlab.spec.table import load_table
+from archlab.studies.compare import CompareRecord, LatencyRun, record, time_plans
+from archlab.timing.machine import now
+
+FACE_CROPS = {(112, 112): "112x96"}  # a face-crop table's other standard aligned crop
+QUICK_RF = {"samples": 2, "units": "key"}
+QUICK_RF_MAX_MADDS = 1_000_000_000  # --quick measures no ERF above this (Xception, 8.4G MAdds: 2+ minutes)
+FULL_RF = {"samples": 8, "units": "all"}
+STEMS = (("2", "stride 2"), ("1", "stride 1"), ("1+pool", "stride 1 + max-pool"))
+
+
+@dataclass(frozen=True)
+class ArchRow:
+    index: int | str
+    input: tuple[int, ...]
+    operator: str
+    t: object
+    c: int | None
+    n: object
+    s: object
+    params: int
+    madds: int
+    rf: str
+    fields: str
+
+    def to_dict(self) -> dict:
+        return {"row": self.index, "input": list(self.input), "operator": self.operator, "t": self.t, "c": self.c,
+                "n": self.n, "s": self.s, "params": self.params, "madds": self.madds, "rf": self.rf,
+                "fields": self.fields}
+
+
+@dataclass(frozen=True)
+class HeadCost:
+    head: str
+    label: str
+    params: int
+    params_deployed: int
+    madds: int
+    other_ops: int
+    out_dim: int
+    total_params: int
+    total_madds: int
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in ("head", "label", "params", "params_deployed", "madds", "other_ops",
+                                              "out_dim", "total_params", "total_madds")}
+
+
+@dataclass
+class Config:
+    """One first-layer / width configuration and what was measured for it."""
+
+    width: float
+    stem: str
+    record: CompareRecord
+    result: object = None  # lat.Result when timed
+
+    @property
+    def stem_label(self) -> str:
+        return dict(STEMS)[self.stem]
+
+    @property
+    def label(self) -> str:
+        return f"width {self.width:g}, {self.stem_label}"
+
+
+@dataclass
+class Study:
+    name: str
+    model: str
+    description: str
+    source: dict
+    file: str
+    quick: bool
+    generated: str
+    base: CompareRecord
+    arch: list[ArchRow]
+    defaults: dict
+    counts: list[CompareRecord]
+    heads: list[HeadCost]
+    rf: object  # erf.RFStudy or None
+    rf_settings: dict
+    stems: list[Config]
+    widths: list[Config]
+    latency: LatencyRun | None
+    environment: dict
+    notes: dict = field(default_factory=dict)  # section -> notes (what was skipped and why)
+    sweep_rows: list = field(default_factory=list)  # the timed configurations as typed sweep rows
+    table: str = ""  # the table as the report names it (configs/NAME.yaml for a shipped one)
+
+    def to_dict(self) -> dict:
+        from archlab.static.memory import PEAK_RULE
+        from archlab.ir.ops import CONVENTIONS
+
+        def cfg(c: Config) -> dict:
+            d = {"width": c.width, "stem": c.stem, **c.record.to_dict()}
+            return d
+
+        return {
+            "schema_version": 1, "report": "mobilefacenets-study", "name": self.name, "model": self.model,
+            "generated": self.generated, "quick": self.quick, "description": self.description,
+            "source": self.source, "architecture": [r.to_dict() for r in self.arch], "defaults": self.defaults,
+            "counts": [r.to_dict() for r in self.counts], "heads": [h.to_dict() for h in self.heads],
+            "rf": self.rf.to_dict() if self.rf is not None else None, "rf_settings": self.rf_settings,
+            "first_layer": [cfg(c) for c in self.stems], "widths": [cfg(c) for c in self.widths],
+            "latency": self.latency.to_dict() if self.latency else None,
+            "environment": self.environment,
+            "conventions": {**CONVENTIONS, "peak_bytes": PEAK_RULE}, "notes": self.notes,
+        }
+
+
+# -- pieces -------------------------------------------------------------------------------------------------
+
+def operator(row_type: str, values: dict) -> str:
+    """The paper's operator column: ``conv3x3``, ``depthwise conv3x3``, ``bottleneck``, ..."""
+    k = values.get("k")
+    kk = f"{k}x{k}" if isinstance(k, int) else ""
+    if row_type == "conv":
+        op = ("depthwise " if values.get("depthwise") else "") + f"conv{kk}"
+        return op + (" + max-pool" if values.get("pool") else "")
+    if row_type == "bottleneck":
+        return "bottleneck" + (" (SE)" if values.get("se") else "") + (f" {kk}" if k not in (None, 3) else "")
+    if row_type == "dwsep":
+        return f"depthwise-separable {kk}".strip()
+    return row_type
+
+
+def architecture(spec, plan) -> list[ArchRow]:
+    """The table's rows as the paper prints them, with the plan's shapes, counts and receptive fields."""
+    from archlab.static.receptive import receptive_fields
+
+    rfs = receptive_fields(plan.layers)
+    by_name = {layer.name: layer for layer in plan.layers}
+    values = {r.index: r.values for r in spec.rows}
+    out = []
+    for info in plan.rows:
+        members = [by_name[n] for n in info.layers]
+        v = values.get(info.index, {})
+        if info.index == "head":
+            op, t, n, s = f"head: {info.label}", None, None, None
+        else:
+            op, t, n, s = operator(info.type, v), v.get("t"), v.get("n"), v.get("s")
+            if t is None and v.get("e") is not None:
+                t = f"e={v['e']}"  # MobileNetV3 tables give the expanded channels instead of t
+        rf = rfs[info.layers[-1]].label() if info.layers else ""
+        out.append(ArchRow(info.index, tuple(info.in_shape), op, t, info.out_shape[0] if info.out_shape else None,
+                           n, s, sum(m.params for m in members), sum(m.madds for m in members), rf, info.label))
+    return out
+
+
+def family(spec) -> list[str]:
+    """Shipped tables that extend ``spec`` (directly or through another), by name."""
+    from archlab.spec import registry
+
+    mine = Path(spec.file).resolve()
+    out = []
+    for name in registry.names():
+        if name == spec.name:
+            continue
+        try:
+            other = load_table(name)
+        except ArchlabError:
+            continue
+        if any(Path(p).resolve() == mine for p in other.extends):
+            out.append(name)
+    return out
+
+
+def head_costs(spec) -> list[HeadCost]:
+    """Cost of every head (everything after FMap-end) on the table's backbone. No torch."""
+    from archlab.static.counts import head_cost
+    from archlab.studies.rf import HEADS
+
+    out = []
+    for h in HEADS:
+        plan = expand(spec, Overrides(head=h))
+        row = head_row(plan)
+        cost = head_cost(plan)
+        out_dim = 1
+        for v in plan.output_shape:
+            out_dim *= v
+        tot = plan.totals()
+        out.append(HeadCost(h, row.label if row else h, cost["params"], cost["params_deployed"], cost["madds"],
+                            cost["other_ops"], out_dim, tot["params"], tot["madds"]))
+    return out
+
+
+def environment() -> dict:
+    """What produced the report (deterministic on one machine: no load average, no clock)."""
+    import importlib.metadata as md
+
+    from archlab.timing.machine import cpu_model
+    from archlab.version import __version__
+
+    def version(pkg):
+        try:
+            return md.version(pkg)
+        except md.PackageNotFoundError:
+            return None
+
+    return {"archlab": __version__, "python": platform.python_version(), "platform": platform.platform(),
+            "cpu_model": cpu_model(), "torch": version("torch"), "numpy": version("numpy"),
+            "matplotlib": version("matplotlib")}
+
+
+def table_source(name: str) -> str:
+    """How the report names its table: ``configs/NAME.yaml`` for a shipped one, else as given."""
+    from archlab.spec import registry
+
+    try:
+        shipped = registry.configs_dir() / f"{name}.yaml"
+        if not registry.looks_like_path(name) and shipped.is_file():
+            return f"configs/{name}.yaml"
+    except ArchlabError:
+        pass
+    return name
+
+
+# -- the study ----------------------------------------------------------------------------------------------
+
+def run_study(net, *, quick: bool = False, widths=None, threads: int = 1, budget: float | None = None,
+              rf_samples: int | None = None, seed: int = 0,
+              progress: Callable[[str], object] | None = None) -> Study:
+    """Run every section for ``net`` (a shipped name or a table path). See the module docstring.
+
+    ``budget``: seconds of latency rounds (default 60; ignored with ``quick``); ``rf_samples``: ERF samples
+    (default 2 with ``quick``, else 8); ``widths``: default the sweep's (0.5 ... 2.0)."""
+    from archlab.studies.sweep import DEFAULT_WIDTHS
+
+    say = progress or (lambda _msg: None)
+    spec = load_table(net)
+    name = str(net)
+    notes: dict[str, list[str]] = {}
+    base = record(Entry(name, (), spec.name), spec)
+    counts = [base] + [record(Entry(other, (), other)) for other in family(spec)]
+    alt = FACE_CROPS.get(tuple(spec.input))
+    if alt:
+        counts.append(record(Entry(name, (("input", alt),), f"{spec.name}:input={alt}"), spec))
+    rf_settings = dict(QUICK_RF if quick else FULL_RF)
+    if rf_samples is not None:
+        rf_settings["samples"] = rf_samples
+    heads, rf = _head_study(spec, base, rf_settings, quick, seed, notes, say)
+    widths = tuple(dict.fromkeys(float(w) for w in (widths or DEFAULT_WIDTHS)))
+    configs = _configs(spec, name, widths, notes)
+    stems = [configs[(1.0, s)] for s, _ in STEMS if (1.0, s) in configs]
+    width_cfgs = [configs[(w, "2")] for w in widths if (w, "2") in configs]
+    run = None
+    if quick:
+        notes.setdefault("latency", []).append("latency not measured (--quick)")
+    elif configs:
+        run = _time_configs(list(configs.values()), threads, budget or 60.0, seed, say)
+    study = Study(name=name, model=spec.name, description=spec.description, source=dict(spec.source or {}),
+                  file=str(spec.file), quick=quick, generated=now(), base=base, arch=architecture(spec, base.plan),
+                  defaults=dict(spec.defaults), counts=counts, heads=heads, rf=rf, rf_settings=rf_settings,
+                  stems=stems, widths=width_cfgs, latency=run, environment=environment(), notes=notes)
+    study.sweep_rows = sweep_rows(study)
+    study.table = table_source(name)
+    return study
+
+
+def _head_study(spec, base: CompareRecord, rf_settings: dict, quick: bool, seed: int, notes: dict,
+                say: Callable) -> tuple[list[HeadCost], object]:
+    """The heads' cost and (when it applies) the receptive-field study."""
+    if spec.head is None:
+        notes["heads"] = [f"{spec.name} has no head (its table has no `head:`): no head study"]
+        return [], None
+    heads = head_costs(spec)
+    if base.plan is not None and len(base.plan.outputs) > 1:
+        notes["heads"] = [f"{spec.name} has {len(base.plan.outputs)} outputs: no receptive-field study"]
+        return heads, None
+    if quick and base.totals["madds"] > QUICK_RF_MAX_MADDS:
+        notes["heads"] = [f"effective receptive fields not measured with --quick above "
+                          f"{QUICK_RF_MAX_MADDS / 1e9:g}G MAdds ({spec.name}: {base.totals['madds'] / 1e9:.1f}G); "
+                          "run without --quick for them"]
+        return heads, None
+    from archlab.studies.rf import rf_study
+
+    say(f"receptive fields: {rf_settings['samples']} sample(s), {rf_settings['units']} units, 3 heads")
+    try:
+        return heads, rf_study(spec, samples=rf_settings["samples"], units=rf_settings["units"], seed=seed)
+    except ArchlabError as e:
+        notes["heads"] = [f"receptive-field study skipped: {e}"]
+        return heads, None
+
+
+def _configs(spec, name: str, widths: tuple[float, ...], notes: dict) -> dict[tuple, Config]:
+    """The first-layer configurations (width 1.0, every stem) and the widths (stem 2), counted; a
+    configuration the table cannot take is a note."""
+    configs: dict[tuple, Config] = {}
+    for width, stem in [(1.0, s) for s, _ in STEMS] + [(w, "2") for w in widths]:
+        if (width, stem) in configs:
+            continue
+        opts = {"width": width, **({"stem_pool": True} if stem == "1+pool" else {"stem_stride": int(stem)})}
+        label = f"{spec.name}:width={width:g}," + ("stem_pool=true" if stem == "1+pool" else f"stem_stride={stem}")
+        try:
+            expand(spec, Overrides.from_kwargs(**opts))
+        except ArchlabError as e:
+            notes.setdefault("first_layer" if width == 1.0 else "widths", []).append(f"{label}: {e}")
+            continue
+        configs[(width, stem)] = Config(width, stem, record(Entry(name, tuple(opts.items()), label), spec))
+    return configs
+
+
+def _time_configs(todo: list[Config], threads: int, budget: float, seed: int, say: Callable) -> LatencyRun:
+    """One interleaved run of every configuration, the table at width 1.0 and stem 2 the baseline."""
+    base_i = next((i for i, c in enumerate(todo) if (c.width, c.stem) == (1.0, "2")), 0)
+    say(f"latency: {len(todo)} configurations, interleaved, {budget:g} s at most")
+    run = time_plans([c.record.plan for c in todo], baseline=base_i, threads=threads, budget=budget, seed=seed,
+                     labels=[c.label for c in todo], progress=say)
+    for c, res in zip(todo, run.results):
+        c.result = res
+        c.record.latency, c.record.ratio, c.record.converged = res.latency, res.ratio, res.converged
+    return run
+
+
+def sweep_rows(study: Study) -> list[dict]:
+    """The timed configurations as typed sweep rows (:func:`archlab.render.sweep_plots.plot_sweep` draws them)."""
+    from archlab.storage.sweep_store import typed_row
+    from archlab.studies.sweep import Config as SweepConfig, make_row
+
+    if study.latency is None:
+        return []
+    rows = []
+    seen = set()
+    row = head_row(study.base.plan) if study.base.plan is not None else None
+    head = row.label.split(" ")[0] if row is not None else "none"
+    for c in [*study.widths, *study.stems]:
+        if c.result is None or id(c) in seen:
+            continue
+        seen.add(id(c))
+        hw = tuple(c.record.input[1:])
+        cfg = SweepConfig(study.model, c.width, c.stem, hw, head, study.latency.threads, 1, "eager", False)
+        counts = {"params": c.record.totals["params"], "madds": c.record.totals["madds"]}
+        rows.append(typed_row(make_row(cfg, counts, c.result, None, "report")))
+    return rows

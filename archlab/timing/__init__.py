@@ -1,0 +1,1 @@
+"""Timing without torch: statistics of samples, interleaved rounds, the latency anatomy records."""
