@@ -10,11 +10,52 @@ Every function of :mod:`archlab.api` is here; heavy packages (torch, pandas) are
 functions that need them.
 """
 
-from archlab.api import (HEADS, build, ceilings, compare, crosscheck, diff, export, latency, lint, load_table, memory,
-                         networks, output_fields, plan, profile, report, rf, schema, sweep, table_errors)
+from archlab.api import (
+    HEADS,
+    build,
+    ceilings,
+    compare,
+    crosscheck,
+    diff,
+    export,
+    latency,
+    lint,
+    load_table,
+    memory,
+    networks,
+    output_fields,
+    plan,
+    profile,
+    report,
+    rf,
+    schema,
+    sweep,
+    table_errors,
+)
 from archlab.errors import ArchlabError
 from archlab.version import __version__
 
-__all__ = ["ArchlabError", "HEADS", "__version__", "build", "ceilings", "compare", "crosscheck", "diff", "export",
-           "latency", "lint", "load_table", "memory", "networks", "output_fields", "plan", "profile", "report", "rf",
-           "schema", "sweep", "table_errors"]
+__all__ = [
+    "ArchlabError",
+    "HEADS",
+    "__version__",
+    "build",
+    "ceilings",
+    "compare",
+    "crosscheck",
+    "diff",
+    "export",
+    "latency",
+    "lint",
+    "load_table",
+    "memory",
+    "networks",
+    "output_fields",
+    "plan",
+    "profile",
+    "report",
+    "rf",
+    "schema",
+    "sweep",
+    "table_errors",
+]

@@ -8,8 +8,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from archlab.ir.expand import expand
 from archlab.ir.overrides import Overrides
@@ -34,12 +35,35 @@ if TYPE_CHECKING:  # result types, for readers and type checkers only
     from archlab.timing.anatomy import LatencyReport
 
 Net = str | Path | NetSpec
-__all__ = ["HEADS", "build", "ceilings", "compare", "crosscheck", "diff", "entries", "export", "latency", "lint", "load_table",
-           "memory", "network_names", "networks", "output_fields", "plan", "profile", "report", "rf", "schema",
-           "sweep", "table_errors", "units"]
+__all__ = [
+    "HEADS",
+    "build",
+    "ceilings",
+    "compare",
+    "crosscheck",
+    "diff",
+    "entries",
+    "export",
+    "latency",
+    "lint",
+    "load_table",
+    "memory",
+    "network_names",
+    "networks",
+    "output_fields",
+    "plan",
+    "profile",
+    "report",
+    "rf",
+    "schema",
+    "sweep",
+    "table_errors",
+    "units",
+]
 
 
 # -- tables and plans ---------------------------------------------------------------------------------------
+
 
 def load_table(net: Net) -> NetSpec:
     """Read and validate a table: a shipped network name (``mobilefacenet``) or a path to a YAML file."""
@@ -80,10 +104,17 @@ def networks() -> list[dict]:
     for name in registry.names():
         spec = load_table(name)
         tot = expand(spec).totals()
-        out.append({"name": name, "input": [spec.in_channels, *spec.input], "params": tot["params"],
-                    "params_deployed": tot["params_deployed"], "madds": tot["madds"],
-                    "published": {k: v for k, v in spec.published.items() if k != "note"},
-                    "description": spec.description})
+        out.append(
+            {
+                "name": name,
+                "input": [spec.in_channels, *spec.input],
+                "params": tot["params"],
+                "params_deployed": tot["params_deployed"],
+                "madds": tot["madds"],
+                "published": {k: v for k, v in spec.published.items() if k != "note"},
+                "description": spec.description,
+            }
+        )
     return out
 
 
@@ -110,6 +141,7 @@ def build(net: Net, *, fold_bn: bool = False, **overrides):
 
 
 # -- analyses of the plan (no torch) --------------------------------------------------------------------------
+
 
 def units(compute: str = "madds", batch: int = 1):
     """The units counts are reported in: ``madds`` or ``flops`` (= 2 x MAdds), per batch of ``batch`` images."""
@@ -163,8 +195,9 @@ def diff(a: Net, b: Net, a_options: dict | list[str] | None = None, b_options: d
     def options(given, where):
         return parse_pairs(given, where) if isinstance(given, list) else dict(given or {})
 
-    return run(profile(a, **options(a_options, "--a-option")), profile(b, **options(b_options, "B's options")),
-               str(a), str(b))
+    return run(
+        profile(a, **options(a_options, "--a-option")), profile(b, **options(b_options, "B's options")), str(a), str(b)
+    )
 
 
 def entries(nets: list[str], variants: list[str] | None = None) -> list:
@@ -178,8 +211,7 @@ def entries(nets: list[str], variants: list[str] | None = None) -> list:
     return out
 
 
-def compare(*entries, latency: bool = False, progress: Callable[[str], Any] | None = None,
-            **options) -> Comparison:
+def compare(*entries, latency: bool = False, progress: Callable[[str], Any] | None = None, **options) -> Comparison:
     """Networks or variants side by side: ``archlab.compare("mobilefacenet", "mobilefacenet:head=gap")``.
     One record per entry (``NAME[:key=value,...]``); ``latency=True`` also times them (imports torch)."""
     from archlab.studies.compare import compare as run
@@ -189,6 +221,7 @@ def compare(*entries, latency: bool = False, progress: Callable[[str], Any] | No
 
 # -- measurements (torch) -----------------------------------------------------------------------------------
 
+
 def crosscheck(net: Net | Plan, batch: int = 1, **overrides) -> CheckReport:
     """Build the network and compare every layer's counts with fvcore and thop (imports torch, fvcore, thop)."""
     from archlab.nn.tools import crosscheck as run
@@ -197,38 +230,76 @@ def crosscheck(net: Net | Plan, batch: int = 1, **overrides) -> CheckReport:
 
 
 def ceilings(threads: int | None = None, *, remeasure: bool = False) -> Ceilings:
-    """The machine's peak GFLOP/s and memory bandwidth at ``threads`` (cached per machine)."""
-    import torch
-
+    """The machine's peak GFLOP/s and memory bandwidth at ``threads`` (default: torch's; cached per machine)."""
     from archlab.nn.ceilings import ceilings as measured
 
-    return measured(threads or torch.get_num_threads(), remeasure=remeasure)
+    return measured(threads, remeasure=remeasure)
 
 
-def latency(net: Net | Plan, *, runtime: str = "eager", threads: int | None = None, batch: int = 1,
-            channels_last: bool = False, budget: float = 10.0, remeasure: bool = False, **overrides) -> LatencyReport:
+def latency(
+    net: Net | Plan,
+    *,
+    runtime: str = "eager",
+    threads: int | None = None,
+    batch: int = 1,
+    channels_last: bool = False,
+    budget: float = 10.0,
+    remeasure: bool = False,
+    **overrides,
+) -> LatencyReport:
     """Where the time goes: per-layer and per-row latency against the machine's ceilings (``profile --latency``)."""
-    import torch
+    from archlab.nn.layer_latency import measure_against_ceilings
 
-    from archlab.nn.layer_latency import measure
+    return measure_against_ceilings(
+        net if isinstance(net, Plan) else plan(net, **overrides),
+        runtime=runtime,
+        threads=threads,
+        batch=batch,
+        channels_last=channels_last,
+        budget_s=budget,
+        remeasure=remeasure,
+    )
 
-    the_plan = net if isinstance(net, Plan) else plan(net, **overrides)
-    threads = threads or torch.get_num_threads()
-    return measure(the_plan, runtime=runtime, threads=threads, batch=batch, channels_last=channels_last,
-                   budget_s=budget, ceilings=ceilings(threads, remeasure=remeasure))
 
-
-def rf(net: Net, *, heads=HEADS, samples: int = 8, seed: int = 0, weights=None, key_map=None, image=None,
-       units=None, progress: Callable[[str], Any] | None = None, **overrides) -> RFStudy:
+def rf(
+    net: Net,
+    *,
+    heads=HEADS,
+    samples: int = 8,
+    seed: int = 0,
+    weights=None,
+    key_map=None,
+    image=None,
+    units=None,
+    progress: Callable[[int, int, str], Any] | None = None,
+    **overrides,
+) -> RFStudy:
     """Effective receptive fields at FMap-end and the embedding-head study (``archlab rf``; imports torch)."""
     from archlab.studies.rf import rf_study
 
-    return rf_study(net, heads=heads, samples=samples, seed=seed, weights=weights, key_map=key_map, image=image,
-                    units=units, progress=progress, **overrides)
+    return rf_study(
+        net,
+        heads=heads,
+        samples=samples,
+        seed=seed,
+        weights=weights,
+        key_map=key_map,
+        image=image,
+        units=units,
+        progress=progress,
+        **overrides,
+    )
 
 
-def sweep(net: str | SweepOptions, *, out: str | Path | None = None, fresh: bool = False, progress=None,
-          baseline: str | dict | None = None, **grid) -> SweepResult:
+def sweep(
+    net: str | SweepOptions,
+    *,
+    out: str | Path | None = None,
+    fresh: bool = False,
+    progress=None,
+    baseline: str | dict | None = None,
+    **grid,
+) -> SweepResult:
     """A latency sweep over a grid of configurations, resumable in ``out`` (``archlab sweep``).
 
     ``grid``: the :class:`archlab.studies.sweep.SweepOptions` fields (widths, stems, inputs, heads, threads,
@@ -244,15 +315,33 @@ def sweep(net: str | SweepOptions, *, out: str | Path | None = None, fresh: bool
     return run_sweep(options, out=out, fresh=fresh, progress=progress)
 
 
-def export(net: Net | Plan, *, onnx: str | Path | None = None, torchscript: str | Path | None = None,
-           fold_bn: bool = False, channels_last: bool = False, batch: int = 1, weights=None, key_map=None,
-           exporter: str = "dynamo", **overrides) -> ExportReport:
+def export(
+    net: Net | Plan,
+    *,
+    onnx: str | Path | None = None,
+    torchscript: str | Path | None = None,
+    fold_bn: bool = False,
+    channels_last: bool = False,
+    batch: int = 1,
+    weights=None,
+    key_map=None,
+    exporter: str = "dynamo",
+    **overrides,
+) -> ExportReport:
     """The deployable network as ONNX and/or TorchScript, checked (``archlab export``)."""
     from archlab.nn.export import export as run
 
-    return run(net if isinstance(net, Plan) else plan(net, **overrides), onnx=onnx, torchscript=torchscript,
-               fold_bn=fold_bn, channels_last=channels_last, batch=batch, weights=weights, key_map=key_map,
-               exporter=exporter)
+    return run(
+        net if isinstance(net, Plan) else plan(net, **overrides),
+        onnx=onnx,
+        torchscript=torchscript,
+        fold_bn=fold_bn,
+        channels_last=channels_last,
+        batch=batch,
+        weights=weights,
+        key_map=key_map,
+        exporter=exporter,
+    )
 
 
 def report(net: Net, *, quick: bool = False, progress: Callable[[str], Any] | None = None, **options) -> Study:

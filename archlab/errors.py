@@ -24,7 +24,7 @@ class ArchlabError(Exception):
         self.row_type = row_type
         self.field = field
 
-    def located(self, **where) -> "ArchlabError":
+    def located(self, **where) -> ArchlabError:
         """Fill in location details that are not known yet (never overwrite what is already set)."""
         for key, value in where.items():
             if getattr(self, key) is None and value is not None:

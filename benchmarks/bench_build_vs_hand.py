@@ -23,8 +23,8 @@ import torch.nn as nn
 import archlab
 from archlab.timing import rounds as lat
 
-
 # -- MobileFaceNet written by hand (Chen et al. 2018, Table 1), nothing generated ------------------------
+
 
 class ConvBNPReLU(nn.Module):
     def __init__(self, cin, cout, k=1, s=1, groups=1, act=True):
@@ -109,10 +109,13 @@ def main(argv=None) -> int:
     params = sum(p.numel() for p in hand.parameters())
     with torch.inference_mode():
         diff = (built(x) - hand(x)).abs().max().item()
-    print(f"mobilefacenet: archlab.build vs hand-written nn.Module; params {params:,} (archlab: "
-          f"{archlab.profile('mobilefacenet').totals['params']:,}); max |output difference| {diff:.3g}")
+    print(
+        f"mobilefacenet: archlab.build vs hand-written nn.Module; params {params:,} (archlab: "
+        f"{archlab.profile('mobilefacenet').totals['params']:,}); max |output difference| {diff:.3g}"
+    )
     ok = diff == 0.0
     for t in [int(v) for v in args.threads.split(",")]:
+
         def enter(t=t):
             torch.set_num_threads(t)
 
@@ -121,16 +124,19 @@ def main(argv=None) -> int:
             for c in cands:
                 lat.warm_up(c, seconds=1.0)
             start = time.monotonic()
-            res, base = lat.interleaved(cands[:1], cands[1], deadline=start + args.budget, target=args.target,
-                                        rng=random.Random(args.seed))
+            res, base = lat.interleaved(
+                cands[:1], cands[1], deadline=start + args.budget, target=args.target, rng=random.Random(args.seed)
+            )
         r = res["archlab"]
         rs, ls, hs = r.ratio, r.latency, base.latency
         passed = rs.median <= 1.03
         ok &= passed
-        print(f"threads {t}: archlab {ls.median:.3f} ms (CI {ls.ci_low:.3f}-{ls.ci_high:.3f}), hand-written "
-              f"{hs.median:.3f} ms (CI {hs.ci_low:.3f}-{hs.ci_high:.3f}); ratio archlab/hand {rs.median:.4f} "
-              f"(95% CI {rs.ci_low:.4f}-{rs.ci_high:.4f}, {rs.n} rounds, {time.monotonic() - start:.0f} s) "
-              f"{'<= 1.03 ok' if passed else '> 1.03 FAIL'}")
+        print(
+            f"threads {t}: archlab {ls.median:.3f} ms (CI {ls.ci_low:.3f}-{ls.ci_high:.3f}), hand-written "
+            f"{hs.median:.3f} ms (CI {hs.ci_low:.3f}-{hs.ci_high:.3f}); ratio archlab/hand {rs.median:.4f} "
+            f"(95% CI {rs.ci_low:.4f}-{rs.ci_high:.4f}, {rs.n} rounds, {time.monotonic() - start:.0f} s) "
+            f"{'<= 1.03 ok' if passed else '> 1.03 FAIL'}"
+        )
     return 0 if ok else 1
 
 

@@ -13,8 +13,8 @@ import sys
 import time
 
 import archlab
-from archlab.spec import registry
 from archlab.nn.tools import crosscheck
+from archlab.spec import registry
 
 
 def timed(plan, threads) -> tuple[float, bool]:

@@ -23,13 +23,20 @@ import time
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--net", default="mobilefacenet")
-    ap.add_argument("--threads", type=int, default=1,
-                    help="torch threads (default 1: on a shared 2-core machine more threads measure the others' load)")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads (default 1: on a shared 2-core machine more threads measure the others' load)",
+    )
     ap.add_argument("--budget", type=float, default=60.0, help="seconds for the runtime rounds")
     ap.add_argument("--anatomy-budget", type=float, default=20.0, help="seconds for the per-layer rounds")
     ap.add_argument("--remeasure", action="store_true", help="measure the ceilings again")
-    ap.add_argument("--runtimes", default="torchscript,onnxruntime",
-                    help="comma-separated runtimes besides eager and folded (torchscript, onnxruntime, compile)")
+    ap.add_argument(
+        "--runtimes",
+        default="torchscript,onnxruntime",
+        help="comma-separated runtimes besides eager and folded (torchscript, onnxruntime, compile)",
+    )
     args = ap.parse_args(argv)
 
     import random
@@ -37,41 +44,53 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     import archlab
-    from archlab.timing import rounds as lat
+    from archlab.nn.ceilings import ceilings
     from archlab.nn.fold import fold_bn
     from archlab.nn.layer_latency import measure
-    from archlab.nn.ceilings import ceilings
-from archlab.static.roofline import roofline_ideal_ms
     from archlab.nn.runtimes import Workshop, require
+    from archlab.static.roofline import roofline_ideal_ms
+    from archlab.timing import rounds as lat
 
     plan = archlab.plan(args.net)
     t = args.threads
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
-    print(f"{args.net}, {t} thread(s), torch {torch.__version__}"
-          + (f", load average at start {load[0]:.2f} on {os.cpu_count()} CPUs" if load else ""))
+    print(
+        f"{args.net}, {t} thread(s), torch {torch.__version__}"
+        + (f", load average at start {load[0]:.2f} on {os.cpu_count()} CPUs" if load else "")
+    )
     ceil = ceilings(t, remeasure=args.remeasure)
-    print(f"ceilings ({'cached' if ceil.cached else 'measured'} {ceil.measured_at}): peak {ceil.peak_gflops:.1f} "
-          f"GFLOP/s, bandwidth {ceil.bandwidth_gbs:.2f} GB/s, ridge {ceil.ridge:.1f} FLOP/B")
+    print(
+        f"ceilings ({'cached' if ceil.cached else 'measured'} {ceil.measured_at}): peak {ceil.peak_gflops:.1f} "
+        f"GFLOP/s, bandwidth {ceil.bandwidth_gbs:.2f} GB/s, ridge {ceil.ridge:.1f} FLOP/B"
+    )
 
     # 1. anatomy
     t0 = time.monotonic()
     rep = measure(plan, threads=t, budget_s=args.anatomy_budget, ceilings=ceil)
     ok = abs(rep.coverage - 1.0) <= 0.30
-    print(f"\n[anatomy, {time.monotonic() - t0:.0f} s] end-to-end median {rep.e2e.median:.3f} ms "
-          f"[CI {rep.e2e.ci_low:.3f}, {rep.e2e.ci_high:.3f}], {rep.e2e.n} rounds")
-    print(f"  layers sum {rep.layers_sum.median:.3f} ms = {rep.coverage:.1%} of end-to-end "
-          f"(acceptance: within 30%: {'yes' if ok else 'NO'}); framework overhead {rep.framework_ms:+.3f} ms")
+    print(
+        f"\n[anatomy, {time.monotonic() - t0:.0f} s] end-to-end median {rep.e2e.median:.3f} ms "
+        f"[CI {rep.e2e.ci_low:.3f}, {rep.e2e.ci_high:.3f}], {rep.e2e.n} rounds"
+    )
+    print(
+        f"  layers sum {rep.layers_sum.median:.3f} ms = {rep.coverage:.1%} of end-to-end "
+        f"(acceptance: within 30%: {'yes' if ok else 'NO'}); framework overhead {rep.framework_ms:+.3f} ms"
+    )
     if rep.overhead_ratio is not None:
         r = rep.overhead_ratio
-        print(f"  instrumented pass / plain forward: {r.median:.3f} [CI {r.ci_low:.3f}, {r.ci_high:.3f}]; clock "
-              f"{rep.timer_ns:.0f} ns per layer")
+        print(
+            f"  instrumented pass / plain forward: {r.median:.3f} [CI {r.ci_low:.3f}, {r.ci_high:.3f}]; clock "
+            f"{rep.timer_ns:.0f} ns per layer"
+        )
     rows = sorted(rep.rows, key=lambda r: -r.latency_ms)[:4]
     print("  rows taking most time: " + "; ".join(f"row {r.index} ({r.type}) {r.share:.0%}" for r in rows))
     for bound in ("memory", "compute"):
         top = rep.top(bound)
         if top:
-            print(f"  top {bound}-bound: " + "; ".join(
-                f"{x.name} {x.latency_ms:.3f} ms at {x.roof_fraction:.0%} of roof" for x in top))
+            print(
+                f"  top {bound}-bound: "
+                + "; ".join(f"{x.name} {x.latency_ms:.3f} ms at {x.roof_fraction:.0%} of roof" for x in top)
+            )
 
     # 2. runtimes, interleaved
     ws = Workshop(seed=0)
@@ -100,19 +119,22 @@ from archlab.static.roofline import roofline_ideal_ms
         for c in cands:
             lat.warm_up(c)
         t0 = time.monotonic()
-        results, _ = lat.interleaved(cands, base, deadline=time.monotonic() + args.budget,
-                                     rng=random.Random(0))
+        results, _ = lat.interleaved(cands, base, deadline=time.monotonic() + args.budget, rng=random.Random(0))
     print(f"\n[runtimes, interleaved, {time.monotonic() - t0:.0f} s]")
-    print(f"  {'runtime':12s} {'median ms':>10s} {'95% CI':>20s} {'ratio to eager':>15s} {'ratio CI':>18s} "
-          f"{'max |diff|':>10s}")
+    print(
+        f"  {'runtime':12s} {'median ms':>10s} {'95% CI':>20s} {'ratio to eager':>15s} {'ratio CI':>18s} "
+        f"{'max |diff|':>10s}"
+    )
     for c in cands:
         res = results[c.key]
         s = res.latency
         r = res.ratio
         ci = f"[{s.ci_low:.3f}, {s.ci_high:.3f}]" if s.ci_low is not None else "-"
         rci = f"[{r.ci_low:.3f}, {r.ci_high:.3f}]" if r and r.ci_low is not None else "-"
-        print(f"  {str(c.key):12s} {s.median:10.3f} {ci:>20s} {r.median if r else 1.0:15.3f} {rci:>18s} "
-              f"{checks.get(c.key, 0.0):10.2e}")
+        print(
+            f"  {str(c.key):12s} {s.median:10.3f} {ci:>20s} {r.median if r else 1.0:15.3f} {rci:>18s} "
+            f"{checks.get(c.key, 0.0):10.2e}"
+        )
     best = min(cands, key=lambda c: results[c.key].latency.median)
     ideal = roofline_ideal_ms(plan, ceil)
     ideal_folded = roofline_ideal_ms(plan, ceil, skip=frozenset(p.bn for p in folded.folded))

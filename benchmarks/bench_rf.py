@@ -35,10 +35,10 @@ def unit_gradient_ratio(rounds: int) -> None:
 
     import archlab
     from archlab.ir.structure import fmap_end, truncate
-    from archlab.nn.erf import for_input_gradients, frozen as _prepare, init_weights
-    from archlab.static.receptive import canvas_margins
-    from archlab.static.receptive import receptive_fields
     from archlab.nn.build import build_plan
+    from archlab.nn.erf import for_input_gradients, init_weights
+    from archlab.nn.erf import frozen as _prepare
+    from archlab.static.receptive import canvas_margins, receptive_fields
 
     plan = archlab.plan("mobilefacenet")
     fmap = fmap_end(plan)
@@ -50,7 +50,7 @@ def unit_gradient_ratio(rounds: int) -> None:
     init_weights(plain, 0, 0)
     fast = for_input_gradients(plain, cplan)
     x = torch.zeros(1, 3, *size)
-    x[0, :, top:top + 112, left:left + 112] = torch.randn(3, 112, 112, generator=torch.Generator().manual_seed(0))
+    x[0, :, top : top + 112, left : left + 112] = torch.randn(3, 112, 112, generator=torch.Generator().manual_seed(0))
     x.requires_grad_(True)
     outs = {"as built": plain(x), "for_input_gradients": fast(x)}
     units = [(i, j) for i in range(7) for j in range(7)]
@@ -66,14 +66,18 @@ def unit_gradient_ratio(rounds: int) -> None:
             (g,) = torch.autograd.grad(outs[name], x, cot, retain_graph=True)
             times[name].append(time.perf_counter() - t)
             grads.setdefault(r, {})[name] = g
-    worst = max(float((d["as built"] - d["for_input_gradients"]).abs().max() / d["as built"].abs().max())
-                for d in grads.values())
+    worst = max(
+        float((d["as built"] - d["for_input_gradients"]).abs().max() / d["as built"].abs().max())
+        for d in grads.values()
+    )
     med = {k: statistics.median(v) for k, v in times.items()}
     print(f"[1] one unit's input gradient on the {size[0]}x{size[1]} canvas, median of {rounds} interleaved rounds:")
     for k, v in med.items():
         print(f"    {k:22s} {v * 1000:8.1f} ms")
-    print(f"    ratio for_input_gradients / as built: {med['for_input_gradients'] / med['as built']:.2f} "
-          f"(max relative gradient difference {worst:.1e})")
+    print(
+        f"    ratio for_input_gradients / as built: {med['for_input_gradients'] / med['as built']:.2f} "
+        f"(max relative gradient difference {worst:.1e})"
+    )
 
     from archlab.nn.erf import parallel_map as _parallel_map
 
@@ -97,7 +101,7 @@ def unit_gradient_ratio(rounds: int) -> None:
     ways = {"serial, intra-op threads": lambda: [one(u) for u in some], "_parallel_map": pooled}
     times = {k: [] for k in ways}
     for r in range(max(2, rounds // 2)):
-        for name in (list(ways) if r % 2 == 0 else list(ways)[::-1]):
+        for name in list(ways) if r % 2 == 0 else list(ways)[::-1]:
             t = time.perf_counter()
             ways[name]()
             times[name].append(time.perf_counter() - t)
@@ -122,9 +126,11 @@ def cli_run(samples: int) -> None:
         print(res.stderr, file=sys.stderr)
         raise SystemExit(f"archlab rf failed with exit code {res.returncode}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    print(f"[2] {' '.join(cmd[1:5])} --samples {samples} --out DIR: wall {wall:.1f} s, CPU {cpu:.1f} s "
-          f"(CPU / 2 cores = {cpu / 2:.1f} s); wall / budget {BUDGET_S:.0f} s = {wall / BUDGET_S:.2f}; "
-          f"figures: {', '.join(files)}")
+    print(
+        f"[2] {' '.join(cmd[1:5])} --samples {samples} --out DIR: wall {wall:.1f} s, CPU {cpu:.1f} s "
+        f"(CPU / 2 cores = {cpu / 2:.1f} s); wall / budget {BUDGET_S:.0f} s = {wall / BUDGET_S:.2f}; "
+        f"figures: {', '.join(files)}"
+    )
     load = os.getloadavg()[0]
     if load > 2.5:
         print(f"    note: load average {load:.1f} on {os.cpu_count()} cores while measuring (shared machine)")

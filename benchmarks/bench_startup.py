@@ -43,8 +43,10 @@ def main(rounds: int = 15) -> int:
         if name.startswith("archlab"):
             worst = max(worst, ratio)
         print(f"{name:42s} {med:9.3f} {ratio:22.2f}")
-    print(f"goal: archlab profile <= {GOAL:.2f} x import torch -> {'met' if worst <= GOAL else 'NOT met'} "
-          f"(worst ratio {worst:.2f}, {rounds} interleaved rounds)")
+    print(
+        f"goal: archlab profile <= {GOAL:.2f} x import torch -> {'met' if worst <= GOAL else 'NOT met'} "
+        f"(worst ratio {worst:.2f}, {rounds} interleaved rounds)"
+    )
     return 0 if worst <= GOAL else 1
 
 

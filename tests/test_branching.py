@@ -9,10 +9,13 @@ from archlab.errors import TableError
 from tests.test_printouts import DATA, leaves, parse_line
 
 
-@pytest.mark.parametrize("name, params, madds", [
-    ("mobilenetv3-large", 5_483_032, 216_589_760),  # torchvision's counts
-    ("mobilenetv3-small", 2_542_856, 56_510_400),
-])
+@pytest.mark.parametrize(
+    "name, params, madds",
+    [
+        ("mobilenetv3-large", 5_483_032, 216_589_760),  # torchvision's counts
+        ("mobilenetv3-small", 2_542_856, 56_510_400),
+    ],
+)
 def test_mobilenetv3_matches_torchvision(name, params, madds):
     t = archlab.plan(name).totals()
     assert (t["params"], t["madds"]) == (params, madds)
@@ -83,11 +86,14 @@ def test_from_concat_and_outputs(write_table):
     assert [tuple(y.shape) for y in ys] == [(2, 5, 8, 8), (2, 3, 8, 8)]
 
 
-@pytest.mark.parametrize("ref, needle", [(3, "not an earlier row"), ("nosuch", "unknown row id or layer name"),
-                                         ([0], "at least two")])
+@pytest.mark.parametrize(
+    "ref, needle", [(3, "not an earlier row"), ("nosuch", "unknown row id or layer name"), ([0], "at least two")]
+)
 def test_bad_from(write_table, ref, needle):
     rtype = "concat" if isinstance(ref, list) else "conv, c: 4"
-    p = write_table(f"name: t\ninput: [8, 8]\nrows:\n  - {{type: conv, c: 4}}\n  - {{type: {rtype}, from: {json.dumps(ref)}}}\n")
+    p = write_table(
+        f"name: t\ninput: [8, 8]\nrows:\n  - {{type: conv, c: 4}}\n  - {{type: {rtype}, from: {json.dumps(ref)}}}\n"
+    )
     with pytest.raises(TableError, match=needle) as e:
         archlab.plan(p)
     assert e.value.field == "from" and e.value.row == 1
@@ -97,7 +103,9 @@ def test_bad_from(write_table, ref, needle):
 def test_tensorflow_same_padding(write_table, n, k, s):
     import torch
 
-    p = write_table(f"name: t\ninput: [{n}, {n}]\ndefaults: {{padding: same}}\nrows:\n  - {{type: conv, c: 2, k: {k}, s: {s}}}\n")
+    p = write_table(
+        f"name: t\ninput: [{n}, {n}]\ndefaults: {{padding: same}}\nrows:\n  - {{type: conv, c: 2, k: {k}, s: {s}}}\n"
+    )
     plan = archlab.plan(p)
     out = -(-n // s)  # TensorFlow SAME: ceil(n / s)
     assert plan.output_shape == (2, out, out)

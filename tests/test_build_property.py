@@ -18,76 +18,136 @@ ch = st.integers(1, 12)
 def conv_row():
     return st.fixed_dictionaries(
         {"type": st.just("conv"), "c": ch, "k": st.sampled_from([1, 2, 3, 5]), "s": st.sampled_from([1, 2])},
-        optional={"act": st.sampled_from(["relu", "relu6", "prelu", "none"]), "norm": st.sampled_from(["bn", "none"]),
-                  "bias": st.booleans(), "dilation": st.sampled_from([1, 2]), "padding": st.sampled_from(["auto", "valid", 0, 1]),
-                  "pool": st.booleans()},
+        optional={
+            "act": st.sampled_from(["relu", "relu6", "prelu", "none"]),
+            "norm": st.sampled_from(["bn", "none"]),
+            "bias": st.booleans(),
+            "dilation": st.sampled_from([1, 2]),
+            "padding": st.sampled_from(["auto", "valid", 0, 1]),
+            "pool": st.booleans(),
+        },
     ).filter(lambda r: r["k"] >= r["s"])
 
 
 def dw_row():
-    return st.fixed_dictionaries({"type": st.just("conv"), "depthwise": st.just(True), "k": st.sampled_from([3, 5]),
-                                  "s": st.sampled_from([1, 2])})
+    return st.fixed_dictionaries(
+        {
+            "type": st.just("conv"),
+            "depthwise": st.just(True),
+            "k": st.sampled_from([3, 5]),
+            "s": st.sampled_from([1, 2]),
+        }
+    )
 
 
 def bottleneck_row():
-    return st.fixed_dictionaries({"type": st.just("bottleneck"), "t": st.sampled_from([1, 2, 2.5, 6]), "c": ch,
-                                  "n": st.integers(1, 3), "s": st.sampled_from([1, 2]), "k": st.sampled_from([3, 5])},
-                                 optional={"se": st.booleans(), "residual": st.booleans(),
-                                           "act": st.sampled_from(["hardswish", "relu"])})
+    return st.fixed_dictionaries(
+        {
+            "type": st.just("bottleneck"),
+            "t": st.sampled_from([1, 2, 2.5, 6]),
+            "c": ch,
+            "n": st.integers(1, 3),
+            "s": st.sampled_from([1, 2]),
+            "k": st.sampled_from([3, 5]),
+        },
+        optional={"se": st.booleans(), "residual": st.booleans(), "act": st.sampled_from(["hardswish", "relu"])},
+    )
 
 
 def tap_row():
     """A row that reads an earlier row (``from``) or concatenates two earlier rows."""
     return st.one_of(
-        st.fixed_dictionaries({"type": st.just("conv"), "c": ch, "k": st.sampled_from([1, 3]), "from": st.integers(0, 2)}),
-        st.fixed_dictionaries({"type": st.just("concat"), "from": st.lists(st.integers(-3, -1), min_size=2, max_size=3)}),
+        st.fixed_dictionaries(
+            {"type": st.just("conv"), "c": ch, "k": st.sampled_from([1, 3]), "from": st.integers(0, 2)}
+        ),
+        st.fixed_dictionaries(
+            {"type": st.just("concat"), "from": st.lists(st.integers(-3, -1), min_size=2, max_size=3)}
+        ),
     )
 
 
 def dwsep_row():
-    return st.fixed_dictionaries({"type": st.just("dwsep"), "c": ch, "n": st.integers(1, 2), "s": st.sampled_from([1, 2]),
-                                  "dw_norm": st.booleans()})
+    return st.fixed_dictionaries(
+        {
+            "type": st.just("dwsep"),
+            "c": ch,
+            "n": st.integers(1, 2),
+            "s": st.sampled_from([1, 2]),
+            "dw_norm": st.booleans(),
+        }
+    )
 
 
 def xception_row():
-    return st.fixed_dictionaries({"type": st.just("xception"), "c": ch, "reps": st.integers(1, 3),
-                                  "n": st.integers(1, 2), "s": st.sampled_from([1, 2]),
-                                  "start_with_relu": st.booleans(), "grow_first": st.booleans()})
+    return st.fixed_dictionaries(
+        {
+            "type": st.just("xception"),
+            "c": ch,
+            "reps": st.integers(1, 3),
+            "n": st.integers(1, 2),
+            "s": st.sampled_from([1, 2]),
+            "start_with_relu": st.booleans(),
+            "grow_first": st.booleans(),
+        }
+    )
 
 
 def pool_row():
     return st.one_of(
-        st.fixed_dictionaries({"type": st.just("pool"), "kind": st.sampled_from(["max", "avg"]),
-                               "k": st.sampled_from([2, 3]), "s": st.sampled_from([1, 2]),
-                               "padding": st.sampled_from([0, 1])}),
+        st.fixed_dictionaries(
+            {
+                "type": st.just("pool"),
+                "kind": st.sampled_from(["max", "avg"]),
+                "k": st.sampled_from([2, 3]),
+                "s": st.sampled_from([1, 2]),
+                "padding": st.sampled_from([0, 1]),
+            }
+        ),
     )
 
 
 def head():
     return st.one_of(
         st.none(),
-        st.fixed_dictionaries({"pool": st.sampled_from(["gdconv", "gap", "fc"]),
-                               "embedding": st.fixed_dictionaries({"size": st.integers(1, 16),
-                                                                   "layer": st.sampled_from(["linear", "conv"])})}
-                              ).filter(lambda h: not (h["pool"] == "fc" and h["embedding"]["layer"] == "conv")),
-        st.fixed_dictionaries({"pool": st.sampled_from(["gdconv", "gap", "fc"]),
-                               "classifier": st.fixed_dictionaries({"classes": st.integers(1, 10),
-                                                                    "dropout": st.sampled_from([0.0, 0.2])})}),
+        st.fixed_dictionaries(
+            {
+                "pool": st.sampled_from(["gdconv", "gap", "fc"]),
+                "embedding": st.fixed_dictionaries(
+                    {"size": st.integers(1, 16), "layer": st.sampled_from(["linear", "conv"])}
+                ),
+            }
+        ).filter(lambda h: not (h["pool"] == "fc" and h["embedding"]["layer"] == "conv")),
+        st.fixed_dictionaries(
+            {
+                "pool": st.sampled_from(["gdconv", "gap", "fc"]),
+                "classifier": st.fixed_dictionaries(
+                    {"classes": st.integers(1, 10), "dropout": st.sampled_from([0.0, 0.2])}
+                ),
+            }
+        ),
     )
 
 
-tables = st.fixed_dictionaries({
-    "name": st.just("random"),
-    "input": st.tuples(st.integers(6, 33), st.integers(6, 33)).map(list),
-    "in_channels": st.integers(1, 4),
-    "defaults": st.fixed_dictionaries({"act": st.sampled_from(["relu", "relu6", "prelu", "hardswish"]),
-                                       "round": st.sampled_from(["int", "divisible4", "divisible8"]),
-                                       "padding": st.sampled_from(["auto", "same"])}),
-    "rows": st.lists(st.one_of(conv_row(), dw_row(), bottleneck_row(), dwsep_row(), xception_row(), pool_row(),
-                               tap_row()),
-                     min_size=1, max_size=6),
-    "head": head(),
-})
+tables = st.fixed_dictionaries(
+    {
+        "name": st.just("random"),
+        "input": st.tuples(st.integers(6, 33), st.integers(6, 33)).map(list),
+        "in_channels": st.integers(1, 4),
+        "defaults": st.fixed_dictionaries(
+            {
+                "act": st.sampled_from(["relu", "relu6", "prelu", "hardswish"]),
+                "round": st.sampled_from(["int", "divisible4", "divisible8"]),
+                "padding": st.sampled_from(["auto", "same"]),
+            }
+        ),
+        "rows": st.lists(
+            st.one_of(conv_row(), dw_row(), bottleneck_row(), dwsep_row(), xception_row(), pool_row(), tap_row()),
+            min_size=1,
+            max_size=6,
+        ),
+        "head": head(),
+    }
+)
 
 
 def measured(net, x):
@@ -105,6 +165,7 @@ def measured(net, x):
             else:
                 madds = 0
             records[name] = (madds, sum(p.numel() for p in module.parameters()), tuple(out.shape[1:]))
+
         return fn
 
     for name, m in net.named_modules():

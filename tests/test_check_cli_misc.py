@@ -42,14 +42,16 @@ def test_profile_help_has_conventions_pointing_to_readme():
 
 def test_readme_has_the_comparison_table():
     text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    section = text[text.index("## Counts you can trust"):]
+    section = text[text.index("## Counts you can trust") :]
     header = next(l for l in section.splitlines() if l.startswith("| quantity"))
     assert all(tool in header for tool in ("archlab", "fvcore", "thop", "ptflops", "torchinfo"))
 
 
 def test_profile_without_check_does_not_import_torch():
-    code = ("import sys; from typer.testing import CliRunner; from archlab.cli.app import app; "
-            "r = CliRunner().invoke(app, ['profile', 'mobilefacenet', '--units', 'flops', '--batch', '2']); "
-            "assert r.exit_code == 0, r.output; print('torch' in sys.modules)")
+    code = (
+        "import sys; from typer.testing import CliRunner; from archlab.cli.app import app; "
+        "r = CliRunner().invoke(app, ['profile', 'mobilefacenet', '--units', 'flops', '--batch', '2']); "
+        "assert r.exit_code == 0, r.output; print('torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -6,11 +6,11 @@ from dataclasses import replace
 import pytest
 
 import archlab
-from archlab.spec import registry
 from archlab.ir import ops
-from archlab.nn import tools
 from archlab.ir.builder import PlanBuilder
 from archlab.ir.layer import numel
+from archlab.nn import tools
+from archlab.spec import registry
 
 MFN_MADDS = 220_965_376  # issue 2 acceptance table
 MFN_BN_ELEMENTS = 3_205_632  # every conv/linear of MobileFaceNet is followed by a BN: = its activations
@@ -77,8 +77,7 @@ def test_avgpool_rule_matches_thop_windows():
     """thop counts every window's inputs (padding included) + one per output; the rule reproduces it."""
     from archlab.ir.layer import Layer
 
-    layer = Layer("p", "pool", "avg", 0, ("input",), (4, 7, 7), (4, 7, 7), kernel=(3, 3), stride=(1, 1),
-                  padding=(1, 1))
+    layer = Layer("p", "pool", "avg", 0, ("input",), (4, 7, 7), (4, 7, 7), kernel=(3, 3), stride=(1, 1), padding=(1, 1))
     assert ops.thop_avgpool_ops(layer) == 4 * 21 * 21 + 4 * 49  # 3 per output along each axis: 7*3 = 21
 
 
@@ -128,6 +127,7 @@ def test_check_json_records_the_failure(cli, monkeypatch):
 
 def test_a_difference_no_rule_explains_fails_too(monkeypatch):
     """If thop's BN rule were 3 per element, every BN layer would be unexplained: the rules are checked."""
+
     def wrong(layer, batch=1):
         return ops.ToolRule(3 * numel(layer.out_shape) * batch, "BN 3/elt")
 

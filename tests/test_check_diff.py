@@ -45,8 +45,9 @@ def test_a_options_and_api():
 
 
 def test_a_option_cli(cli):
-    data = json.loads(cli("diff", "mobilefacenet", "mobilefacenet", "-A", "input=112x96", "-A", "stem-stride=2",
-                          "-f", "json").stdout)
+    data = json.loads(
+        cli("diff", "mobilefacenet", "mobilefacenet", "-A", "input=112x96", "-A", "stem-stride=2", "-f", "json").stdout
+    )
     assert data["a"]["options"] == {"input": [112, 96], "stem_stride": 2} and data["b"]["options"] == {}
     assert data["totals"]["madds"]["a"] == 189_408_256
 
@@ -65,12 +66,15 @@ def test_every_format(cli, fmt, tmp_path):
         assert text.splitlines()[0].endswith("flops_a,flops_b,flops_delta,status")
 
 
-@pytest.mark.parametrize("args, msg", [
-    (["-A", "nope=1"], "--a-option: unknown key 'nope'"),
-    (["-A", "width"], "--a-option: expected KEY=VALUE"),
-    (["-A", "width=wide"], "expected float"),
-    (["-A", "stem-stride=3"], "--stem-stride must be 1 or 2"),
-])
+@pytest.mark.parametrize(
+    "args, msg",
+    [
+        (["-A", "nope=1"], "--a-option: unknown key 'nope'"),
+        (["-A", "width"], "--a-option: expected KEY=VALUE"),
+        (["-A", "width=wide"], "expected float"),
+        (["-A", "stem-stride=3"], "--stem-stride must be 1 or 2"),
+    ],
+)
 def test_bad_a_options_are_one_line_exit_2(cli, args, msg):
     r = cli("diff", "mobilefacenet", "mobilefacenet", *args)
     assert r.exit_code == 2 and msg in r.stderr and len(r.stderr.strip().splitlines()) == 1

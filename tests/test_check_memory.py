@@ -5,9 +5,9 @@ import json
 import pytest
 
 import archlab
+from archlab.nn.build import build_plan
 from archlab.nn.memory_probe import measure_peak
 from archlab.static.memory import memory
-from archlab.nn.build import build_plan
 
 # Hand-made: conv 2->4 (1x1), then one inverted residual block (t=2) whose input 0.0.conv is read again by
 # the add, on a 4x4 map, no BN/activation so every tensor is one line below. fp32 bytes:
@@ -52,16 +52,21 @@ def test_batch_input_held_and_model_bytes(tiny):
     assert memory(tiny, batch=3).peak_bytes == 3 * 1280
     assert memory(tiny, keep_input=True).peak_bytes == 1280 + 128
     # weights: conv 2*4 + expand 4*8 + depthwise 8*9 + project 8*4 = 144
-    assert memory(tiny).model_bytes == {"fp32": {"params": 576, "params_deployed": 576},
-                                        "fp16": {"params": 288, "params_deployed": 288},
-                                        "int8": {"params": 144, "params_deployed": 144}}
+    assert memory(tiny).model_bytes == {
+        "fp32": {"params": 576, "params_deployed": 576},
+        "fp16": {"params": 288, "params_deployed": 288},
+        "int8": {"params": 144, "params_deployed": 144},
+    }
 
 
 def test_rule_matches_what_pytorch_keeps_alive(tiny):
     """The built module (fx: values dropped after their last use) holds exactly what the rule says."""
     assert measure_peak(build_plan(tiny), tiny) == memory(tiny, keep_input=True).peak_bytes == 1408
-    for name, kw in (("mobilefacenet", {"input": "56x56"}), ("mobilenetv2", {"input": "64x64"}),
-                     ("xception", {"input": "71x71"})):
+    for name, kw in (
+        ("mobilefacenet", {"input": "56x56"}),
+        ("mobilenetv2", {"input": "64x64"}),
+        ("xception", {"input": "71x71"}),
+    ):
         plan = archlab.plan(name, **kw)
         assert measure_peak(build_plan(plan).eval(), plan, 2) == memory(plan, 2, keep_input=True).peak_bytes
 

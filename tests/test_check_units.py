@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from archlab.static.units import Units
 from archlab.errors import OptionError
+from archlab.static.units import Units
 
 MADDS, OTHER, ACTS, PARAMS = 220_965_376, 9_534_720, 3_205_632, 1_003_136  # mobilefacenet, issue 2
 

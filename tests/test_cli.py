@@ -42,13 +42,30 @@ def test_profile_json_contract(cli):
     r = cli("profile", "mobilefacenet", "--format", "json")
     d = json.loads(r.stdout)
     assert d["schema_version"] == 1 and d["model"] == "mobilefacenet" and d["input"] == [3, 112, 112]
-    assert d["totals"] == {"params": 1_003_136, "params_deployed": 993_344, "madds": 220_965_376,
-                           "other_ops": 9_534_720, "activations": 3_205_632}
+    assert d["totals"] == {
+        "params": 1_003_136,
+        "params_deployed": 993_344,
+        "madds": 220_965_376,
+        "other_ops": 9_534_720,
+        "activations": 3_205_632,
+    }
     assert d["published"]["figures"] == {"madds": 221_000_000, "params_deployed": 990_000}
     assert "rows" in d and "layers" in d and len(d["rows"]) == 9
     layer = d["layers"][0]
-    for key in ("name", "op", "in", "out", "kernel", "stride", "padding", "groups", "params", "madds", "other_ops",
-                "activations"):
+    for key in (
+        "name",
+        "op",
+        "in",
+        "out",
+        "kernel",
+        "stride",
+        "padding",
+        "groups",
+        "params",
+        "madds",
+        "other_ops",
+        "activations",
+    ):
         assert key in layer
     assert layer["name"] == "0.0.conv" and layer["in"] == [3, 112, 112] and layer["out"] == [64, 56, 56]
     assert all(isinstance(l["madds"], int) for l in d["layers"])

@@ -11,8 +11,13 @@ def totals(name, **kw):
 
 def test_mobilefacenet_default():
     t = totals("mobilefacenet")
-    assert t == {"madds": 220_965_376, "params": 1_003_136, "params_deployed": 993_344,
-                 "other_ops": 9_534_720, "activations": 3_205_632}
+    assert t == {
+        "madds": 220_965_376,
+        "params": 1_003_136,
+        "params_deployed": 993_344,
+        "other_ops": 9_534_720,
+        "activations": 3_205_632,
+    }
 
 
 def test_mobilefacenet_paper_figures_within_rounding():
@@ -21,12 +26,15 @@ def test_mobilefacenet_paper_figures_within_rounding():
     assert round(t["params_deployed"] / 1e6, 2) == 0.99  # paper: 0.99M params (BN folded)
 
 
-@pytest.mark.parametrize("kw, madds, params", [
-    ({"input": "112x96"}, 189_408_256, 999_552),
-    ({"head": "gap"}, 220_940_288, 977_024),
-    ({"head": "fc"}, 224_086_016, 4_122_752),
-    ({"embedding": 512}, 221_161_984, 1_200_512),
-])
+@pytest.mark.parametrize(
+    "kw, madds, params",
+    [
+        ({"input": "112x96"}, 189_408_256, 999_552),
+        ({"head": "gap"}, 220_940_288, 977_024),
+        ({"head": "fc"}, 224_086_016, 4_122_752),
+        ({"embedding": 512}, 221_161_984, 1_200_512),
+    ],
+)
 def test_mobilefacenet_overrides(kw, madds, params):
     t = totals("mobilefacenet", **kw)
     assert (t["madds"], t["params"]) == (madds, params)
@@ -38,10 +46,13 @@ def test_mobilefacenet_112x96_gdconv_kernel_follows_map():
     assert gd.kernel == (7, 6) and gd.in_shape == (512, 7, 6) and gd.out_shape == (512, 1, 1)
 
 
-@pytest.mark.parametrize("name, madds, deployed, dim", [
-    ("mobilefacenet-m", 220_899_840, 927_680, 512),
-    ("mobilefacenet-s", 217_669_760, 841_920, 128),
-])
+@pytest.mark.parametrize(
+    "name, madds, deployed, dim",
+    [
+        ("mobilefacenet-m", 220_899_840, 927_680, 512),
+        ("mobilefacenet-s", 217_669_760, 841_920, 128),
+    ],
+)
 def test_mobilefacenet_variants(name, madds, deployed, dim):
     p = archlab.plan(name)
     t = p.totals()
@@ -50,13 +61,16 @@ def test_mobilefacenet_variants(name, madds, deployed, dim):
     assert int(t["params_deployed"] / 1e4) / 100 == {"mobilefacenet-m": 0.92, "mobilefacenet-s": 0.84}[name]
 
 
-@pytest.mark.parametrize("width, madds, params", [
-    (1.0, 300_774_272, 3_504_872),
-    (0.75, 209_069_792, 2_636_424),
-    (0.5, 97_131_840, 1_968_680),
-    (0.35, 59_285_808, 1_677_128),
-    (1.4, 582_195_824, 6_108_776),
-])
+@pytest.mark.parametrize(
+    "width, madds, params",
+    [
+        (1.0, 300_774_272, 3_504_872),
+        (0.75, 209_069_792, 2_636_424),
+        (0.5, 97_131_840, 1_968_680),
+        (0.35, 59_285_808, 1_677_128),
+        (1.4, 582_195_824, 6_108_776),
+    ],
+)
 def test_mobilenetv2_widths(width, madds, params):
     t = totals("mobilenetv2", width=width)
     assert (t["madds"], t["params"]) == (madds, params)
@@ -75,9 +89,15 @@ def test_mobilenetv2_last_conv_scales_only_above_one():
     assert archlab.plan("mobilenetv2", width=1.4).layer("8.0.conv").out_shape[0] == 1792
 
 
-@pytest.mark.parametrize("width, madds", [
-    (1.0, 568_740_352), (0.75, 325_400_448), (0.5, 149_497_088), (0.25, 41_030_272),
-])
+@pytest.mark.parametrize(
+    "width, madds",
+    [
+        (1.0, 568_740_352),
+        (0.75, 325_400_448),
+        (0.5, 149_497_088),
+        (0.25, 41_030_272),
+    ],
+)
 def test_mobilenetv1_widths(width, madds):
     assert totals("mobilenetv1", width=width)["madds"] == madds
 
@@ -115,7 +135,12 @@ def test_hand_derived_first_layers_of_mobilefacenet():
 def test_mobilenetv2_t1_block_has_no_expansion():
     p = archlab.plan("mobilenetv2")
     assert [l.name for l in p.layers if l.name.startswith("1.0.")] == [
-        "1.0.dw", "1.0.dw_bn", "1.0.dw_act", "1.0.project", "1.0.project_bn"]
+        "1.0.dw",
+        "1.0.dw_bn",
+        "1.0.dw_act",
+        "1.0.project",
+        "1.0.project_bn",
+    ]
 
 
 def test_other_ops_rules_on_pools():

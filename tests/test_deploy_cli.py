@@ -38,9 +38,18 @@ def cache(tmp_path, monkeypatch):
     d = tmp_path / "cache"
     d.mkdir()
     monkeypatch.setenv("ARCHLAB_CACHE_DIR", str(d))
-    entry = {"peak_gflops": PEAK, "bandwidth_gbs": BW, "threads": 1, "cpu_model": cpu_model(),
-             "torch": torch.__version__, "gemm_n": rl.DEFAULT_GEMM_N, "copy_mib": rl.DEFAULT_COPY_MIB,
-             "repeats": rl.DEFAULT_REPEATS, "measured_at": "2026-01-01T00:00:00+00:00", "seconds": 1.0}
+    entry = {
+        "peak_gflops": PEAK,
+        "bandwidth_gbs": BW,
+        "threads": 1,
+        "cpu_model": cpu_model(),
+        "torch": torch.__version__,
+        "gemm_n": rl.DEFAULT_GEMM_N,
+        "copy_mib": rl.DEFAULT_COPY_MIB,
+        "repeats": rl.DEFAULT_REPEATS,
+        "measured_at": "2026-01-01T00:00:00+00:00",
+        "seconds": 1.0,
+    }
     key = rl.cache_key(cpu_model(), 1, torch.__version__)
     (d / "ceilings.json").write_text(json.dumps({"schema_version": 1, "entries": {key: entry}}))
     return d
@@ -83,12 +92,15 @@ def test_profile_latency_folded_layers_csv(cli, write_table, cache):
     assert bn_rows and all(ln.endswith(",folded") for ln in bn_rows)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--threads", "2"], "only apply with --latency"),
-    (["--runtime", "folded"], "only apply with --latency"),
-    (["--latency", "--check"], "--check"),
-    (["--roofline", "r.txt"], "suffix"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--threads", "2"], "only apply with --latency"),
+        (["--runtime", "folded"], "only apply with --latency"),
+        (["--latency", "--check"], "--check"),
+        (["--roofline", "r.txt"], "suffix"),
+    ],
+)
 def test_profile_latency_bad_options(cli, write_table, cache, args, message):
     r = cli("profile", write_table(NET), *args, *(FAST if "--latency" in args or "--roofline" in args else []))
     assert r.exit_code == 2
@@ -98,16 +110,30 @@ def test_profile_latency_bad_options(cli, write_table, cache, args, message):
 def test_export_onnx_folded(cli, write_table, tmp_path):
     out = tmp_path / "tiny.onnx"
     ts = tmp_path / "tiny.pt"
-    r = cli("export", write_table(NET), "--onnx", out, "--torchscript", ts, "--fold-bn", "--channels-last",
-            "--exporter", "torchscript", "-f", "json")
+    r = cli(
+        "export",
+        write_table(NET),
+        "--onnx",
+        out,
+        "--torchscript",
+        ts,
+        "--fold-bn",
+        "--channels-last",
+        "--exporter",
+        "torchscript",
+        "-f",
+        "json",
+    )
     assert r.exit_code == 0, r.output
     d = json.loads(r.stdout)
     assert d["params_module"] == d["params_deployed"]
     # the TorchScript-based exporter stores identical tensors once (untrained PReLU slopes are all 0.25)
     assert 0 < d["onnx_weights"] <= d["params_deployed"]
     assert d["params_deployed"] < d["params"] and d["bn_folded"] == d["bn_total"] > 0
-    assert {c["what"].split(":")[0] for c in d["checks"]} >= {"folded channels-last vs unfolded",
-                                                               "ONNX Runtime vs unfolded PyTorch"}
+    assert {c["what"].split(":")[0] for c in d["checks"]} >= {
+        "folded channels-last vs unfolded",
+        "ONNX Runtime vs unfolded PyTorch",
+    }
     assert any("randomised" in c["what"] for c in d["checks"])
     assert all(c["ok"] and c["max_abs_diff"] <= 1e-4 * max(1, c["ref_max_abs"]) for c in d["checks"])
     onnx.checker.check_model(onnx.load(out))
@@ -126,8 +152,17 @@ def test_export_with_weights(cli, write_table, tmp_path):
     m = archlab.build(path)
     randomize_bn(m, 4)
     torch.save(m.state_dict(), tmp_path / "w.pt")
-    r = cli("export", path, "--onnx", tmp_path / "t.onnx", "--fold-bn", "--weights", tmp_path / "w.pt",
-            "--exporter", "torchscript")
+    r = cli(
+        "export",
+        path,
+        "--onnx",
+        tmp_path / "t.onnx",
+        "--fold-bn",
+        "--weights",
+        tmp_path / "w.pt",
+        "--exporter",
+        "torchscript",
+    )
     assert r.exit_code == 0, r.output
     assert "randomised" not in r.stdout  # trained (here: given) BN statistics are checked as they are
     assert "folded vs unfolded" in r.stdout and "(equal)" in r.stdout
@@ -149,12 +184,15 @@ def test_export_check_can_fail(cli, write_table, tmp_path, monkeypatch):
     assert "export check failed" in r.stderr and "FAILED" in r.stdout
 
 
-@pytest.mark.parametrize("args, message", [
-    ([], "nothing to write"),
-    (["--onnx", "/no/such/folder/x.onnx"], "does not exist"),
-    (["--onnx", "x.onnx", "--key-map", "k.yaml"], "--key-map needs --weights"),
-    (["--onnx", "x.onnx", "--weights", "missing.pt"], "no such file"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([], "nothing to write"),
+        (["--onnx", "/no/such/folder/x.onnx"], "does not exist"),
+        (["--onnx", "x.onnx", "--key-map", "k.yaml"], "--key-map needs --weights"),
+        (["--onnx", "x.onnx", "--weights", "missing.pt"], "no such file"),
+    ],
+)
 def test_export_bad_input(cli, write_table, args, message):
     r = cli("export", write_table(NET), *args)
     assert r.exit_code == 2, r.output

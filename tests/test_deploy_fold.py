@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import archlab
-from archlab.nn.fold import check_fold, fold_bn, param_count, randomize_bn
-from archlab.nn.build import build_plan
 from archlab.ir.builder import PlanBuilder
 from archlab.ir.plan import Plan
+from archlab.nn.build import build_plan
+from archlab.nn.fold import check_fold, fold_bn, param_count, randomize_bn
 
 TINY = """
 name: tiny
@@ -135,21 +135,40 @@ def test_import_archlab_stays_torch_free():
 
 
 ROW = st.one_of(
-    st.fixed_dictionaries({"type": st.just("conv"), "c": st.integers(1, 6), "k": st.sampled_from([1, 3]),
-                           "s": st.sampled_from([1, 2])},
-                          optional={"bias": st.booleans(), "norm": st.sampled_from(["bn", "none"]),
-                                    "act": st.sampled_from(["relu", "prelu", "none"])}),
-    st.fixed_dictionaries({"type": st.just("bottleneck"), "t": st.sampled_from([1, 2]), "c": st.integers(1, 6),
-                           "n": st.integers(1, 2), "s": st.sampled_from([1, 2])},
-                          optional={"se": st.booleans()}),
+    st.fixed_dictionaries(
+        {"type": st.just("conv"), "c": st.integers(1, 6), "k": st.sampled_from([1, 3]), "s": st.sampled_from([1, 2])},
+        optional={
+            "bias": st.booleans(),
+            "norm": st.sampled_from(["bn", "none"]),
+            "act": st.sampled_from(["relu", "prelu", "none"]),
+        },
+    ),
+    st.fixed_dictionaries(
+        {
+            "type": st.just("bottleneck"),
+            "t": st.sampled_from([1, 2]),
+            "c": st.integers(1, 6),
+            "n": st.integers(1, 2),
+            "s": st.sampled_from([1, 2]),
+        },
+        optional={"se": st.booleans()},
+    ),
     st.fixed_dictionaries({"type": st.just("dwsep"), "c": st.integers(1, 6), "dw_norm": st.booleans()}),
 )
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=st.lists(ROW, min_size=1, max_size=4), seed=st.integers(0, 100),
-       head=st.sampled_from([None, {"pool": "gap", "classifier": {"classes": 3}},
-                             {"pool": "gdconv", "embedding": {"size": 4, "layer": "linear"}}]))
+@given(
+    rows=st.lists(ROW, min_size=1, max_size=4),
+    seed=st.integers(0, 100),
+    head=st.sampled_from(
+        [
+            None,
+            {"pool": "gap", "classifier": {"classes": 3}},
+            {"pool": "gdconv", "embedding": {"size": 4, "layer": "linear"}},
+        ]
+    ),
+)
 def test_property_fold(tmp_path_factory, rows, seed, head):
     table = {"name": "prop", "input": [12, 12], "defaults": {"norm": "bn", "act": "relu"}, "rows": rows}
     if head:

@@ -7,12 +7,12 @@ import pytest
 import torch
 
 import archlab
+from archlab.errors import OptionError
+from archlab.nn.build import build_plan
 from archlab.nn.fold import fold_bn
 from archlab.nn.layer_latency import Instrumented, measure
 from archlab.render.latency_table import profile_latency_data as augment_profile_dict
 from archlab.static.roofline import Ceilings
-from archlab.nn.build import build_plan
-from archlab.errors import OptionError
 
 NET = """
 name: tiny
@@ -34,8 +34,7 @@ rows:
 """
 
 CEIL = Ceilings(50.0, 5.0, 1, "cpu", "t", 1, 1, 1, "now", 0.0)
-QUICK = {"threads": 1, "budget_s": 0.5, "min_samples": 6, "max_samples": 8, "warmup_s": 0.02,
-         "min_sample_s": 0.001}
+QUICK = {"threads": 1, "budget_s": 0.5, "min_samples": 6, "max_samples": 8, "warmup_s": 0.02, "min_sample_s": 0.001}
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +85,9 @@ def test_report_structure(report):
     for row in r.rows:
         idx = [i for i, layer in enumerate(plan.layers) if layer.name in row.layers]
         sums = sorted(sum(s[i] for i in idx) for s in r.samples)
-        assert row.latency_ms == pytest.approx(sums[len(sums) // 2] if len(sums) % 2 else
-                                               (sums[len(sums) // 2 - 1] + sums[len(sums) // 2]) / 2)
+        assert row.latency_ms == pytest.approx(
+            sums[len(sums) // 2] if len(sums) % 2 else (sums[len(sums) // 2 - 1] + sums[len(sums) // 2]) / 2
+        )
         assert row.flops == sum(layer.flops for layer in r.layers if layer.name in row.layers)
     assert r.framework_ms == pytest.approx(r.e2e.median - r.layers_sum.median)
     assert r.timer_ns >= 0 and r.timer_overhead_ms == pytest.approx(r.timer_ns * len(plan.layers) / 1e6)

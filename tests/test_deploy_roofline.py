@@ -6,8 +6,7 @@ import pytest
 
 import archlab
 from archlab.nn import ceilings as cl
-from archlab.static import roofline as rl
-from archlab.static.roofline import Ceilings, category, layer_work, plan_work, roofline_ideal_ms
+from archlab.static.roofline import Ceilings, category, plan_work, roofline_ideal_ms
 
 NET = """
 name: w

@@ -67,15 +67,18 @@ def test_missing_value(cli, write_table):
     one_line_error(cli("profile", p), "row 1 (bottleneck)", "field 't'", "missing value")
 
 
-@pytest.mark.parametrize("old, new, field", [
-    ("c: 8, k: 3", "c: 0, k: 3", "c"),
-    ("k: 3, s: 2", "k: 0, s: 2", "k"),
-    ("s: 2}", "s: -1}", "s"),
-    ("t: 2", "t: 0", "t"),
-    ("t: 2", "t: two", "t"),
-    ("n: 2", "n: 1.5", "n"),
-    ("act: relu", "act: gelu", "defaults.act"),
-])
+@pytest.mark.parametrize(
+    "old, new, field",
+    [
+        ("c: 8, k: 3", "c: 0, k: 3", "c"),
+        ("k: 3, s: 2", "k: 0, s: 2", "k"),
+        ("s: 2}", "s: -1}", "s"),
+        ("t: 2", "t: 0", "t"),
+        ("t: 2", "t: two", "t"),
+        ("n: 2", "n: 1.5", "n"),
+        ("act: relu", "act: gelu", "defaults.act"),
+    ],
+)
 def test_out_of_range_values(cli, write_table, old, new, field):
     p = write_table(GOOD_ROWS.replace(old, new))
     one_line_error(cli("profile", p), f"field '{field}'")
@@ -102,14 +105,17 @@ def test_head_errors(cli, write_table):
     one_line_error(cli("profile", p), "field 'head.pool'", "gdconv")
 
 
-@pytest.mark.parametrize("args, needle", [
-    (["--width", "0"], "--width must be > 0"),
-    (["--width", "-1"], "--width must be > 0"),
-    (["--embedding", "0"], "--embedding must be > 0"),
-    (["--input", "112by96"], "--input must look like"),
-    (["--stem-stride", "3"], "--stem-stride must be 1 or 2"),
-    (["--stem-pool", "--stem-stride", "2"], "cannot be combined"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--width", "0"], "--width must be > 0"),
+        (["--width", "-1"], "--width must be > 0"),
+        (["--embedding", "0"], "--embedding must be > 0"),
+        (["--input", "112by96"], "--input must look like"),
+        (["--stem-stride", "3"], "--stem-stride must be 1 or 2"),
+        (["--stem-pool", "--stem-stride", "2"], "cannot be combined"),
+    ],
+)
 def test_bad_options(cli, args, needle):
     one_line_error(cli("profile", "mobilefacenet", *args), needle)
 

@@ -24,9 +24,20 @@ def parse_line(line: str):
     if kind == "Conv2d":
         cin, cout = map(int, re.match(r"(\d+), (\d+)", args).groups())
         kv = dict(re.findall(r"(\w+)=(\([^)]*\)|\w+)", args))
-        tup = lambda s, d: tuple(int(x) for x in re.findall(r"\d+", kv[s])) if s in kv else d
-        return (kind, cin, cout, tup("kernel_size", None), tup("stride", (1, 1)), tup("padding", (0, 0)),
-                int(kv.get("groups", 1)), kv.get("bias", "True") == "True")
+
+        def tup(s, d):
+            return tuple(int(x) for x in re.findall(r"\d+", kv[s])) if s in kv else d
+
+        return (
+            kind,
+            cin,
+            cout,
+            tup("kernel_size", None),
+            tup("stride", (1, 1)),
+            tup("padding", (0, 0)),
+            int(kv.get("groups", 1)),
+            kv.get("bias", "True") == "True",
+        )
     if kind.startswith("BatchNorm"):
         return (kind, int(args.split(",")[0]))
     if kind == "PReLU":
@@ -42,8 +53,16 @@ def describe(module):
     kind = type(module).__name__
     if kind == "Conv2d":
         m = module
-        return (kind, m.in_channels, m.out_channels, tuple(m.kernel_size), tuple(m.stride), tuple(m.padding),
-                m.groups, m.bias is not None)
+        return (
+            kind,
+            m.in_channels,
+            m.out_channels,
+            tuple(m.kernel_size),
+            tuple(m.stride),
+            tuple(m.padding),
+            m.groups,
+            m.bias is not None,
+        )
     if kind.startswith("BatchNorm"):
         return (kind, module.num_features)
     if kind == "PReLU":
@@ -61,11 +80,14 @@ def leaves(net, prefix_filter=None):
     return out
 
 
-@pytest.mark.parametrize("net_name, fixture, kw, keep", [
-    ("mobilefacenet", "mobilefacenet.txt", {"embedding": 512}, None),  # the printout is MobileFaceNet(512)
-    ("xception", "xception.txt", {}, None),
-    ("mobilenetv2", "mobilenetv2-base.txt", {"input": "300x300"}, lambda n: not n.startswith("head")),
-])
+@pytest.mark.parametrize(
+    "net_name, fixture, kw, keep",
+    [
+        ("mobilefacenet", "mobilefacenet.txt", {"embedding": 512}, None),  # the printout is MobileFaceNet(512)
+        ("xception", "xception.txt", {}, None),
+        ("mobilenetv2", "mobilenetv2-base.txt", {"input": "300x300"}, lambda n: not n.startswith("head")),
+    ],
+)
 def test_leaf_layers_match_printout(net_name, fixture, kw, keep):
     expected = [parse_line(l) for l in (DATA / fixture).read_text().splitlines() if l.strip()]
     got = leaves(archlab.build(net_name, **kw), keep)

@@ -21,8 +21,16 @@ from pathlib import Path
 import pytest
 
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+)
 
 
 def _in_ci() -> bool:
@@ -30,8 +38,9 @@ def _in_ci() -> bool:
 
 
 def _browser_paths():
-    chromium = next((p for p in (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome"))
-                     if p), None)
+    chromium = next(
+        (p for p in (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")) if p), None
+    )
     driver = shutil.which("chromedriver")
     missing = [what for what, ok in (("chromium", chromium), ("chromium-driver (chromedriver)", driver)) if not ok]
     try:
@@ -102,8 +111,9 @@ def open_page(drv, path: Path, shot: Path) -> dict:
 def check_page(drv, path: Path, shot: Path) -> dict:
     facts = open_page(drv, path, shot)
     # a mobile browser widens the layout viewport (zooms out) for content wider than the screen: both must stay 390
-    assert facts["inner"] == PHONE["width"] and max(facts["doc"], facts["body"]) <= PHONE["width"], \
+    assert facts["inner"] == PHONE["width"] and max(facts["doc"], facts["body"]) <= PHONE["width"], (
         f"page scrolls sideways: {max(facts['doc'], facts['body'])} px of content, layout viewport {facts['inner']} px"
+    )
     assert facts["images"], "no images on the page"
     for i, (complete, natural, right) in enumerate(facts["images"]):
         assert complete and natural > 0, f"image {i} did not load"
@@ -128,8 +138,18 @@ def no_remote_references(text: str) -> None:
 
 def test_compare_html_in_a_phone_browser(browser, cli, tmp_path):
     out = tmp_path / "cmp.html"
-    r = cli("compare", "mobilefacenet", "mobilefacenet-s", "mobilenetv2:width=0.5,input=112x112",
-            "--variant", "mobilefacenet:head=gap", "--variant", "mobilefacenet:stem-pool=true", "--out", out)
+    r = cli(
+        "compare",
+        "mobilefacenet",
+        "mobilefacenet-s",
+        "mobilenetv2:width=0.5,input=112x112",
+        "--variant",
+        "mobilefacenet:head=gap",
+        "--variant",
+        "mobilefacenet:stem-pool=true",
+        "--out",
+        out,
+    )
     assert r.exit_code == 0, r.output
     text = out.read_text(encoding="utf-8")
     no_remote_references(text)
@@ -152,14 +172,19 @@ def test_report_html_in_a_phone_browser(browser, cli, tmp_path):
 
 BAD_PAGES = {  # what the page does wrong -> what the check must say
     "broken image": '<img src="data:image/png;base64,AAAA" alt="x"><table><tr><td>1</td></tr></table>',
-    "console error": '<img src="{png}" alt="x"><table><tr><td>1</td></tr></table><script>console.error("boom")</script>',
+    "console error": '<img src="{png}" alt="x"><table><tr><td>1</td></tr></table>'
+    '<script>console.error("boom")</script>',
     "sideways scroll": '<img src="{png}" alt="x"><div style="width:600px">wide</div><table><tr><td>1</td></tr></table>',
     "table outside a scroll box": '<img src="{png}" alt="x"><table><tr><td>1</td></tr></table>',
 }
 
 
-EXPECTED = {"broken image": "did not load", "console error": "boom", "sideways scroll": "scrolls sideways",
-            "table outside a scroll box": "outside a .scroll"}
+EXPECTED = {
+    "broken image": "did not load",
+    "console error": "boom",
+    "sideways scroll": "scrolls sideways",
+    "table outside a scroll box": "outside a .scroll",
+}
 
 
 @pytest.mark.parametrize("what", list(BAD_PAGES))
@@ -174,7 +199,10 @@ def test_the_checks_catch_a_bad_page(browser, tmp_path, what):
     if what != "table outside a scroll box":
         body = body.replace("<table>", '<div class="scroll"><table>').replace("</table>", "</table></div>")
     page = tmp_path / "bad.html"
-    page.write_text('<!DOCTYPE html><html><head><meta name="viewport" content="width=device-width, initial-scale=1">'
-                    f'<link rel="icon" href="data:,"></head><body>{body}</body></html>', encoding="utf-8")
+    page.write_text(
+        '<!DOCTYPE html><html><head><meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<link rel="icon" href="data:,"></head><body>{body}</body></html>',
+        encoding="utf-8",
+    )
     with pytest.raises(AssertionError, match=EXPECTED[what]):
         check_page(browser, page, tmp_path / "bad.png")

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 import archlab
+from archlab.errors import OptionError
 from archlab.ir.overrides import Entry, parse_entry, unique_labels
 from archlab.static.counts import stages
 from archlab.studies.compare import compare, record
-from archlab.errors import OptionError
 
 TINY = """
 name: tiny
@@ -29,6 +29,7 @@ head: {pool: gdconv, embedding: {size: 16, layer: linear}}
 
 # -- entry syntax -------------------------------------------------------------------------------------------
 
+
 def test_entries_parse_names_and_typed_overrides():
     assert parse_entry("mobilefacenet") == Entry("mobilefacenet", (), "mobilefacenet")
     e = parse_entry("mobilenetv2:width=0.5,input=160x160,stem-stride=1,head=gap")
@@ -39,18 +40,21 @@ def test_entries_parse_names_and_typed_overrides():
     assert parse_entry("mobilefacenet:embedding=256").overrides == {"embedding": 256}
 
 
-@pytest.mark.parametrize("text, words", [
-    ("mobilefacenet:head", ["expected key=value", "'head'"]),
-    ("mobilefacenet:depth=3", ["unknown key 'depth'", "stem-stride"]),
-    ("mobilefacenet:width=wide", ["width must be a number", "'wide'"]),
-    ("mobilefacenet:stem-stride=1.5", ["stem_stride must be an integer"]),
-    ("mobilefacenet:stem-pool=maybe", ["true or false"]),
-    ("mobilefacenet:width=-1", ["--width must be > 0"]),
-    ("mobilefacenet:head=max", ["--head must be one of"]),
-    ("mobilefacenet:width=1,width=2", ["width given twice"]),
-    (":head=gap", ["no network before ':'"]),
-    ("mobilefacenet:", ["no key=value"]),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("mobilefacenet:head", ["expected key=value", "'head'"]),
+        ("mobilefacenet:depth=3", ["unknown key 'depth'", "stem-stride"]),
+        ("mobilefacenet:width=wide", ["width must be a number", "'wide'"]),
+        ("mobilefacenet:stem-stride=1.5", ["stem_stride must be an integer"]),
+        ("mobilefacenet:stem-pool=maybe", ["true or false"]),
+        ("mobilefacenet:width=-1", ["--width must be > 0"]),
+        ("mobilefacenet:head=max", ["--head must be one of"]),
+        ("mobilefacenet:width=1,width=2", ["width given twice"]),
+        (":head=gap", ["no network before ':'"]),
+        ("mobilefacenet:", ["no key=value"]),
+    ],
+)
 def test_bad_entries_name_the_problem(text, words):
     with pytest.raises(OptionError) as e:
         parse_entry(text, "--variant")
@@ -66,6 +70,7 @@ def test_entries_given_twice_get_distinct_labels():
 
 
 # -- records: exact numbers ---------------------------------------------------------------------------------
+
 
 def test_mobilefacenet_records_exact():
     comp = compare(["mobilefacenet", "mobilefacenet:head=gap", "mobilefacenet:stem_stride=1"])
@@ -106,8 +111,9 @@ def test_stages_of_mobilefacenet_by_hand():
     assert st["head"].params == 512 * 49 + 2 * 512 + 512 * 128 + 2 * 128  # GDConv + BN, linear + BN1d
 
 
-@pytest.mark.parametrize("net", ["mobilefacenet", "mobilenetv3-small", "xception", "ssdlite-mobilenetv2",
-                                 "mobilefacenet-tf"])
+@pytest.mark.parametrize(
+    "net", ["mobilefacenet", "mobilenetv3-small", "xception", "ssdlite-mobilenetv2", "mobilefacenet-tf"]
+)
 def test_stages_add_up_to_the_totals(net):
     plan = archlab.plan(net)
     st = stages(plan)
@@ -117,14 +123,17 @@ def test_stages_add_up_to_the_totals(net):
 
 
 def test_counting_imports_no_torch():
-    code = ("import sys; from archlab.studies.compare import compare; from archlab.render.compare_page import "
-            "compare_table; compare_table(compare(['mobilefacenet', 'mobilenetv2:width=0.5'])); "
-            "assert 'torch' not in sys.modules, 'torch imported'")
+    code = (
+        "import sys; from archlab.studies.compare import compare; from archlab.render.compare_page import "
+        "compare_table; compare_table(compare(['mobilefacenet', 'mobilenetv2:width=0.5'])); "
+        "assert 'torch' not in sys.modules, 'torch imported'"
+    )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
 
 
 # -- latency ------------------------------------------------------------------------------------------------
+
 
 def test_latency_is_paired_to_the_first_entry(write_table):
     tiny = write_table(TINY, "tiny.yaml")
@@ -141,6 +150,7 @@ def test_latency_is_paired_to_the_first_entry(write_table):
 
 
 # -- CLI ----------------------------------------------------------------------------------------------------
+
 
 def test_cli_prints_the_side_by_side_table(cli):
     r = cli("compare", "mobilefacenet", "--variant", "mobilefacenet:head=gap")
@@ -159,16 +169,19 @@ def test_cli_json_to_stdout(cli):
     assert data["latency"] is None
 
 
-@pytest.mark.parametrize("args, words", [
-    (("mobilefacenet", "--variant", "mobilefacenet:head"), ["--variant", "expected key=value"]),
-    (("mobilefacenet", "--variant", "nope:head=gap"), ["unknown network 'nope'"]),
-    (("mobilefacenet:colour=red",), ["entry", "unknown key 'colour'"]),
-    ((), ["at least one network"]),
-    (("mobilefacenet", "--out", "cmp.pdf"), ["--out", "unknown file type '.pdf'"]),
-    (("mobilefacenet", "--out", "no/such/dir/cmp.md"), ["folder no/such/dir does not exist"]),
-    (("mobilefacenet", "--threads", "2"), ["only apply with --latency"]),
-    (("mobilefacenet", "--out", "c.md", "-f", "json"), ["--format is for stdout"]),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (("mobilefacenet", "--variant", "mobilefacenet:head"), ["--variant", "expected key=value"]),
+        (("mobilefacenet", "--variant", "nope:head=gap"), ["unknown network 'nope'"]),
+        (("mobilefacenet:colour=red",), ["entry", "unknown key 'colour'"]),
+        ((), ["at least one network"]),
+        (("mobilefacenet", "--out", "cmp.pdf"), ["--out", "unknown file type '.pdf'"]),
+        (("mobilefacenet", "--out", "no/such/dir/cmp.md"), ["folder no/such/dir does not exist"]),
+        (("mobilefacenet", "--threads", "2"), ["only apply with --latency"]),
+        (("mobilefacenet", "--out", "c.md", "-f", "json"), ["--format is for stdout"]),
+    ],
+)
 def test_cli_errors_are_one_line_and_exit_2(cli, args, words):
     r = cli("compare", *args)
     assert r.exit_code == 2, r.output
@@ -193,7 +206,12 @@ def test_cli_writes_markdown_html_and_json_atomically_and_deterministically(cli,
         r = cli(*args, "--out", d / "cmp.md", "--out", d / "cmp.html", "--out", d / "cmp.json")
         assert r.exit_code == 0, r.output
         assert {Path(l.split(" ", 1)[1]).name for l in r.stdout.splitlines()} == {
-            "stages.png", "scatter.png", "cmp.md", "cmp.html", "cmp.json"}
+            "stages.png",
+            "scatter.png",
+            "cmp.md",
+            "cmp.html",
+            "cmp.json",
+        }
         assert sorted(p.name for p in (d / "cmp_files").iterdir()) == ["scatter.png", "stages.png"]  # stale gone
         assert not list(d.rglob(".*.tmp"))
         runs.append(d)

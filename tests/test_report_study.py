@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from archlab.studies.report_study import operator, run_study
 from archlab.render.document import Figure, render_html, render_markdown
 from archlab.render.report_page import report_document
+from archlab.studies.report_study import operator, run_study
 
 TINY = """
 name: tiny
@@ -38,10 +38,16 @@ def mfn():
 def test_architecture_is_the_papers_table_1(mfn):
     rows = [(r.index, r.operator, r.t, r.c, r.n, r.s) for r in mfn.arch]
     assert rows == [
-        (0, "conv3x3", None, 64, None, 2), (1, "depthwise conv3x3", None, 64, None, 1),
-        (2, "bottleneck", 2, 64, 5, 2), (3, "bottleneck", 4, 128, 1, 2), (4, "bottleneck", 2, 128, 6, 1),
-        (5, "bottleneck", 4, 128, 1, 2), (6, "bottleneck", 2, 128, 2, 1), (7, "conv1x1", None, 512, None, 1),
-        ("head", "head: gdconv -> embedding 128 (linear)", None, 128, None, None)]
+        (0, "conv3x3", None, 64, None, 2),
+        (1, "depthwise conv3x3", None, 64, None, 1),
+        (2, "bottleneck", 2, 64, 5, 2),
+        (3, "bottleneck", 4, 128, 1, 2),
+        (4, "bottleneck", 2, 128, 6, 1),
+        (5, "bottleneck", 4, 128, 1, 2),
+        (6, "bottleneck", 2, 128, 2, 1),
+        (7, "conv1x1", None, 512, None, 1),
+        ("head", "head: gdconv -> embedding 128 (linear)", None, 128, None, None),
+    ]
     assert [r.input[1] for r in mfn.arch] == [112, 56, 56, 28, 14, 14, 7, 7, 7]
     assert sum(r.madds for r in mfn.arch) == 220_965_376 and sum(r.params for r in mfn.arch) == 1_003_136
     assert [r.rf for r in mfn.arch][:3] == ["3", "7", "43"]
@@ -95,14 +101,23 @@ def test_first_layer_and_widths(mfn):
 def test_documents(mfn):
     doc = report_document(mfn, command="archlab report mobilefacenet --quick", dpi=40)
     md = render_markdown(doc, "m_files")
-    for heading in ("## Architecture", "## Counts against the published figures", "## The head", "## The first layer",
-                    "## Width sweep", "## Conventions", "## Environment"):
+    for heading in (
+        "## Architecture",
+        "## Counts against the published figures",
+        "## The head",
+        "## The first layer",
+        "## Width sweep",
+        "## Conventions",
+        "## Environment",
+    ):
         assert heading in md
     assert [f.name for f in doc.figures] == ["rf_units", "rf_heads", "widths"]
     assert all(isinstance(f, Figure) and f.png[:8] == b"\x89PNG\r\n\x1a\n" for f in doc.figures)
     assert "| 2 | 56²×64 | bottleneck | 2 | 64 | 5 | 2 | 92,160 | 88,008,704 | 43 |" in md
-    assert "| mobilefacenet-s | 3x112x112 | 850,688 | 841,920 | 217,669,760 | 840k params_deployed | " \
-           "params_deployed +0.23% |" in md
+    assert (
+        "| mobilefacenet-s | 3x112x112 | 850,688 | 841,920 | 217,669,760 | 840k params_deployed | "
+        "params_deployed +0.23% |" in md
+    )
     html = render_html(doc)
     assert html.count("data:image/png;base64,") == 3 and html.count('<div class="scroll"') == md.count("\n### ")
     assert mfn.generated in md and md.count(mfn.generated) == 1  # the one timestamp
@@ -120,8 +135,9 @@ def test_cli_quick_report_is_deterministic_and_atomic(cli, write_table, tmp_path
     for name in ("a", "b"):
         d = tmp_path / name
         d.mkdir()
-        r = cli("report", tiny, "--quick", "--dpi", "40", "--out", d / "r.md", "--out", d / "r.html",
-                "--out", d / "r.json")
+        r = cli(
+            "report", tiny, "--quick", "--dpi", "40", "--out", d / "r.md", "--out", d / "r.html", "--out", d / "r.json"
+        )
         assert r.exit_code == 0, r.output
         assert not list(d.rglob(".*.tmp"))
         outs.append(d)
@@ -145,8 +161,20 @@ def test_cli_full_report_measures_latency_in_one_run(cli, write_table, tmp_path,
 
     monkeypatch.setattr(study_mod, "time_plans", functools.partial(study_mod.time_plans, warmup=0.05))
     tiny = write_table(TINY.split("head:")[0], "tiny.yaml")  # no head: no ERF study, the latency is what is tested
-    r = cli("report", tiny, "--budget", "1", "--samples", "1", "--dpi", "40", "--out", tmp_path / "r.json",
-            "--out", tmp_path / "r.md")
+    r = cli(
+        "report",
+        tiny,
+        "--budget",
+        "1",
+        "--samples",
+        "1",
+        "--dpi",
+        "40",
+        "--out",
+        tmp_path / "r.json",
+        "--out",
+        tmp_path / "r.md",
+    )
     assert r.exit_code == 0, r.output
     data = json.loads((tmp_path / "r.json").read_text())
     rows = data["first_layer"] + data["widths"]
@@ -176,11 +204,14 @@ def test_quick_skips_the_erf_of_large_networks():
     assert st.arch[0].operator == "conv3x3" and st.base.totals["params"] == 22_855_952
 
 
-@pytest.mark.parametrize("args, words", [
-    (("nope",), ["unknown network 'nope'"]),
-    (("mobilefacenet", "--out", "r.txt"), ["unknown file type '.txt'"]),
-    (("mobilefacenet", "--quick", "--budget", "5"), ["--quick"]),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (("nope",), ["unknown network 'nope'"]),
+        (("mobilefacenet", "--out", "r.txt"), ["unknown file type '.txt'"]),
+        (("mobilefacenet", "--quick", "--budget", "5"), ["--quick"]),
+    ],
+)
 def test_cli_errors(cli, args, words):
     r = cli("report", *args)
     assert r.exit_code == 2, r.output
@@ -204,7 +235,13 @@ def test_default_out_is_name_html(cli, mfn, tmp_path, monkeypatch):
     r = cli("report", "mobilefacenet", "--quick", "--dpi", "30", "--samples", "1")
     assert r.exit_code == 0, r.output
     assert r.stdout.strip() == "wrote mobilefacenet.html"
-    assert seen == {"net": "mobilefacenet", "quick": True, "threads": 1, "budget": None, "rf_samples": 1,
-                    "progress": seen["progress"]}
+    assert seen == {
+        "net": "mobilefacenet",
+        "quick": True,
+        "threads": 1,
+        "budget": None,
+        "rf_samples": 1,
+        "progress": seen["progress"],
+    }
     html = Path("mobilefacenet.html").read_text()
     assert "archlab report mobilefacenet --quick --samples=1" in html

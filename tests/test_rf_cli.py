@@ -8,8 +8,8 @@ import torch
 import torch.nn as nn
 
 import archlab
-from archlab.render.plots import UNITS_SIZE, figure_pixels, heads_size
 from archlab.nn.weights import load_strict, read_key_map, read_state_dict
+from archlab.render.plots import UNITS_SIZE, figure_pixels, heads_size
 
 REPO = Path(__file__).resolve().parents[1]
 INSIGHTFACE_MAP = REPO / "examples" / "keymaps" / "insightface_mobilefacenet.yaml"
@@ -56,14 +56,18 @@ def test_rf_json_contract(cli, tmp_path):
     assert len(units["rf_inside_fraction"]) == 2 and len(units["erf_mass_inside"][0]) == 2
     assert units["rf_inside_fraction"][0][0] == round((32 / 227) ** 2, 5)
     assert all(0 < v <= 1 for row in units["erf_mass_inside"] for v in row)
-    assert data["fmap_end"] == {"layer": "7.0.act", "shape": [512, 2, 2],
-                                "rf": {"size": [227, 227], "jump": [16, 16], "start": [0, 0]}}
+    assert data["fmap_end"] == {
+        "layer": "7.0.act",
+        "shape": [512, 2, 2],
+        "rf": {"size": [227, 227], "jump": [16, 16], "start": [0, 0]},
+    }
     assert data["files"] == [] and data["weights"] is None and data["samples"] == 1
 
 
 def test_rf_head_none_and_key_units(cli):
-    res = cli("rf", "mobilefacenet", "--head", "none", "--units", "key", "--input", "64x64", "--samples", "1",
-              "-f", "json")
+    res = cli(
+        "rf", "mobilefacenet", "--head", "none", "--units", "key", "--input", "64x64", "--samples", "1", "-f", "json"
+    )
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert data["heads"] == {}
@@ -127,8 +131,18 @@ class InsightFaceMobileFaceNet(nn.Module):
         self.bn = nn.BatchNorm1d(emb)
 
     def forward(self, x):
-        for name in ("conv1", "conv2_dw", "conv_23", "conv_3", "conv_34", "conv_4", "conv_45", "conv_5",
-                     "conv_6_sep", "conv_6_dw"):
+        for name in (
+            "conv1",
+            "conv2_dw",
+            "conv_23",
+            "conv_3",
+            "conv_34",
+            "conv_4",
+            "conv_45",
+            "conv_5",
+            "conv_6_sep",
+            "conv_6_dw",
+        ):
             x = getattr(self, name)(x)
         return self.bn(self.linear(x.flatten(1)))
 
@@ -160,8 +174,22 @@ def test_insightface_checkpoint_loads_with_the_shipped_key_map(insightface_check
 
 def test_rf_with_insightface_weights(cli, insightface_checkpoint):
     _, path = insightface_checkpoint
-    res = cli("rf", "mobilefacenet", "--weights", path, "--key-map", INSIGHTFACE_MAP, "--head", "gdconv",
-              "--units", "key", "--samples", "1", "-f", "json")
+    res = cli(
+        "rf",
+        "mobilefacenet",
+        "--weights",
+        path,
+        "--key-map",
+        INSIGHTFACE_MAP,
+        "--head",
+        "gdconv",
+        "--units",
+        "key",
+        "--samples",
+        "1",
+        "-f",
+        "json",
+    )
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert data["weights"] == str(path) and data["heads"]["gdconv"]["weights"] == "trained"
@@ -197,28 +225,41 @@ def bad_files(tmp_path_factory):
     return d
 
 
-@pytest.mark.parametrize("args, needles", [
-    (("--weights", "missing.pt"), ("weights missing.pt", "no such file")),
-    (("--weights", "{d}/text.pt"), ("text.pt", "not a PyTorch checkpoint")),
-    (("--weights", "{d}/list.pt"), ("list.pt", "not a state_dict")),
-    (("--weights", "{d}/dict.pt"), ("dict.pt", "not a state_dict", "epoch")),
-    (("--weights", "{d}/keys.pt"), ("keys.pt", "1 missing key(s): 0.0.conv.weight", "1 unexpected key(s): stem.weight",
-                                    "--key-map")),
-    (("--weights", "{d}/shapes.pt"), ("shapes.pt", "shape difference(s)",
-                                      "head.embedding.linear.weight: checkpoint [64, 512] vs network [128, 512]")),
-    (("--weights", "{d}/nested.pt", "--key-map", "{d}/nope.yaml"), ("key map", "nope.yaml", "no such file")),
-    (("--weights", "{d}/nested.pt", "--key-map", "{d}/map_syntax.yaml"), ("map_syntax.yaml", "YAML syntax error")),
-    (("--weights", "{d}/nested.pt", "--key-map", "{d}/map_regex.yaml"), ("map_regex.yaml", "entry 0",
-                                                                         "bad regular expression")),
-    (("--weights", "{d}/nested.pt", "--key-map", "{d}/map_kind.yaml"), ("map_kind.yaml", "expected a list")),
-    (("--weights", "{d}/nested.pt", "--key-map", "{d}/map_pair.yaml"), ("map_pair.yaml", "entry 0", "pair")),
-    (("--key-map", "{d}/map_kind.yaml"), ("--key-map", "--weights")),
-    (("--image", "{d}/missing.png"), ("image", "missing.png", "no such file")),
-    (("--image", "{d}/face.png"), ("face.png", "not an image file")),
-    (("--image", "{d}"), ("image", "not a file")),
-    (("--svg",), ("--svg", "--out")),
-    (("--out", "{d}/text.pt"), ("--out", "not a folder")),
-])
+@pytest.mark.parametrize(
+    "args, needles",
+    [
+        (("--weights", "missing.pt"), ("weights missing.pt", "no such file")),
+        (("--weights", "{d}/text.pt"), ("text.pt", "not a PyTorch checkpoint")),
+        (("--weights", "{d}/list.pt"), ("list.pt", "not a state_dict")),
+        (("--weights", "{d}/dict.pt"), ("dict.pt", "not a state_dict", "epoch")),
+        (
+            ("--weights", "{d}/keys.pt"),
+            ("keys.pt", "1 missing key(s): 0.0.conv.weight", "1 unexpected key(s): stem.weight", "--key-map"),
+        ),
+        (
+            ("--weights", "{d}/shapes.pt"),
+            (
+                "shapes.pt",
+                "shape difference(s)",
+                "head.embedding.linear.weight: checkpoint [64, 512] vs network [128, 512]",
+            ),
+        ),
+        (("--weights", "{d}/nested.pt", "--key-map", "{d}/nope.yaml"), ("key map", "nope.yaml", "no such file")),
+        (("--weights", "{d}/nested.pt", "--key-map", "{d}/map_syntax.yaml"), ("map_syntax.yaml", "YAML syntax error")),
+        (
+            ("--weights", "{d}/nested.pt", "--key-map", "{d}/map_regex.yaml"),
+            ("map_regex.yaml", "entry 0", "bad regular expression"),
+        ),
+        (("--weights", "{d}/nested.pt", "--key-map", "{d}/map_kind.yaml"), ("map_kind.yaml", "expected a list")),
+        (("--weights", "{d}/nested.pt", "--key-map", "{d}/map_pair.yaml"), ("map_pair.yaml", "entry 0", "pair")),
+        (("--key-map", "{d}/map_kind.yaml"), ("--key-map", "--weights")),
+        (("--image", "{d}/missing.png"), ("image", "missing.png", "no such file")),
+        (("--image", "{d}/face.png"), ("face.png", "not an image file")),
+        (("--image", "{d}"), ("image", "not a file")),
+        (("--svg",), ("--svg", "--out")),
+        (("--out", "{d}/text.pt"), ("--out", "not a folder")),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(cli, bad_files, args, needles):
     args = [a.format(d=bad_files) for a in args]
     one_line_error(cli("rf", "mobilefacenet", *args), *needles)

@@ -8,14 +8,13 @@ import torch
 
 import archlab
 from archlab.ir.structure import fmap_end, truncate
+from archlab.nn.build import build_plan
 from archlab.nn.erf import for_input_gradients, init_weights
+from archlab.nn.fold import randomize_bn
 from archlab.static.counts import head_cost
 from archlab.static.erf_records import key_units, mass_stats
-from archlab.static.receptive import canvas_margins
+from archlab.static.receptive import canvas_margins, receptive_fields
 from archlab.studies.rf import rf_study
-from archlab.nn.fold import randomize_bn
-from archlab.static.receptive import receptive_fields
-from archlab.nn.build import build_plan
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -130,7 +129,7 @@ def test_unit_map_equals_a_direct_gradient_through_the_plain_network(study):
     x = torch.zeros(1, 3, ch, cw)
     from archlab.nn.erf import generator as _generator
 
-    x[0, :, top:top + 112, left:left + 112] = torch.randn(3, 112, 112, generator=_generator(0, 0, "input"))
+    x[0, :, top : top + 112, left : left + 112] = torch.randn(3, 112, 112, generator=_generator(0, 0, "input"))
     x.requires_grad_(True)
     y = net(x)
     cot = torch.zeros_like(y)
@@ -159,8 +158,9 @@ def test_trained_weights_load_into_the_trained_head_only(tmp_path):
     with torch.no_grad():
         net.get_submodule("head.gdconv.dw").weight.uniform_(0, 1)
     torch.save(net.state_dict(), tmp_path / "w.pt")
-    st = rf_study("mobilefacenet", samples=2, units=[], heads=("gdconv", "gap"), weights=tmp_path / "w.pt",
-                  input="32x32")
+    st = rf_study(
+        "mobilefacenet", samples=2, units=[], heads=("gdconv", "gap"), weights=tmp_path / "w.pt", input="32x32"
+    )
     assert st.heads["gdconv"].weights == "trained" and st.heads["gap"].weights == "backbone"
     kernel = net.get_submodule("head.gdconv.dw").weight.detach().abs().mean(dim=(0, 1)).double().numpy()
     np.testing.assert_allclose(st.heads["gdconv"].position_weight, kernel / kernel.sum(), rtol=1e-6)

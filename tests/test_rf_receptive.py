@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import archlab
-from archlab.ir.structure import fmap_end
-from archlab.static.receptive import receptive_fields
 from archlab.errors import ShapeError, TableError
 from archlab.ir.builder import PlanBuilder
+from archlab.ir.structure import fmap_end
+from archlab.static.receptive import receptive_fields
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -123,9 +123,11 @@ def test_profile_without_flags_imports_no_torch():
     import subprocess
     import sys
 
-    code = ("import sys; from typer.testing import CliRunner; from archlab.cli.app import app; "
-            "r = CliRunner().invoke(app, ['profile', 'mobilefacenet']); assert r.exit_code == 0, r.output; "
-            "print('torch' in sys.modules)")
+    code = (
+        "import sys; from typer.testing import CliRunner; from archlab.cli.app import app; "
+        "r = CliRunner().invoke(app, ['profile', 'mobilefacenet']); assert r.exit_code == 0, r.output; "
+        "print('torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -136,37 +138,64 @@ act = st.sampled_from(["prelu", "none"])  # no flat regions: every path carries 
 
 
 def conv_row():
-    return st.fixed_dictionaries(
-        {"type": st.just("conv"), "c": ch, "k": st.sampled_from([1, 2, 3, 4, 5]), "s": st.sampled_from([1, 2, 3])},
-        optional={"padding": st.sampled_from(["auto", "valid", 0, 1, 2]), "act": act, "depthwise": st.booleans()},
-    ).map(lambda r: {**r, "c": None} if r.get("depthwise") else r).map(
-        lambda r: {k: v for k, v in r.items() if v is not None}).filter(lambda r: r["k"] >= r["s"])
+    return (
+        st.fixed_dictionaries(
+            {"type": st.just("conv"), "c": ch, "k": st.sampled_from([1, 2, 3, 4, 5]), "s": st.sampled_from([1, 2, 3])},
+            optional={"padding": st.sampled_from(["auto", "valid", 0, 1, 2]), "act": act, "depthwise": st.booleans()},
+        )
+        .map(lambda r: {**r, "c": None} if r.get("depthwise") else r)
+        .map(lambda r: {k: v for k, v in r.items() if v is not None})
+        .filter(lambda r: r["k"] >= r["s"])
+    )
 
 
 def pool_row():
-    return st.fixed_dictionaries({"type": st.just("pool"), "kind": st.just("avg"), "k": st.sampled_from([2, 3]),
-                                  "s": st.sampled_from([1, 2]), "padding": st.sampled_from([0, 1])}).filter(
-        lambda r: r["k"] >= r["s"] and 2 * r["padding"] <= r["k"])
+    return st.fixed_dictionaries(
+        {
+            "type": st.just("pool"),
+            "kind": st.just("avg"),
+            "k": st.sampled_from([2, 3]),
+            "s": st.sampled_from([1, 2]),
+            "padding": st.sampled_from([0, 1]),
+        }
+    ).filter(lambda r: r["k"] >= r["s"] and 2 * r["padding"] <= r["k"])
 
 
 def bottleneck_row():
-    return st.fixed_dictionaries({"type": st.just("bottleneck"), "t": st.sampled_from([1, 2]), "c": ch,
-                                  "n": st.integers(1, 2), "s": st.sampled_from([1, 2]), "k": st.sampled_from([3, 5])},
-                                 optional={"act": act})
+    return st.fixed_dictionaries(
+        {
+            "type": st.just("bottleneck"),
+            "t": st.sampled_from([1, 2]),
+            "c": ch,
+            "n": st.integers(1, 2),
+            "s": st.sampled_from([1, 2]),
+            "k": st.sampled_from([3, 5]),
+        },
+        optional={"act": act},
+    )
 
 
 def dwsep_row():
-    return st.fixed_dictionaries({"type": st.just("dwsep"), "c": ch, "n": st.integers(1, 2),
-                                  "s": st.sampled_from([1, 2]), "dw_norm": st.booleans()})
+    return st.fixed_dictionaries(
+        {
+            "type": st.just("dwsep"),
+            "c": ch,
+            "n": st.integers(1, 2),
+            "s": st.sampled_from([1, 2]),
+            "dw_norm": st.booleans(),
+        }
+    )
 
 
-tables = st.fixed_dictionaries({
-    "name": st.just("rand"),
-    "input": st.tuples(st.integers(6, 40), st.integers(6, 40)).map(list),
-    "in_channels": st.integers(1, 2),
-    "defaults": st.fixed_dictionaries({"act": act, "norm": st.sampled_from(["bn", "none"])}),
-    "rows": st.lists(st.one_of(conv_row(), pool_row(), bottleneck_row(), dwsep_row()), min_size=1, max_size=5),
-})
+tables = st.fixed_dictionaries(
+    {
+        "name": st.just("rand"),
+        "input": st.tuples(st.integers(6, 40), st.integers(6, 40)).map(list),
+        "in_channels": st.integers(1, 2),
+        "defaults": st.fixed_dictionaries({"act": act, "norm": st.sampled_from(["bn", "none"])}),
+        "rows": st.lists(st.one_of(conv_row(), pool_row(), bottleneck_row(), dwsep_row()), min_size=1, max_size=5),
+    }
+)
 
 
 def reads_every_pixel_and_no_window_is_all_padding(plan) -> bool:
@@ -189,7 +218,6 @@ def reads_every_pixel_and_no_window_is_all_padding(plan) -> bool:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(table=tables, where=st.tuples(st.floats(0, 1), st.floats(0, 1)))
 def test_gradient_support_is_the_theoretical_rf_clipped(table, where):
-    import torch
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "rand.yaml"

@@ -93,13 +93,30 @@ def test_sigkill_while_measuring_then_same_command(cli_inproc, tiny, tmp_path):
     before = rows(out)
     assert len(before) == 2
     # a longer run over more widths (target unreachable, so it runs until its budget); kill it mid-way
-    args = [tiny, "--widths", "0.5,1,1.5,2", "--stems", "2", "--threads", "1", "--budget", "2.5", "--target",
-            "0.0001", "--warmup", "0.3", "--out", out, "-q"]
+    args = [
+        tiny,
+        "--widths",
+        "0.5,1,1.5,2",
+        "--stems",
+        "2",
+        "--threads",
+        "1",
+        "--budget",
+        "2.5",
+        "--target",
+        "0.0001",
+        "--warmup",
+        "0.3",
+        "--out",
+        out,
+        "-q",
+    ]
     proc = subprocess.Popen(cli(*args), env=env(), cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         started = wait_for(lambda: side.is_file() and len(json.loads(side.read_text())["runs"]) == 2, proc)
         assert started and proc.poll() is None, (
-            f"the sweep ended before it could be killed: {proc.poll()} {proc.stderr.read() if proc.poll() else ''}")
+            f"the sweep ended before it could be killed: {proc.poll()} {proc.stderr.read() if proc.poll() else ''}"
+        )
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     finally:
@@ -135,8 +152,13 @@ run_sweep(SweepOptions(sys.argv[1], widths=(0.5, 1.0, 2.0), stems=("2", "1"), th
 def test_sigkill_right_after_a_row_is_written_keeps_it(cli_inproc, tiny, tmp_path):
     out = tmp_path / "s.csv"
     flag = tmp_path / "flag"
-    proc = subprocess.Popen([sys.executable, "-c", DRIVER, str(tiny), str(flag), str(out)], env=env(),
-                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", DRIVER, str(tiny), str(flag), str(out)],
+        env=env(),
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         assert wait_for(flag.is_file, proc), proc.stderr.read().decode()[-2000:] if proc.poll() else "no row"
         proc.send_signal(signal.SIGKILL)
@@ -147,8 +169,23 @@ def test_sigkill_right_after_a_row_is_written_keeps_it(cli_inproc, tiny, tmp_pat
     first = rows(out)
     assert len(first) == 1 and first[0]["width"] == flag.read_text()
     # the same configuration grid through the CLI: the killed run's row is kept, the rest measured once
-    again = cli_inproc("sweep", tiny, "--widths", "0.5,1.0,2.0", "--stems", "2,1", "--threads", "1", "--warmup",
-                       "0.02", "--budget", "1.5", "--out", out, "-q")
+    again = cli_inproc(
+        "sweep",
+        tiny,
+        "--widths",
+        "0.5,1.0,2.0",
+        "--stems",
+        "2,1",
+        "--threads",
+        "1",
+        "--warmup",
+        "0.02",
+        "--budget",
+        "1.5",
+        "--out",
+        out,
+        "-q",
+    )
     assert again.exit_code == 0, again.output
     after = rows(out)
     assert first[0] in after and len(keys(after)) == 6

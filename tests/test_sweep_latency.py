@@ -10,11 +10,10 @@ from hypothesis import strategies as st
 from archlab.timing import rounds as lat
 from archlab.timing import stats
 
-
 # -- the CI of the median ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("n, ranks", [(6, (1, 6)), (10, (2, 9)), (20, (6, 15)), (100, (40, 61)),
-                                      (1000, (469, 532))])
+
+@pytest.mark.parametrize("n, ranks", [(6, (1, 6)), (10, (2, 9)), (20, (6, 15)), (100, (40, 61)), (1000, (469, 532))])
 def test_median_ci_ranks_match_binomial_tables(n, ranks):
     # the classic ranks (e.g. Conover, Practical Nonparametric Statistics, table A3; n=20: 6th and 15th)
     assert stats.median_ci_ranks(n) == ranks
@@ -32,7 +31,7 @@ def test_ranks_are_the_narrowest_with_at_least_95_percent_coverage():
         cov = stats.ci_coverage(n)
         assert cov >= 0.95
         # one rank narrower on both sides would fall below 95%
-        tail = sum(math.comb(n, k) for k in range(l + 1)) / 2 ** n
+        tail = sum(math.comb(n, k) for k in range(l + 1)) / 2**n
         assert 1 - 2 * tail < 0.95
 
 
@@ -64,8 +63,10 @@ def test_median_inside_its_ci_and_quantiles_ordered(xs):
     assert s.rel_halfwidth >= 0
 
 
-@given(st.lists(st.floats(min_value=-1e6, max_value=1e6, allow_nan=False), min_size=1, max_size=50),
-       st.floats(min_value=0, max_value=1))
+@given(
+    st.lists(st.floats(min_value=-1e6, max_value=1e6, allow_nan=False), min_size=1, max_size=50),
+    st.floats(min_value=0, max_value=1),
+)
 @settings(max_examples=200, deadline=None)
 def test_quantile_matches_numpy_linear(xs, q):
     np = pytest.importorskip("numpy")
@@ -73,6 +74,7 @@ def test_quantile_matches_numpy_linear(xs, q):
 
 
 # -- interleaved rounds with a synthetic machine ---------------------------------------------------------
+
 
 class FakeMachine:
     """Samples = true latency x drift of the round x optional noise; records the visiting order."""
@@ -112,8 +114,17 @@ def test_drift_cancels_in_the_within_round_ratio():
     m = FakeMachine(true, drift=lambda r: 1 + 0.05 * r)  # the machine slows down steadily: 1.05x .. 2x
     cs = cands(["half", "double"])
     base = lat.Candidate("base", lambda: None)
-    res, b = lat.interleaved(cs, base, target=0.001, min_samples=6, max_samples=20, sample=m.sample,
-                             on_round=m.round_done, rng=random.Random(1), clock=m.clock)
+    res, b = lat.interleaved(
+        cs,
+        base,
+        target=0.001,
+        min_samples=6,
+        max_samples=20,
+        sample=m.sample,
+        on_round=m.round_done,
+        rng=random.Random(1),
+        clock=m.clock,
+    )
     assert res["half"].ratio.median == pytest.approx(0.5, rel=1e-12)
     assert res["double"].ratio.median == pytest.approx(2.0, rel=1e-12)
     assert res["half"].ratio.ci_low == pytest.approx(0.5) and res["half"].ratio.ci_high == pytest.approx(0.5)
@@ -127,8 +138,17 @@ def test_every_round_visits_each_active_candidate_once_in_a_fresh_random_order()
     keys = [f"c{i}" for i in range(6)]
     true = {k: 1.0 + i for i, k in enumerate(keys)} | {"base": 3.0}
     m = FakeMachine(true, noise=0.3)
-    lat.interleaved(cands(keys), lat.Candidate("base", lambda: None), target=1e-6, min_samples=6, max_samples=12,
-                    sample=m.sample, on_round=m.round_done, rng=random.Random(3), clock=m.clock)
+    lat.interleaved(
+        cands(keys),
+        lat.Candidate("base", lambda: None),
+        target=1e-6,
+        min_samples=6,
+        max_samples=12,
+        sample=m.sample,
+        on_round=m.round_done,
+        rng=random.Random(3),
+        clock=m.clock,
+    )
     assert len(m.order) == 12
     for visit_order in m.order:
         assert sorted(visit_order) == sorted(keys + ["base"])
@@ -138,9 +158,15 @@ def test_every_round_visits_each_active_candidate_once_in_a_fresh_random_order()
 def test_noise_free_candidates_converge_at_the_minimum_and_are_reported_once():
     m = FakeMachine({"a": 2.0, "b": 4.0, "base": 1.0})
     finals = []
-    res, b = lat.interleaved(cands(["a", "b"]), lat.Candidate("base", lambda: None), min_samples=6,
-                             sample=m.sample, on_round=m.round_done, on_final=lambda r: finals.append(r.key),
-                             clock=m.clock)
+    res, b = lat.interleaved(
+        cands(["a", "b"]),
+        lat.Candidate("base", lambda: None),
+        min_samples=6,
+        sample=m.sample,
+        on_round=m.round_done,
+        on_final=lambda r: finals.append(r.key),
+        clock=m.clock,
+    )
     assert sorted(finals) == ["a", "b"]
     assert all(r.converged and r.stop == "converged" and len(r.samples) == 6 for r in res.values())
     assert res["b"].latency.median == 4.0 and res["b"].ratio.median == 4.0
@@ -148,8 +174,15 @@ def test_noise_free_candidates_converge_at_the_minimum_and_are_reported_once():
 
 def test_deadline_stops_noisy_candidates_with_the_ci_reached():
     m = FakeMachine({"a": 2.0, "base": 1.0}, noise=0.9, seed=5)
-    res, _ = lat.interleaved(cands(["a"]), lat.Candidate("base", lambda: None), deadline=0.05, target=0.001,
-                             sample=m.sample, on_round=m.round_done, clock=m.clock)
+    res, _ = lat.interleaved(
+        cands(["a"]),
+        lat.Candidate("base", lambda: None),
+        deadline=0.05,
+        target=0.001,
+        sample=m.sample,
+        on_round=m.round_done,
+        clock=m.clock,
+    )
     r = res["a"]
     assert r.final and not r.converged and r.stop == "deadline"
     assert len(r.samples) >= lat.MIN_SAMPLES  # the minimum is always measured
@@ -166,8 +199,15 @@ def test_baseline_in_the_grid_keeps_being_measured_after_it_is_final():
 
     m = M({"base": 1.0, "slow": 3.0}, noise=0.9, seed=2)
     base = lat.Candidate("base", lambda: None)
-    res, b = lat.interleaved([base, lat.Candidate("slow", lambda: None)], base, target=0.001, max_samples=15,
-                             sample=m.sample, on_round=m.round_done, clock=m.clock)
+    res, b = lat.interleaved(
+        [base, lat.Candidate("slow", lambda: None)],
+        base,
+        target=0.001,
+        max_samples=15,
+        sample=m.sample,
+        on_round=m.round_done,
+        clock=m.clock,
+    )
     assert res["base"].converged and len(res["base"].samples) == 6
     assert res["base"].ratio.median == 1.0
     assert len(b.samples) == 15 == len(res["slow"].samples)
@@ -185,8 +225,13 @@ def test_interrupt_keeps_the_finals_already_reported():
 
     sample.calls = 0
     with pytest.raises(KeyboardInterrupt):
-        lat.interleaved(cands(["fast", "noisy"]), lat.Candidate("base", lambda: None), target=0.001,
-                        sample=sample, on_final=lambda r: finals.append(r.key))
+        lat.interleaved(
+            cands(["fast", "noisy"]),
+            lat.Candidate("base", lambda: None),
+            target=0.001,
+            sample=sample,
+            on_final=lambda r: finals.append(r.key),
+        )
     assert finals == ["fast"]
 
 

@@ -8,8 +8,8 @@ import textwrap
 import pytest
 
 import archlab
-from archlab.studies import sweep as sw
 from archlab.errors import ArchlabError
+from archlab.studies import sweep as sw
 
 TINY = """
 name: tiny
@@ -90,8 +90,7 @@ def test_resume_measures_only_what_is_missing_and_keeps_rows_verbatim(first, tin
     out2 = tmp_path / "s.csv"
     out2.write_text(out.read_text())
     before = read_csv(out2)
-    res2 = sw.run_sweep(sw.SweepOptions(str(tiny), widths=(0.5, 1.0, 2.0), stems=("2", "1+pool"), **FAST),
-                        out=out2)
+    res2 = sw.run_sweep(sw.SweepOptions(str(tiny), widths=(0.5, 1.0, 2.0), stems=("2", "1+pool"), **FAST), out=out2)
     after = read_csv(out2)
     assert len(res2.measured) == 2 and {k[1] for k in res2.measured} == {"2.0"}
     assert res2.kept == 6 and res2.run_id != res.run_id
@@ -132,8 +131,11 @@ def test_foreign_or_ragged_csv_is_refused(tiny, tmp_path):
 
 
 def test_runtimes_are_checked_against_eager(tiny):
-    res = sw.run_sweep(sw.SweepOptions(str(tiny), widths=(1.0,), stems=("2",), runtimes=("eager", "torchscript",
-                                                                                        "onnxruntime"), **FAST))
+    res = sw.run_sweep(
+        sw.SweepOptions(
+            str(tiny), widths=(1.0,), stems=("2",), runtimes=("eager", "torchscript", "onnxruntime"), **FAST
+        )
+    )
     rows = {r["runtime"]: r for r in res.typed_rows()}
     assert set(rows) == {"eager", "torchscript", "onnxruntime"}
     assert rows["eager"]["max_abs_diff"] == 0
@@ -148,32 +150,70 @@ def test_runtimes_are_checked_against_eager(tiny):
 def test_cli_json_csv_and_plot(cli, tiny, tmp_path):
     png = tmp_path / "s.png"
     out = tmp_path / "s.csv"
-    r = cli("sweep", tiny, "--widths", "0.5,1", "--stems", "2", "--batch", "1,2", "--threads", "1", "--budget", "1",
-            "--warmup", "0.02", "--out", out, "--plot", png, "-f", "json", "-q")
+    r = cli(
+        "sweep",
+        tiny,
+        "--widths",
+        "0.5,1",
+        "--stems",
+        "2",
+        "--batch",
+        "1,2",
+        "--threads",
+        "1",
+        "--budget",
+        "1",
+        "--warmup",
+        "0.02",
+        "--out",
+        out,
+        "--plot",
+        png,
+        "-f",
+        "json",
+        "-q",
+    )
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)
     assert data["schema_version"] == 1 and len(data["rows"]) == 4 and data["measured"] == 4
     assert {row["batch"] for row in data["rows"]} == {1, 2}
     assert data["baseline"]["config"]["batch"] == "1"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
-    r2 = cli("sweep", tiny, "--widths", "0.5,1", "--stems", "2", "--batch", "1,2", "--threads", "1", "--out", out,
-             "-f", "csv", "-q")
+    r2 = cli(
+        "sweep",
+        tiny,
+        "--widths",
+        "0.5,1",
+        "--stems",
+        "2",
+        "--batch",
+        "1,2",
+        "--threads",
+        "1",
+        "--out",
+        out,
+        "-f",
+        "csv",
+        "-q",
+    )
     assert r2.exit_code == 0 and r2.stdout == out.read_text()
-    r3 = cli("sweep", tiny, "--widths", "0.5,1", "--stems", "2", "--batch", "1,2", "--threads", "1", "--out", out,
-             "-q")
+    r3 = cli("sweep", tiny, "--widths", "0.5,1", "--stems", "2", "--batch", "1,2", "--threads", "1", "--out", out, "-q")
     assert r3.exit_code == 0 and "nothing measured" in r3.stdout and "latency sweep" in r3.stdout
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--stems", "2,3"], "--stems"),
-    (["--widths", "0,1"], "--widths"),
-    (["--widths", "a"], "--widths: 'a' is not a number"),
-    (["--runtimes", "tensorrt"], "unknown runtime 'tensorrt'"),
-    (["--threads", "0"], "--threads"),
-    (["--budget", "0"], "--budget"),
-    (["--baseline", "depth=3"], "--baseline"),
-    (["--plot", "x.txt"], "--plot"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--stems", "2,3"], "--stems"),
+        (["--widths", "0,1"], "--widths"),
+        (["--widths", "a"], "--widths: 'a' is not a number"),
+        (["--runtimes", "tensorrt"], "unknown runtime 'tensorrt'"),
+        (["--threads", "0"], "--threads"),
+        (["--budget", "0"], "--budget"),
+        (["--baseline", "depth=3"], "--baseline"),
+        (["--plot", "x.txt"], "--plot"),
+    ],
+)
 def test_cli_user_errors_are_one_line(cli, tiny, args, message):
     r = cli("sweep", tiny, "--budget", "1", *args)
     assert r.exit_code == 2, r.output
@@ -183,8 +223,10 @@ def test_cli_user_errors_are_one_line(cli, tiny, args, message):
 
 def test_table_errors_name_the_configuration(cli, tmp_path):
     t = tmp_path / "nohead.yaml"
-    t.write_text("name: nohead\ninput: [16, 16]\nrows:\n  - {type: conv, c: 8, k: 3, s: 2}\n"
-                 "  - {type: conv, c: 8, k: 3, padding: valid}\n")
+    t.write_text(
+        "name: nohead\ninput: [16, 16]\nrows:\n  - {type: conv, c: 8, k: 3, s: 2}\n"
+        "  - {type: conv, c: 8, k: 3, padding: valid}\n"
+    )
     r = cli("sweep", t, "--heads", "gap", "--budget", "1")
     assert r.exit_code == 2 and "has no head" in r.stderr
     # 4x4 -> 2x2 after the first layer: the 3x3 valid conv no longer fits, at stem 2 only
@@ -204,9 +246,10 @@ def test_pareto_front():
 def test_multi_output_network_is_swept_and_checked(tmp_path):
     """A detector-like table with two outputs: every runtime is compared with eager on every output."""
     t = tmp_path / "two_heads.yaml"
-    t.write_text("name: two-heads\ninput: [16, 16]\nrows:\n  - {type: conv, c: 8, s: 2}\n"
-                 "  - {type: conv, c: 4, k: 1, output: true}\n  - {type: conv, from: 0, c: 6, k: 3, output: true}\n")
-    res = sw.run_sweep(sw.SweepOptions(str(t), widths=(1.0,), stems=("2",), runtimes=("eager", "onnxruntime"),
-                                       **FAST))
+    t.write_text(
+        "name: two-heads\ninput: [16, 16]\nrows:\n  - {type: conv, c: 8, s: 2}\n"
+        "  - {type: conv, c: 4, k: 1, output: true}\n  - {type: conv, from: 0, c: 6, k: 3, output: true}\n"
+    )
+    res = sw.run_sweep(sw.SweepOptions(str(t), widths=(1.0,), stems=("2",), runtimes=("eager", "onnxruntime"), **FAST))
     rows = {r["runtime"]: r for r in res.typed_rows()}
     assert set(rows) == {"eager", "onnxruntime"} and 0 <= rows["onnxruntime"]["max_abs_diff"] < 1e-4

@@ -7,8 +7,10 @@ from archlab.errors import TableError
 from archlab.spec.rounding import make_divisible, round_channels
 
 
-@pytest.mark.parametrize("v, expected", [(32 * 0.35, 16), (24 * 0.5, 16), (16 * 0.5, 8), (1280 * 1.4, 1792),
-                                         (96 * 0.75, 72), (100, 104), (3, 8)])
+@pytest.mark.parametrize(
+    "v, expected",
+    [(32 * 0.35, 16), (24 * 0.5, 16), (16 * 0.5, 8), (1280 * 1.4, 1792), (96 * 0.75, 72), (100, 104), (3, 8)],
+)
 def test_make_divisible(v, expected):
     assert make_divisible(v, 8) == expected
 
@@ -49,13 +51,16 @@ def test_user_variant_with_extends_and_edits(write_table):
 
 
 def test_relative_extends(write_table):
-    write_table("""
+    write_table(
+        """
         name: base
         input: 64x64
         rows:
           - {type: conv, c: 8, s: 2}
         head: {pool: gap, embedding: {size: 4}}
-    """, "base.yaml")
+    """,
+        "base.yaml",
+    )
     child = write_table("extends: base.yaml\nname: child\ninput: [32, 32]\n", "child.yaml")
     plan = archlab.plan(child)
     assert plan.input == (3, 32, 32) and plan.output_shape == (4,)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from archlab.cli.common import FormatOpt, OutputOpt, user_errors
+from archlab.cli.common import Format, FormatOpt, OutputOpt, user_errors
 
 HELP = """The machine's ceilings for the roofline: peak fp32 GFLOP/s (best of a few large sgemm, torch.mm) and
 memory bandwidth (best of a few copies of a buffer larger than the last-level cache, read + write bytes).
@@ -20,9 +20,9 @@ EPILOG = "Example: archlab ceilings --threads 1 --remeasure"
 
 @user_errors
 def ceilings_cmd(
-    threads: Annotated[Optional[int], typer.Option("--threads", min=1, help="torch threads (default: torch's)")] = None,
+    threads: Annotated[int | None, typer.Option("--threads", min=1, help="torch threads (default: torch's)")] = None,
     remeasure: Annotated[bool, typer.Option("--remeasure", help="measure again, replacing the cached entry")] = False,
-    format: FormatOpt = "table",
+    format: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
     from archlab import api

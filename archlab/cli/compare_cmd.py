@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from archlab.cli.common import FormatOpt, complete_network, user_errors
+from archlab.cli.common import Format, FormatOpt, complete_network, user_errors
 
 HELP = """Networks and option variants side by side: input, params, params_deployed, MAdds, other ops, peak
 activation memory, FMap-end and its receptive field, head, and (with --latency) the measured latency.
@@ -25,19 +25,41 @@ input, width, stem-stride, stem-pool, head, embedding, classes; e.g.
 """
 EPILOG = "Example: archlab compare mobilefacenet mobilefacenet-m --variant 'mobilefacenet:head=gap' --out cmp.html"
 
-NetsArg = Annotated[Optional[list[str]], typer.Argument(
-    help="networks: NAME, a .yaml path, or NAME:key=value[,key=value]", metavar="NAME...",
-    autocompletion=complete_network, show_default=False)]
-VariantOpt = Annotated[Optional[list[str]], typer.Option(
-    "--variant", help="NAME:key=value[,key=value], e.g. 'mobilefacenet:head=gap' (repeatable)",
-    metavar="NAME:K=V", show_default=False)]
+NetsArg = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="networks: NAME, a .yaml path, or NAME:key=value[,key=value]",
+        metavar="NAME...",
+        autocompletion=complete_network,
+        show_default=False,
+    ),
+]
+VariantOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--variant",
+        help="NAME:key=value[,key=value], e.g. 'mobilefacenet:head=gap' (repeatable)",
+        metavar="NAME:K=V",
+        show_default=False,
+    ),
+]
 LatencyOpt = Annotated[bool, typer.Option("--latency", help="measure every entry's latency (imports torch)")]
 ThreadsOpt = Annotated[int, typer.Option("--threads", min=1, help="torch threads for --latency")]
-BudgetOpt = Annotated[float, typer.Option("--budget", min=0.1, metavar="SECONDS",
-                                          help="seconds of latency rounds at most (stops earlier at +-2%)")]
-OutOpt = Annotated[Optional[list[Path]], typer.Option(
-    "--out", metavar="FILE", help="write FILE.md (+ FILE_files/), FILE.html or FILE.json (repeatable)",
-    show_default=False)]
+BudgetOpt = Annotated[
+    float,
+    typer.Option(
+        "--budget", min=0.1, metavar="SECONDS", help="seconds of latency rounds at most (stops earlier at +-2%)"
+    ),
+]
+OutOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--out",
+        metavar="FILE",
+        help="write FILE.md (+ FILE_files/), FILE.html or FILE.json (repeatable)",
+        show_default=False,
+    ),
+]
 
 
 def command_line(name: str, parts: list[str]) -> str:
@@ -55,7 +77,7 @@ def compare(
     threads: ThreadsOpt = 1,
     budget: BudgetOpt = 20.0,
     out: OutOpt = None,
-    format: FormatOpt = "table",
+    format: FormatOpt = Format.table,
 ) -> None:
     from archlab import api
     from archlab.errors import OptionError

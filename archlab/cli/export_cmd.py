@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -39,20 +39,26 @@ class Fmt(str, Enum):
 @with_overrides
 def export(
     net: NetArg,
-    onnx: Annotated[Optional[Path], typer.Option("--onnx", metavar="FILE", help="write the ONNX model")] = None,
-    torchscript: Annotated[Optional[Path], typer.Option("--torchscript", metavar="FILE",
-                                                        help="write a traced TorchScript module")] = None,
+    onnx: Annotated[Path | None, typer.Option("--onnx", metavar="FILE", help="write the ONNX model")] = None,
+    torchscript: Annotated[
+        Path | None, typer.Option("--torchscript", metavar="FILE", help="write a traced TorchScript module")
+    ] = None,
     fold_bn: Annotated[bool, typer.Option("--fold-bn", help="fold BN into the conv/linear before it")] = False,
-    channels_last: Annotated[bool, typer.Option("--channels-last",
-                                                help="channels-last memory format for the PyTorch module")] = False,
-    weights: Annotated[Optional[Path], typer.Option("--weights", metavar="FILE",
-                                                    help="a trained state_dict (torch.load, weights_only)")] = None,
-    key_map: Annotated[Optional[Path], typer.Option("--key-map", metavar="FILE",
-                                                    help="rename checkpoint keys (see archlab/weights.py)")] = None,
+    channels_last: Annotated[
+        bool, typer.Option("--channels-last", help="channels-last memory format for the PyTorch module")
+    ] = False,
+    weights: Annotated[
+        Path | None, typer.Option("--weights", metavar="FILE", help="a trained state_dict (torch.load, weights_only)")
+    ] = None,
+    key_map: Annotated[
+        Path | None, typer.Option("--key-map", metavar="FILE", help="rename checkpoint keys (see archlab/weights.py)")
+    ] = None,
     batch: Annotated[int, typer.Option("--batch", min=1, help="batch size of the exported graph")] = 1,
-    exporter: Annotated[Exporter, typer.Option("--exporter", help="torch.onnx exporter (dynamo falls back to "
-                                                                  "torchscript when it fails)")] = Exporter.dynamo,
-    overrides: dict = None,  # --input, --width, --stem-stride, --stem-pool, --head, --embedding, --classes
+    exporter: Annotated[
+        Exporter,
+        typer.Option("--exporter", help="torch.onnx exporter (dynamo falls back to torchscript when it fails)"),
+    ] = Exporter.dynamo,
+    overrides: dict | None = None,  # --input, --width, --stem-stride, --stem-pool, --head, --embedding, --classes
     format: Annotated[Fmt, typer.Option("--format", "-f", help="report format")] = Fmt.table,
 ) -> None:
     from archlab import api
@@ -60,9 +66,17 @@ def export(
 
     if onnx is None and torchscript is None:
         raise OptionError("nothing to write: give --onnx FILE and/or --torchscript FILE")
-    report = api.export(api.plan(net, **overrides), onnx=onnx, torchscript=torchscript, fold_bn=fold_bn,
-                        channels_last=channels_last, batch=batch, weights=weights, key_map=key_map,
-                        exporter=exporter.value)
+    report = api.export(
+        api.plan(net, **(overrides or {})),
+        onnx=onnx,
+        torchscript=torchscript,
+        fold_bn=fold_bn,
+        channels_last=channels_last,
+        batch=batch,
+        weights=weights,
+        key_map=key_map,
+        exporter=exporter.value,
+    )
     if format == Fmt.json:
         typer.echo(dumps_json(report.to_dict()), nl=False)
     else:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from archlab.cli.common import FormatOpt, OutputOpt, user_errors
+from archlab.cli.common import Format, FormatOpt, OutputOpt, user_errors
 
 HELP = "List the shipped networks: input size, params, MAdds, the published figures and a description."
 EPILOG = "Example: archlab list --format md"
 
 
 @user_errors
-def list_networks(format: FormatOpt = "table", output: OutputOpt = None) -> None:
+def list_networks(format: FormatOpt = Format.table, output: OutputOpt = None) -> None:
     from archlab import api
     from archlab.render.networks import networks_table
     from archlab.render.output import emit

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from archlab.cli.common import Depth, FormatOpt, NetArg, OutputOpt, user_errors, with_overrides
+from archlab.cli.common import Depth, Format, FormatOpt, NetArg, OutputOpt, user_errors, with_overrides
 from archlab.cli.profile_extras import CHECK_HELP, BatchOpt, CheckOpt, UnitsChoice, UnitsOpt
-from archlab.cli.profile_latency import (LATENCY_HELP, BudgetOpt, ChannelsLastOpt, LatencyOpt, LayerRuntime,
-                                         RemeasureOpt, RooflineOpt, RuntimeOpt, ThreadsOpt)
+from archlab.cli.profile_latency import (
+    LATENCY_HELP,
+    BudgetOpt,
+    ChannelsLastOpt,
+    LatencyOpt,
+    LayerRuntime,
+    RemeasureOpt,
+    RooflineOpt,
+    RuntimeOpt,
+    ThreadsOpt,
+)
 
-HELP = """Per-row (or per-layer) parameters, MAdds, other ops and activations of a network, from its table.
+HELP = (
+    """Per-row (or per-layer) parameters, MAdds, other ops and activations of a network, from its table.
 
 \b
 Conventions (README "Conventions"; compared with fvcore, thop, ptflops and
@@ -20,7 +30,10 @@ torchinfo: README "Conventions compared"):
   activations output elements of conv and linear layers (fvcore's rule)
   params      trainable; params_deployed: BN folded into the conv/linear
               before it
-""" + CHECK_HELP + LATENCY_HELP
+"""
+    + CHECK_HELP
+    + LATENCY_HELP
+)
 EPILOG = "Example: archlab profile mobilefacenet --width 0.5 --input 112x96 --depth layer --format json"
 
 
@@ -28,9 +41,9 @@ EPILOG = "Example: archlab profile mobilefacenet --width 0.5 --input 112x96 --de
 @with_overrides
 def profile(
     net: NetArg,
-    overrides: dict = None,  # --input, --width, --stem-stride, --stem-pool, --head, --embedding, --classes
+    overrides: dict | None = None,  # --input, --width, --stem-stride, --stem-pool, --head, --embedding, --classes
     depth: Depth = Depth.row,
-    format: FormatOpt = "table",
+    format: FormatOpt = Format.table,
     output: OutputOpt = None,
     check: CheckOpt = False,
     units: UnitsOpt = UnitsChoice.madds,
@@ -48,11 +61,21 @@ def profile(
 
     if not profile_latency.wanted(latency, roofline):
         profile_latency.reject_unused(threads, runtime, channels_last, budget, remeasure, 10.0)
-    prof = archlab.profile(net, **overrides)
+    prof = archlab.profile(net, **(overrides or {}))
     fmt = format.value if hasattr(format, "value") else format
     if profile_latency.wanted(latency, roofline):
-        return profile_latency.run(prof, depth.value, fmt, str(output) if output else None, batch=batch,
-                                   threads=threads, runtime=runtime, channels_last=channels_last, budget=budget,
-                                   remeasure=remeasure, roofline=roofline, check=check)
-    profile_extras.run(prof, depth.value, fmt, str(output) if output else None, units=units, batch=batch,
-                       check=check)
+        return profile_latency.run(
+            prof,
+            depth.value,
+            fmt,
+            str(output) if output else None,
+            batch=batch,
+            threads=threads,
+            runtime=runtime,
+            channels_last=channels_last,
+            budget=budget,
+            remeasure=remeasure,
+            roofline=roofline,
+            check=check,
+        )
+    profile_extras.run(prof, depth.value, fmt, str(output) if output else None, units=units, batch=batch, check=check)

@@ -16,13 +16,24 @@ class UnitsChoice(str, Enum):
     flops = "flops"
 
 
-CheckOpt = Annotated[bool, typer.Option(
-    "--check", help="build the network and cross-check every layer with fvcore and thop; exit 1 on a disagreement",
-    rich_help_panel="Analysis")]
-UnitsOpt = Annotated[UnitsChoice, typer.Option(
-    "--units", help="compute units: madds, or flops (= 2 x MAdds)", rich_help_panel="Analysis")]
-BatchOpt = Annotated[int, typer.Option(
-    "--batch", min=1, help="count per batch of N images (per-image figures alongside)", rich_help_panel="Analysis")]
+CheckOpt = Annotated[
+    bool,
+    typer.Option(
+        "--check",
+        help="build the network and cross-check every layer with fvcore and thop; exit 1 on a disagreement",
+        rich_help_panel="Analysis",
+    ),
+]
+UnitsOpt = Annotated[
+    UnitsChoice,
+    typer.Option("--units", help="compute units: madds, or flops (= 2 x MAdds)", rich_help_panel="Analysis"),
+]
+BatchOpt = Annotated[
+    int,
+    typer.Option(
+        "--batch", min=1, help="count per batch of N images (per-image figures alongside)", rich_help_panel="Analysis"
+    ),
+]
 
 CHECK_HELP = """
 \b
@@ -39,8 +50,9 @@ Memory    peak activation bytes (tensors freed after their last reader,
 """
 
 
-def run(prof, depth: str, fmt: str, output: str | None, *, units: str = "madds", batch: int = 1,
-        check: bool = False) -> None:
+def run(
+    prof, depth: str, fmt: str, output: str | None, *, units: str = "madds", batch: int = 1, check: bool = False
+) -> None:
     """Render a profile with units, memory and (optionally) the cross-check; exit 1 when the check fails."""
     from archlab import api
     from archlab.render.output import emit
@@ -48,8 +60,7 @@ def run(prof, depth: str, fmt: str, output: str | None, *, units: str = "madds",
 
     u = api.units(units.value if hasattr(units, "value") else units, batch)
     report = api.crosscheck(prof.plan, u.batch) if check else None
-    tables, data, header = profile_view(prof, depth, api.memory(prof.plan, u.batch), api.lint(prof.plan), u,
-                                        report)
+    tables, data, header = profile_view(prof, depth, api.memory(prof.plan, u.batch), api.lint(prof.plan), u, report)
     if fmt == "csv" and report is not None:
         tables = tables[1:]  # csv: one record type per file, the one asked for
     emit(tables, data, fmt, output, header=header)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -25,14 +25,22 @@ study (stride 2 vs 1 vs 1 + max-pool: FMap-end, MAdds, latency), the width sweep
 EPILOG = "Example: archlab report mobilefacenet --quick --out reports/mobilefacenet.md --out reports/mobilefacenet.html"
 
 QuickOpt = Annotated[bool, typer.Option("--quick", help="skip the latency measurements; fewer ERF samples")]
-OutOpt = Annotated[Optional[list[Path]], typer.Option(
-    "--out", metavar="FILE", help="FILE.md, FILE.html or FILE.json (repeatable; default NAME.html)",
-    show_default=False)]
+OutOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--out",
+        metavar="FILE",
+        help="FILE.md, FILE.html or FILE.json (repeatable; default NAME.html)",
+        show_default=False,
+    ),
+]
 ThreadsOpt = Annotated[int, typer.Option("--threads", min=1, help="torch threads for the latency measurements")]
-BudgetOpt = Annotated[float, typer.Option("--budget", min=0.1, metavar="SECONDS",
-                                          help="seconds of latency rounds at most")]
-SamplesOpt = Annotated[Optional[int], typer.Option("--samples", min=1,
-                                                   help="ERF samples (default 2 with --quick, else 8)")]
+BudgetOpt = Annotated[
+    float, typer.Option("--budget", min=0.1, metavar="SECONDS", help="seconds of latency rounds at most")
+]
+SamplesOpt = Annotated[
+    int | None, typer.Option("--samples", min=1, help="ERF samples (default 2 with --quick, else 8)")
+]
 DpiOpt = Annotated[int, typer.Option("--dpi", min=30, max=300, help="resolution of the figures")]
 
 
@@ -58,8 +66,14 @@ def report(
     paths = list(out or [Path(f"{spec.name}.html")])
     for path in paths:
         check_out(path)
-    study = api.report(net, quick=quick, threads=threads, budget=None if quick else budget, rf_samples=samples,
-                      progress=lambda msg: typer.echo(f"report: {msg}", err=True))
+    study = api.report(
+        net,
+        quick=quick,
+        threads=threads,
+        budget=None if quick else budget,
+        rf_samples=samples,
+        progress=lambda msg: typer.echo(f"report: {msg}", err=True),
+    )
     parts = [net] + (["--quick"] if quick else [f"--threads={threads}", f"--budget={budget:g}"])
     if samples is not None:
         parts.append(f"--samples={samples}")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from archlab.cli.common import FormatOpt, NetArg, OutputOpt, user_errors, with_overrides
+from archlab.cli.common import Format, FormatOpt, NetArg, OutputOpt, user_errors, with_overrides
 
 HELP = """Receptive fields at FMap-end (the last feature map) and what each embedding head looks at.
 
@@ -24,8 +24,10 @@ Heads: one backbone with GAP, GDConv and FC heads: importance
 Random weights show the architecture's geometry, not what a trained
 model learned; --weights FILE loads a trained state_dict.
 """
-EPILOG = ("Example: archlab rf mobilefacenet --head all --out figures/  "
-          "(theoretical RF per layer: archlab profile NET --depth layer)")
+EPILOG = (
+    "Example: archlab rf mobilefacenet --head all --out figures/  "
+    "(theoretical RF per layer: archlab profile NET --depth layer)"
+)
 
 
 class StudyHead(str, Enum):
@@ -37,17 +39,26 @@ class StudyHead(str, Enum):
 
 
 StudyHeadOpt = Annotated[StudyHead, typer.Option("--head", help="heads to compare (none: the unit grid alone)")]
-SamplesOpt = Annotated[int, typer.Option("--samples", "-n", min=1,
-                                          help="N: samples (input, initialisation) to average")]
+SamplesOpt = Annotated[
+    int, typer.Option("--samples", "-n", min=1, help="N: samples (input, initialisation) to average")
+]
 SeedOpt = Annotated[int, typer.Option("--seed", help="random seed of inputs, initialisations and unit vectors")]
-WeightsOpt = Annotated[Optional[Path], typer.Option("--weights", metavar="FILE",
-                                                    help="trained state_dict (torch.save), loaded strictly")]
-KeyMapOpt = Annotated[Optional[Path], typer.Option(
-    "--key-map", metavar="FILE", help="YAML: a list of (pattern, replacement) regex pairs, or old: new names")]
-ImageOpt = Annotated[Optional[Path], typer.Option("--image", metavar="FILE",
-                                                  help="an aligned face crop: input (+ noise) and figure backdrop")]
-OutDirOpt = Annotated[Optional[Path], typer.Option("--out", metavar="DIR",
-                                                   help="write the figures (PNG, 150 dpi) into DIR")]
+WeightsOpt = Annotated[
+    Path | None, typer.Option("--weights", metavar="FILE", help="trained state_dict (torch.save), loaded strictly")
+]
+KeyMapOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--key-map", metavar="FILE", help="YAML: a list of (pattern, replacement) regex pairs, or old: new names"
+    ),
+]
+ImageOpt = Annotated[
+    Path | None,
+    typer.Option("--image", metavar="FILE", help="an aligned face crop: input (+ noise) and figure backdrop"),
+]
+OutDirOpt = Annotated[
+    Path | None, typer.Option("--out", metavar="DIR", help="write the figures (PNG, 150 dpi) into DIR")
+]
 SvgOpt = Annotated[bool, typer.Option("--svg", help="also write SVG figures (with --out)")]
 
 
@@ -56,15 +67,17 @@ class UnitsChoice(str, Enum):
     key = "key"
 
 
-UnitsOpt = Annotated[UnitsChoice, typer.Option("--units", help="FMap-end units to measure: all, or key (corners, "
-                                                                 "edge midpoints, centre; faster)")]
+UnitsOpt = Annotated[
+    UnitsChoice,
+    typer.Option("--units", help="FMap-end units to measure: all, or key (corners, edge midpoints, centre; faster)"),
+]
 
 
 @user_errors
 @with_overrides(exclude=("head",))
 def rf(
     net: NetArg,
-    overrides: dict = None,  # --input, --width, --stem-stride, --stem-pool, --head, --embedding, --classes
+    overrides: dict | None = None,  # --input, --width, --stem-stride, --stem-pool, --head, --embedding, --classes
     head: StudyHeadOpt = StudyHead.all,
     samples: SamplesOpt = 8,
     units: UnitsOpt = UnitsChoice.all,
@@ -74,7 +87,7 @@ def rf(
     image: ImageOpt = None,
     out: OutDirOpt = None,
     svg: SvgOpt = False,
-    format: FormatOpt = "table",
+    format: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
     from archlab import api
@@ -90,15 +103,25 @@ def rf(
     value = head.value if hasattr(head, "value") else head
     heads = api.HEADS if value == "all" else (() if value == "none" else (value,))
     fmt = format.value if hasattr(format, "value") else format
-    plan = api.plan(net, **overrides)  # table and option errors before torch is imported
+    plan = api.plan(net, **(overrides or {}))  # table and option errors before torch is imported
     if len(plan.outputs) > 1:  # a detector: the receptive field of each prediction head (analytic)
         fields = api.output_fields(plan)
         emit([outputs_table(plan, fields)], outputs_data(plan, fields), fmt, str(output) if output else None)
         return
     callback, stop = progress_bar("rf")
     try:
-        study = api.rf(net, heads=heads, samples=samples, seed=seed, weights=weights, key_map=key_map, image=image,
-                       units=units.value if hasattr(units, "value") else units, progress=callback, **overrides)
+        study = api.rf(
+            net,
+            heads=heads,
+            samples=samples,
+            seed=seed,
+            weights=weights,
+            key_map=key_map,
+            image=image,
+            units=units.value if hasattr(units, "value") else units,
+            progress=callback,
+            **(overrides or {}),
+        )
     finally:
         stop()
     files = []

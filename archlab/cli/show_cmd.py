@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archlab.cli.common import FormatOpt, NetArg, OutputOpt, user_errors, with_overrides
+from archlab.cli.common import Format, FormatOpt, NetArg, OutputOpt, user_errors, with_overrides
 
 HELP = "Show the resolved layer table (after extends, edits and overrides): each row with its fields and shapes."
 EPILOG = "Example: archlab show mobilefacenet-s --stem-pool"
@@ -12,8 +12,8 @@ EPILOG = "Example: archlab show mobilefacenet-s --stem-pool"
 @with_overrides
 def show(
     net: NetArg,
-    overrides: dict = None,  # --input, --width, --stem-stride, --stem-pool, --head, --embedding, --classes
-    format: FormatOpt = "table",
+    overrides: dict | None = None,  # --input, --width, --stem-stride, --stem-pool, --head, --embedding, --classes
+    format: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
     from archlab import api
@@ -21,6 +21,6 @@ def show(
     from archlab.render.output import emit
 
     spec = api.load_table(net)
-    t, data = show_table(spec, api.plan(spec, **overrides))
+    t, data = show_table(spec, api.plan(spec, **(overrides or {})))
     fmt = format.value if hasattr(format, "value") else format
     emit([t], data, fmt, str(output) if output else None)

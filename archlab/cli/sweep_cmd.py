@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from archlab.cli.common import FormatOpt, NetArg, OutputOpt, user_errors
+from archlab.cli.common import Format, FormatOpt, NetArg, OutputOpt, user_errors
 from archlab.errors import OptionError
 
 HELP = (
@@ -20,8 +20,10 @@ HELP = (
     "With --out, rows are written as they finish (atomically); the same command again measures only what is "
     "missing (and the baseline, so ratios stay within one run); --fresh starts over."
 )
-EPILOG = ("Example: archlab sweep mobilefacenet --widths 0.5,1.0,2.0 --stems 2,1+pool --threads 1,2 "
-          "--out sweep.csv --plot sweep.png")
+EPILOG = (
+    "Example: archlab sweep mobilefacenet --widths 0.5,1.0,2.0 --stems 2,1+pool --threads 1,2 "
+    "--out sweep.csv --plot sweep.png"
+)
 
 P = "Grid"
 M = "Method"
@@ -46,40 +48,78 @@ def split_list(value: str | None, option: str, conv=str, kind: str = "a value") 
 @user_errors
 def sweep(
     net: NetArg,
-    widths: Annotated[Optional[str], typer.Option("--widths", help="width multipliers, comma-separated "
-                                                  "(default: 0.5,0.75,1.0,1.25,1.5,2.0)", rich_help_panel=P)] = None,
-    stems: Annotated[Optional[str], typer.Option("--stems", help="first layer: 2, 1 (strides) or 1+pool "
-                                                 "(default: 2,1,1+pool)", rich_help_panel=P)] = None,
-    inputs: Annotated[Optional[str], typer.Option("--inputs", help="input sizes HxW, comma-separated "
-                                                  "(default: the table's)", rich_help_panel=P)] = None,
-    heads: Annotated[Optional[str], typer.Option("--heads", help="heads: gdconv, gap, fc (default: the table's)",
-                                                 rich_help_panel=P)] = None,
-    threads: Annotated[Optional[str], typer.Option("--threads", help="thread counts (default: the usable CPUs)",
-                                                   rich_help_panel=P)] = None,
-    batch: Annotated[Optional[str], typer.Option("--batch", help="batch sizes (default: 1)",
-                                                 rich_help_panel=P)] = None,
-    runtimes: Annotated[Optional[str], typer.Option("--runtimes", help="eager, onnxruntime, torchscript, compile "
-                                                    "(default: eager)", rich_help_panel=P)] = None,
-    channels_last: Annotated[bool, typer.Option("--channels-last", help="channels-last memory format "
-                                                "(torch runtimes)", rich_help_panel=P)] = False,
-    baseline: Annotated[Optional[str], typer.Option("--baseline", help="the baseline configuration, e.g. "
-                                                    "width=1.0,stem=2 (other keys: input, head, threads, batch, "
-                                                    "runtime; default: their first value)", rich_help_panel=M)] = None,
-    budget: Annotated[float, typer.Option("--budget", help="seconds for the whole sweep (preparation included)",
-                                          rich_help_panel=M)] = 240.0,
-    target: Annotated[float, typer.Option("--target", help="stop a configuration when its median's 95% CI is "
-                                          "within ± this fraction", rich_help_panel=M)] = 0.02,
-    warmup: Annotated[float, typer.Option("--warmup", help="seconds of warm-up per configuration",
-                                          rich_help_panel=M)] = 0.3,
-    seed: Annotated[Optional[int], typer.Option("--seed", help="seed of the round order and weights",
-                                                rich_help_panel=M)] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", help="the resumable CSV (runs' metadata beside it in "
-                                                "FILE.json)", metavar="FILE.csv")] = None,
-    plot: Annotated[Optional[Path], typer.Option("--plot", help="write a figure: latency vs width per stem, "
-                                                 "latency vs MAdds with the Pareto front", metavar="FILE.png")] = None,
+    widths: Annotated[
+        str | None,
+        typer.Option(
+            "--widths",
+            help="width multipliers, comma-separated (default: 0.5,0.75,1.0,1.25,1.5,2.0)",
+            rich_help_panel=P,
+        ),
+    ] = None,
+    stems: Annotated[
+        str | None,
+        typer.Option("--stems", help="first layer: 2, 1 (strides) or 1+pool (default: 2,1,1+pool)", rich_help_panel=P),
+    ] = None,
+    inputs: Annotated[
+        str | None,
+        typer.Option("--inputs", help="input sizes HxW, comma-separated (default: the table's)", rich_help_panel=P),
+    ] = None,
+    heads: Annotated[
+        str | None, typer.Option("--heads", help="heads: gdconv, gap, fc (default: the table's)", rich_help_panel=P)
+    ] = None,
+    threads: Annotated[
+        str | None, typer.Option("--threads", help="thread counts (default: the usable CPUs)", rich_help_panel=P)
+    ] = None,
+    batch: Annotated[str | None, typer.Option("--batch", help="batch sizes (default: 1)", rich_help_panel=P)] = None,
+    runtimes: Annotated[
+        str | None,
+        typer.Option("--runtimes", help="eager, onnxruntime, torchscript, compile (default: eager)", rich_help_panel=P),
+    ] = None,
+    channels_last: Annotated[
+        bool, typer.Option("--channels-last", help="channels-last memory format (torch runtimes)", rich_help_panel=P)
+    ] = False,
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            "--baseline",
+            help="the baseline configuration, e.g. "
+            "width=1.0,stem=2 (other keys: input, head, threads, batch, "
+            "runtime; default: their first value)",
+            rich_help_panel=M,
+        ),
+    ] = None,
+    budget: Annotated[
+        float, typer.Option("--budget", help="seconds for the whole sweep (preparation included)", rich_help_panel=M)
+    ] = 240.0,
+    target: Annotated[
+        float,
+        typer.Option(
+            "--target",
+            help="stop a configuration when its median's 95% CI is within ± this fraction",
+            rich_help_panel=M,
+        ),
+    ] = 0.02,
+    warmup: Annotated[
+        float, typer.Option("--warmup", help="seconds of warm-up per configuration", rich_help_panel=M)
+    ] = 0.3,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="seed of the round order and weights", rich_help_panel=M)
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="the resumable CSV (runs' metadata beside it in FILE.json)", metavar="FILE.csv"),
+    ] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            "--plot",
+            help="write a figure: latency vs width per stem, latency vs MAdds with the Pareto front",
+            metavar="FILE.png",
+        ),
+    ] = None,
     fresh: Annotated[bool, typer.Option("--fresh", help="ignore and overwrite the rows already in --out")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress on stderr")] = False,
-    format: FormatOpt = "table",
+    format: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
     import signal
@@ -103,7 +143,9 @@ def sweep(
         stem_values = split_list(stems, "--stems", stem)
     except OptionError:
         raise OptionError(f"--stems: use 2, 1 or 1+pool (comma-separated), got {stems!r}") from None
-    grid = {k: v for k, v in {
+    grid = {
+        k: v
+        for k, v in {
             "widths": split_list(widths, "--widths", pos_float, "a number"),
             "stems": stem_values,
             "inputs": split_list(inputs, "--inputs"),
@@ -111,7 +153,9 @@ def sweep(
             "threads": split_list(threads, "--threads", int, "an integer"),
             "batches": split_list(batch, "--batch", int, "an integer"),
             "runtimes": split_list(runtimes, "--runtimes"),
-        }.items() if v is not None}
+        }.items()
+        if v is not None
+    }
     if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
         raise OptionError(f"--plot: give a .png, .svg or .pdf file, got {plot}")
     fmt = format.value if hasattr(format, "value") else format
@@ -122,12 +166,23 @@ def sweep(
 
     old = signal.signal(signal.SIGTERM, on_term)
     try:
-        result = api.sweep(net, out=out, fresh=fresh, progress=progress, baseline=baseline, channels_last=channels_last,
-                           budget=budget, target=target, warmup=warmup, seed=seed, **grid)
+        result = api.sweep(
+            net,
+            out=out,
+            fresh=fresh,
+            progress=progress,
+            baseline=baseline,
+            channels_last=channels_last,
+            budget=budget,
+            target=target,
+            warmup=warmup,
+            seed=seed,
+            **grid,
+        )
     except KeyboardInterrupt:
         where = f"; finished rows are in {out} (the same command resumes)" if out else ""
         typer.echo(f"archlab: interrupted{where}", err=True)
-        raise typer.Exit(130)
+        raise typer.Exit(130) from None
     finally:
         signal.signal(signal.SIGTERM, old)
     if plot is not None:

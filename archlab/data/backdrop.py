@@ -8,8 +8,7 @@ alignment uses (ArcFace), scaled to the crop size, so the maps show where a real
 from __future__ import annotations
 
 # (x, y) in a 112x112 aligned crop: left eye, right eye, nose tip, left and right mouth corners.
-LANDMARKS_112 = ((38.2946, 51.6963), (73.5318, 51.5014), (56.0252, 71.7366), (41.5493, 92.3655),
-                 (70.7299, 92.2041))
+LANDMARKS_112 = ((38.2946, 51.6963), (73.5318, 51.5014), (56.0252, 71.7366), (41.5493, 92.3655), (70.7299, 92.2041))
 
 
 def landmarks(h: int, w: int) -> list[tuple[float, float]]:

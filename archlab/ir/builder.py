@@ -18,8 +18,10 @@ def pair(v) -> tuple[int, int]:
 
 def same_padding(h: int, w: int, kernel, stride, dilation) -> tuple[int, int, int, int]:
     """TensorFlow SAME padding (top, bottom, left, right): out = ceil(in / s), the odd pixel at the bottom/right."""
-    pads = [max((-(-n // s) - 1) * s + d * (k - 1) + 1 - n, 0)
-            for n, s, k, d in ((h, stride[0], kernel[0], dilation[0]), (w, stride[1], kernel[1], dilation[1]))]
+    pads = [
+        max((-(-n // s) - 1) * s + d * (k - 1) + 1 - n, 0)
+        for n, s, k, d in ((h, stride[0], kernel[0], dilation[0]), (w, stride[1], kernel[1], dilation[1]))
+    ]
     top, left = pads[0] // 2, pads[1] // 2
     return top, pads[0] - top, left, pads[1] - left
 
@@ -64,8 +66,18 @@ class PlanBuilder:
             pads = (0, 0)
         else:
             pads = pair(padding)
-        return self.layer("conv", name, (src,), c=c, kernel=kernel, stride=stride, padding=pads, dilation=dil,
-                          groups=groups, bias=bias)
+        return self.layer(
+            "conv",
+            name,
+            (src,),
+            c=c,
+            kernel=kernel,
+            stride=stride,
+            padding=pads,
+            dilation=dil,
+            groups=groups,
+            bias=bias,
+        )
 
     def linear(self, name, src, out_features, *, bias=False) -> str:
         return self.layer("linear", name, (src,), out_features=out_features, bias=bias)

@@ -48,8 +48,9 @@ class RowContext:
             return c
         return max(1, round_channels(c * w, self.round_rule))
 
-    def unit(self, block, role, src, c, k=1, s=1, *, groups=1, dilation=1, padding=None, bias=False,
-             norm=None, act=None) -> str:
+    def unit(
+        self, block, role, src, c, k=1, s=1, *, groups=1, dilation=1, padding=None, bias=False, norm=None, act=None
+    ) -> str:
         """conv -> norm -> act, named ``role``, ``role_bn``, ``role_act`` (``conv``, ``bn``, ``act`` for role conv)."""
         b = self.builder
         norm = self.norm if norm is None else norm
@@ -59,8 +60,7 @@ class RowContext:
         def sub(suffix: str) -> str:
             return self.name(block, suffix if role == "conv" else f"{role}_{suffix}")
 
-        x = b.conv(self.name(block, role), src, c, k, s, groups=groups, dilation=dilation, padding=padding,
-                   bias=bias)
+        x = b.conv(self.name(block, role), src, c, k, s, groups=groups, dilation=dilation, padding=padding, bias=bias)
         if norm == "bn":
             x = b.bn(sub("bn"), x)
         if act != "none":

@@ -23,7 +23,8 @@ def apply_overrides(spec: NetSpec, ov: Overrides) -> tuple[list[RowSpec], HeadSp
         if first.type != "conv":
             raise OptionError(
                 f"--stem-stride/--stem-pool change the first row, which must be a conv row "
-                f"(row 0 of {spec.file} is {first.type})")
+                f"(row 0 of {spec.file} is {first.type})"
+            )
         values = dict(first.values)
         values["s"] = 1 if ov.stem_pool else ov.stem_stride
         values["pool"] = bool(ov.stem_pool) or values["pool"]
@@ -60,10 +61,18 @@ def expand(spec: NetSpec, overrides: Overrides | None = None) -> Plan:
         builder.row = row.index
         try:
             sources = resolve_from(row.values.get("from"), row.index, row_outputs, ids, builder, x)
-            ctx = RowContext(builder, row.index, sources[0], width, spec.defaults["round"],
-                             row.values.get("norm") or spec.defaults["norm"],
-                             row.values.get("act") or spec.defaults["act"], spec.defaults["padding"], classes,
-                             tuple(sources))
+            ctx = RowContext(
+                builder,
+                row.index,
+                sources[0],
+                width,
+                spec.defaults["round"],
+                row.values.get("norm") or spec.defaults["norm"],
+                row.values.get("act") or spec.defaults["act"],
+                spec.defaults["padding"],
+                classes,
+                tuple(sources),
+            )
             start = len(builder.layers)
             in_shape = builder.shape(sources[0])
             ROW_TYPES[row.type].expand(row.values, ctx)
@@ -74,12 +83,30 @@ def expand(spec: NetSpec, overrides: Overrides | None = None) -> Plan:
         is_output = row.values.get("output")
         if is_output or (is_output is None and row.type == "ssdlite"):
             outputs.append(x)
-        infos.append(RowInfo(row.index, row.type, row.label(), tuple(l.name for l in builder.layers[start:]),
-                             in_shape, builder.shape(x), row.file, row.line))
+        infos.append(
+            RowInfo(
+                row.index,
+                row.type,
+                row.label(),
+                tuple(l.name for l in builder.layers[start:]),
+                in_shape,
+                builder.shape(x),
+                row.file,
+                row.line,
+            )
+        )
     if head is not None:
         builder.row = "head"
-        ctx = RowContext(builder, "head", x, width, spec.defaults["round"], spec.defaults["norm"],
-                         spec.defaults["act"], spec.defaults["padding"])
+        ctx = RowContext(
+            builder,
+            "head",
+            x,
+            width,
+            spec.defaults["round"],
+            spec.defaults["norm"],
+            spec.defaults["act"],
+            spec.defaults["padding"],
+        )
         start = len(builder.layers)
         in_shape = builder.shape(x)
         try:
@@ -88,11 +115,28 @@ def expand(spec: NetSpec, overrides: Overrides | None = None) -> Plan:
             raise e.located(file=spec.file, line=spec.head_line, row="head") from None
         x = ctx.x
         outputs.append(x)
-        infos.append(RowInfo("head", "head", head.describe(), tuple(l.name for l in builder.layers[start:]),
-                             in_shape, builder.shape(x), spec.file, spec.head_line))
+        infos.append(
+            RowInfo(
+                "head",
+                "head",
+                head.describe(),
+                tuple(l.name for l in builder.layers[start:]),
+                in_shape,
+                builder.shape(x),
+                spec.file,
+                spec.head_line,
+            )
+        )
     outputs = outputs or [x]
-    return Plan(model=spec.name, input=(spec.in_channels, *hw), layers=tuple(builder.layers), output=outputs[-1],
-                rows=tuple(infos), options=ov.as_dict(), outputs=tuple(outputs))
+    return Plan(
+        model=spec.name,
+        input=(spec.in_channels, *hw),
+        layers=tuple(builder.layers),
+        output=outputs[-1],
+        rows=tuple(infos),
+        options=ov.as_dict(),
+        outputs=tuple(outputs),
+    )
 
 
 def resolve_from(ref, index: int, row_outputs: list[str], ids: dict, builder, previous: str) -> list[str]:

@@ -8,8 +8,8 @@ rules) is stated once, in :mod:`archlab.ir.ops`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 INPUT = "input"
 

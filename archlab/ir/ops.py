@@ -19,8 +19,9 @@ it, so nothing is counted, sized or passed through in silence. Adding an op is o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any
 
 from archlab.errors import ArchlabError, ShapeError
 from archlab.ir.layer import Layer, numel
@@ -98,8 +99,14 @@ def op_of(op: str, kind: str | None = "") -> Op:
 def with_counts(layer: Layer) -> Layer:
     """``layer`` with its counts filled in from its op's rule (params_deployed = params until BN folding)."""
     c = op_of(layer.op, layer.kind).counts(layer)
-    return replace(layer, params=c.params, params_deployed=c.params, madds=c.madds, other_ops=c.other_ops,
-                   activations=c.activations)
+    return replace(
+        layer,
+        params=c.params,
+        params_deployed=c.params,
+        madds=c.madds,
+        other_ops=c.other_ops,
+        activations=c.activations,
+    )
 
 
 def _elements(layer: Layer, batch: int) -> tuple[int, int]:
@@ -126,37 +133,60 @@ def _nothing(label: str = "", unsupported: tuple[str, ...] | None = ()) -> Calla
 
 # -- conv -------------------------------------------------------------------------------------------------------
 
+
 def _make_conv(name, row, inputs, in_shapes, *, c, kernel, stride, padding, dilation, groups=1, bias=False):
     cin, h, w = _map(in_shapes[0], "a convolution")
     if c < 1:
         raise ShapeError(f"output channels must be >= 1, got {c}", field="c")
     if cin % groups or c % groups:
-        raise ShapeError(f"groups={groups} must divide both input channels {cin} and output channels {c}",
-                         field="groups")
+        raise ShapeError(
+            f"groups={groups} must divide both input channels {cin} and output channels {c}", field="groups"
+        )
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     keh, kew = dh * (kh - 1) + 1, dw * (kw - 1) + 1
     if keh > h + 2 * ph or kew > w + 2 * pw:
-        raise ShapeError(f"kernel {keh}x{kew} is larger than its padded input {h + 2 * ph}x{w + 2 * pw} "
-                         f"(input {h}x{w} here: is the network input too small for the strides before?)", field="k")
+        raise ShapeError(
+            f"kernel {keh}x{kew} is larger than its padded input {h + 2 * ph}x{w + 2 * pw} "
+            f"(input {h}x{w} here: is the network input too small for the strides before?)",
+            field="k",
+        )
     out = (c, (h + 2 * ph - keh) // sh + 1, (w + 2 * pw - kew) // sw + 1)
-    return Layer(**_base(name, row, inputs, in_shapes, "conv"), out_shape=out, kernel=tuple(kernel),
-                 stride=tuple(stride), padding=tuple(padding), dilation=tuple(dilation), groups=groups, bias=bias)
+    return Layer(
+        **_base(name, row, inputs, in_shapes, "conv"),
+        out_shape=out,
+        kernel=tuple(kernel),
+        stride=tuple(stride),
+        padding=tuple(padding),
+        dilation=tuple(dilation),
+        groups=groups,
+        bias=bias,
+    )
 
 
 def _count_conv(layer: Layer) -> Counts:
     c, ho, wo = layer.out_shape
     kh, kw = layer.kernel or (1, 1)
     weights = c * (layer.in_shape[0] // layer.groups) * kh * kw
-    return Counts(params=weights + (c if layer.bias else 0), madds=weights * ho * wo, activations=numel(layer.out_shape))
+    return Counts(
+        params=weights + (c if layer.bias else 0), madds=weights * ho * wo, activations=numel(layer.out_shape)
+    )
 
 
 def _conv_module(layer: Layer) -> tuple[str, dict]:
-    return "Conv2d", dict(in_channels=layer.in_shape[0], out_channels=layer.out_shape[0], kernel_size=layer.kernel,
-                          stride=layer.stride, padding=layer.padding, dilation=layer.dilation, groups=layer.groups,
-                          bias=layer.bias)
+    return "Conv2d", dict(
+        in_channels=layer.in_shape[0],
+        out_channels=layer.out_shape[0],
+        kernel_size=layer.kernel,
+        stride=layer.stride,
+        padding=layer.padding,
+        dilation=layer.dilation,
+        groups=layer.groups,
+        bias=layer.bias,
+    )
 
 
 # -- linear -----------------------------------------------------------------------------------------------------
+
 
 def _make_linear(name, row, inputs, in_shapes, *, out_features, bias=False):
     if len(in_shapes[0]) != 1:
@@ -172,6 +202,7 @@ def _count_linear(layer: Layer) -> Counts:
 
 # -- bn ---------------------------------------------------------------------------------------------------------
 
+
 def _make_bn(name, row, inputs, in_shapes):
     shape = in_shapes[0]
     return Layer(**_base(name, row, inputs, in_shapes, "bn", "2d" if len(shape) == 3 else "1d"), out_shape=shape)
@@ -182,6 +213,7 @@ def _count_bn(layer: Layer) -> Counts:
 
 
 # -- act --------------------------------------------------------------------------------------------------------
+
 
 def _make_act(name, row, inputs, in_shapes, *, kind):
     if kind not in ACTIVATIONS:
@@ -214,6 +246,7 @@ def _thop_act(layer: Layer, batch: int) -> ToolRule:
 
 
 # -- pool -------------------------------------------------------------------------------------------------------
+
 
 def _make_pool(name, row, inputs, in_shapes, *, kind, kernel=(3, 3), stride=(2, 2), padding=(0, 0)):
     c, h, w = _map(in_shapes[0], "a pooling layer")
@@ -255,8 +288,9 @@ def thop_avgpool_ops(layer: Layer) -> int:
     """thop's count_avgpool for nn.AvgPool2d (count_include_pad=True): inputs summed by every window + outputs."""
     c = layer.in_shape[0]
     windows = 1
-    for size, out, k, s, p in zip(layer.in_shape[1:], layer.out_shape[1:], layer.kernel or (), layer.stride or (),
-                                  layer.padding or ()):
+    for size, out, k, s, p in zip(
+        layer.in_shape[1:], layer.out_shape[1:], layer.kernel or (), layer.stride or (), layer.padding or ()
+    ):
         lower, upper = -p, size + p
         windows *= sum(max(min(i * s - p + k, upper) - max(i * s - p, lower), 0) for i in range(out))
     return c * windows + numel(layer.out_shape)
@@ -272,6 +306,7 @@ def _thop_pool(layer: Layer, batch: int) -> ToolRule:
 
 
 # -- graph ops: add, mul, concat --------------------------------------------------------------------------------
+
 
 def _make_add(name, row, inputs, in_shapes):
     if len(in_shapes) < 2:
@@ -309,11 +344,20 @@ def _none(layer: Layer) -> Counts:
 
 # -- shape-only ops: pad, flatten, dropout ----------------------------------------------------------------------
 
+
 def _make_pad(name, row, inputs, in_shapes, *, pads):
     c, h, w = _map(in_shapes[0], "padding")
     top, bottom, left, right = pads
-    return Layer(**_base(name, row, inputs, in_shapes, "pad"), out_shape=(c, h + top + bottom, w + left + right),
-                 padding=tuple(pads))
+    return Layer(
+        **_base(name, row, inputs, in_shapes, "pad"),
+        out_shape=(c, h + top + bottom, w + left + right),
+        padding=tuple(pads),
+    )
+
+
+def _pad_module(layer: Layer) -> tuple[str, dict]:
+    top, bottom, left, right = layer.padding or (0, 0, 0, 0)
+    return "ZeroPad2d", {"padding": (left, right, top, bottom)}
 
 
 def _make_flatten(name, row, inputs, in_shapes):
@@ -328,46 +372,141 @@ def _simple(cls: str, **kwargs) -> Callable[[Layer], tuple[str, dict]]:
     return lambda layer: (cls, dict(kwargs))
 
 
-OPS: dict[str, Op] = {op.name: op for op in (
-    Op("conv", "0 (its multiply-adds are madds)", _make_conv, _count_conv, "window", _conv_module,
-       _madds, _madds, "multiply-adds, bias not counted (same rule as archlab)",
-       "multiply-adds, bias not counted (same rule as archlab)", weighted=True),
-    Op("linear", "0 (its multiply-adds are madds)", _make_linear, _count_linear, "identity",
-       lambda l: ("Linear", dict(in_features=l.in_shape[0], out_features=l.out_shape[0], bias=l.bias)),
-       _madds, _madds, "multiply-adds, bias not counted (same rule as archlab)",
-       "multiply-adds, bias not counted (same rule as archlab)", weighted=True),
-    Op("bn", "2 per output element", _make_bn, _count_bn, "identity",
-       lambda l: ("BatchNorm2d" if l.kind == "2d" else "BatchNorm1d", {"num_features": l.out_shape[0]}),
-       lambda l, b: ToolRule(2 * numel(l.out_shape) * b, "BN 2/elt"),
-       lambda l, b: ToolRule(4 * numel(l.out_shape) * b, "BN 4/elt"),
-       "2 per element in eval mode with affine (aten::batch_norm; 1 without affine, 5 in training)",
-       "4 per element with affine, 2 without (count_normalization)", kinds=("2d", "1d")),
-    Op("act", "1 per element (" + ", ".join(a.label for a in ACTIVATIONS.values()) + ")", _make_act, _count_act,
-       "identity", _act_module, _fvcore_act, _thop_act,
-       "ReLU ignored (on fvcore's ignore list); ReLU6, PReLU, hard-swish, hard-sigmoid unsupported, not counted, "
-       "listed (aten::hardtanh, aten::prelu, ...)", "PReLU 1 per element in eval mode (count_prelu); others 0",
-       kinds=tuple(ACTIVATIONS)),
-    Op("pool", "avg/global 1 per input element; max k*k-1 per output element", _make_pool, _count_pool, "window",
-       _pool_module, _fvcore_pool, _thop_pool,
-       "global 1 per input element (aten::adaptive_avg_pool2d); max/avg unsupported, not counted, listed",
-       "global 1 per input + 1 per output element; avg 1 per input of each window (padding included) + 1 per "
-       "output element; max 0", kinds=POOL_KINDS),
-    Op("add", "1 per element per added tensor (residual add)", _make_add, _count_add, "merge",
-       _simple("Add"), lambda l, b: ToolRule(0, "add unsupported", ("aten::add",) * (len(l.inputs) - 1)),
-       _nothing("add 0 (no rule)"), "unsupported, not counted, listed (aten::add)",
-       "0: archlab's Add module has no thop rule"),
-    Op("mul", "1 per element (squeeze-excite scale)", _make_mul, _per_element, "merge", _simple("Mul"),
-       _nothing("mul unsupported", ("aten::mul",)), _nothing("mul 0 (no rule)"),
-       "unsupported, not counted, listed (aten::mul)", "0: archlab's Mul module has no thop rule"),
-    Op("concat", "0", _make_concat, _none, "merge", _simple("Concat"), _nothing(), _nothing(), "ignored", "0"),
-    Op("pad", "0", _make_pad, _none, "pad",
-       lambda l: ("ZeroPad2d", {"padding": (l.padding[2], l.padding[3], l.padding[0], l.padding[1])}),
-       _nothing("pad not counted", None), _nothing(), "not counted (aten::constant_pad_nd)", "0"),
-    Op("flatten", "0", _make_flatten, _none, "flatten", _simple("Flatten", start_dim=1), _nothing(), _nothing(),
-       "ignored", "0", aliases=True),
-    Op("dropout", "0", _make_dropout, _none, "identity", lambda l: ("Dropout", {"p": l.p}), _nothing(), _nothing(),
-       "ignored", "0", aliases=True),
-)}
+OPS: dict[str, Op] = {
+    op.name: op
+    for op in (
+        Op(
+            "conv",
+            "0 (its multiply-adds are madds)",
+            _make_conv,
+            _count_conv,
+            "window",
+            _conv_module,
+            _madds,
+            _madds,
+            "multiply-adds, bias not counted (same rule as archlab)",
+            "multiply-adds, bias not counted (same rule as archlab)",
+            weighted=True,
+        ),
+        Op(
+            "linear",
+            "0 (its multiply-adds are madds)",
+            _make_linear,
+            _count_linear,
+            "identity",
+            lambda l: ("Linear", dict(in_features=l.in_shape[0], out_features=l.out_shape[0], bias=l.bias)),
+            _madds,
+            _madds,
+            "multiply-adds, bias not counted (same rule as archlab)",
+            "multiply-adds, bias not counted (same rule as archlab)",
+            weighted=True,
+        ),
+        Op(
+            "bn",
+            "2 per output element",
+            _make_bn,
+            _count_bn,
+            "identity",
+            lambda l: ("BatchNorm2d" if l.kind == "2d" else "BatchNorm1d", {"num_features": l.out_shape[0]}),
+            lambda l, b: ToolRule(2 * numel(l.out_shape) * b, "BN 2/elt"),
+            lambda l, b: ToolRule(4 * numel(l.out_shape) * b, "BN 4/elt"),
+            "2 per element in eval mode with affine (aten::batch_norm; 1 without affine, 5 in training)",
+            "4 per element with affine, 2 without (count_normalization)",
+            kinds=("2d", "1d"),
+        ),
+        Op(
+            "act",
+            "1 per element (" + ", ".join(a.label for a in ACTIVATIONS.values()) + ")",
+            _make_act,
+            _count_act,
+            "identity",
+            _act_module,
+            _fvcore_act,
+            _thop_act,
+            "ReLU ignored (on fvcore's ignore list); ReLU6, PReLU, hard-swish, hard-sigmoid unsupported, not counted, "
+            "listed (aten::hardtanh, aten::prelu, ...)",
+            "PReLU 1 per element in eval mode (count_prelu); others 0",
+            kinds=tuple(ACTIVATIONS),
+        ),
+        Op(
+            "pool",
+            "avg/global 1 per input element; max k*k-1 per output element",
+            _make_pool,
+            _count_pool,
+            "window",
+            _pool_module,
+            _fvcore_pool,
+            _thop_pool,
+            "global 1 per input element (aten::adaptive_avg_pool2d); max/avg unsupported, not counted, listed",
+            "global 1 per input + 1 per output element; avg 1 per input of each window (padding included) + 1 per "
+            "output element; max 0",
+            kinds=POOL_KINDS,
+        ),
+        Op(
+            "add",
+            "1 per element per added tensor (residual add)",
+            _make_add,
+            _count_add,
+            "merge",
+            _simple("Add"),
+            lambda l, b: ToolRule(0, "add unsupported", ("aten::add",) * (len(l.inputs) - 1)),
+            _nothing("add 0 (no rule)"),
+            "unsupported, not counted, listed (aten::add)",
+            "0: archlab's Add module has no thop rule",
+        ),
+        Op(
+            "mul",
+            "1 per element (squeeze-excite scale)",
+            _make_mul,
+            _per_element,
+            "merge",
+            _simple("Mul"),
+            _nothing("mul unsupported", ("aten::mul",)),
+            _nothing("mul 0 (no rule)"),
+            "unsupported, not counted, listed (aten::mul)",
+            "0: archlab's Mul module has no thop rule",
+        ),
+        Op("concat", "0", _make_concat, _none, "merge", _simple("Concat"), _nothing(), _nothing(), "ignored", "0"),
+        Op(
+            "pad",
+            "0",
+            _make_pad,
+            _none,
+            "pad",
+            _pad_module,
+            _nothing("pad not counted", None),
+            _nothing(),
+            "not counted (aten::constant_pad_nd)",
+            "0",
+        ),
+        Op(
+            "flatten",
+            "0",
+            _make_flatten,
+            _none,
+            "flatten",
+            _simple("Flatten", start_dim=1),
+            _nothing(),
+            _nothing(),
+            "ignored",
+            "0",
+            aliases=True,
+        ),
+        Op(
+            "dropout",
+            "0",
+            _make_dropout,
+            _none,
+            "identity",
+            lambda l: ("Dropout", {"p": l.p}),
+            _nothing(),
+            _nothing(),
+            "ignored",
+            "0",
+            aliases=True,
+        ),
+    )
+}
 
 ALIASING_OPS = tuple(name for name, op in OPS.items() if op.aliases)
 MADD_OPS = tuple(name for name, op in OPS.items() if op.weighted)  # conv, linear

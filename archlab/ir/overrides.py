@@ -13,8 +13,15 @@ from pathlib import Path
 from archlab.errors import ArchlabError, OptionError
 from archlab.spec.rows.head import POOLS
 
-OVERRIDE_TYPES = {"input": str, "width": float, "stem_stride": int, "stem_pool": bool, "head": str, "embedding": int,
-                  "classes": int}
+OVERRIDE_TYPES = {
+    "input": str,
+    "width": float,
+    "stem_stride": int,
+    "stem_pool": bool,
+    "head": str,
+    "embedding": int,
+    "classes": int,
+}
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
@@ -31,7 +38,7 @@ class Overrides:
     classes: int | None = None
 
     @classmethod
-    def from_kwargs(cls, **kw) -> "Overrides":
+    def from_kwargs(cls, **kw) -> Overrides:
         names = {f.name for f in fields(cls)}
         for key in kw:
             if key not in names:
@@ -48,8 +55,10 @@ class Overrides:
         if self.stem_stride is not None and self.stem_stride not in (1, 2):
             raise OptionError(f"--stem-stride must be 1 or 2, got {self.stem_stride}")
         if self.stem_pool and self.stem_stride == 2:
-            raise OptionError("--stem-pool sets the first layer to stride 1 and adds a max-pool; "
-                              "it cannot be combined with --stem-stride 2")
+            raise OptionError(
+                "--stem-pool sets the first layer to stride 1 and adds a max-pool; "
+                "it cannot be combined with --stem-stride 2"
+            )
         if self.head is not None and self.head not in POOLS:
             raise OptionError(f"--head must be one of {', '.join(POOLS)}, got {self.head!r}")
         if self.embedding is not None and self.embedding <= 0:

@@ -6,8 +6,8 @@ them. ``params_deployed`` counts by it, and :func:`archlab.nn.fold.fold_bn` fold
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Iterable
 
 from archlab.ir.layer import INPUT, Layer
 from archlab.ir.ops import op_of

@@ -65,5 +65,10 @@ def truncate(plan: Plan, name: str) -> Plan:
             continue
         needed.add(n)
         todo.extend(plan.layer(n).inputs)
-    return replace(plan, layers=tuple(layer for layer in plan.layers if layer.name in needed), output=name,
-                   outputs=(name,), rows=tuple(r for r in plan.rows if r.index != "head"))
+    return replace(
+        plan,
+        layers=tuple(layer for layer in plan.layers if layer.name in needed),
+        output=name,
+        outputs=(name,),
+        rows=tuple(r for r in plan.rows if r.index != "head"),
+    )

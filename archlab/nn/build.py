@@ -52,5 +52,5 @@ def build_plan(plan: Plan):
     outs = [env[name] for name in plan.outputs]
     graph.output(outs[0] if len(outs) == 1 else tuple(outs))
     module = fx.GraphModule(root, graph, class_name=_class_name(plan.model))
-    module.plan = plan
+    module.plan = plan  # type: ignore[assignment]  # the plan it was built from travels with it
     return module

@@ -42,8 +42,9 @@ def _cpu_model() -> str:
     return cpu_model()
 
 
-def measure_ceilings(threads: int, *, gemm_n: int = DEFAULT_GEMM_N, copy_mib: int = DEFAULT_COPY_MIB,
-                     repeats: int = DEFAULT_REPEATS) -> Ceilings:
+def measure_ceilings(
+    threads: int, *, gemm_n: int = DEFAULT_GEMM_N, copy_mib: int = DEFAULT_COPY_MIB, repeats: int = DEFAULT_REPEATS
+) -> Ceilings:
     """Measure peak sgemm GFLOP/s and copy bandwidth at ``threads`` threads (see the module docstring)."""
     import torch
 
@@ -55,23 +56,38 @@ def measure_ceilings(threads: int, *, gemm_n: int = DEFAULT_GEMM_N, copy_mib: in
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        g = torch.Generator().manual_seed(0)
-        a = torch.randn(gemm_n, gemm_n, generator=g)
-        b = torch.randn(gemm_n, gemm_n, generator=g)
-        c = torch.empty(gemm_n, gemm_n)
-        best = _best(lambda: torch.mm(a, b, out=c), repeats)
-        peak = 2.0 * gemm_n ** 3 / best / 1e9
-        del a, b, c
-        n = copy_mib * 2 ** 20 // BYTES_PER_ELEMENT
-        src = torch.ones(n)
-        dst = torch.empty(n)
-        best = _best(lambda: dst.copy_(src), repeats)
-        bandwidth = 2.0 * n * BYTES_PER_ELEMENT / best / 1e9
-        del src, dst
+        peak = _gemm_gflops(gemm_n, repeats)
+        bandwidth = _copy_gbs(copy_mib, repeats)
     finally:
         torch.set_num_threads(before)
-    return Ceilings(peak, bandwidth, threads, _cpu_model(), torch.__version__, gemm_n, copy_mib, repeats,
-                    datetime.now(timezone.utc).isoformat(timespec="seconds"), time.perf_counter() - start)
+    return Ceilings(
+        peak,
+        bandwidth,
+        threads,
+        _cpu_model(),
+        torch.__version__,
+        gemm_n,
+        copy_mib,
+        repeats,
+        datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        time.perf_counter() - start,
+    )
+
+
+def _gemm_gflops(n: int, repeats: int) -> float:
+    import torch
+
+    g = torch.Generator().manual_seed(0)
+    a, b, c = torch.randn(n, n, generator=g), torch.randn(n, n, generator=g), torch.empty(n, n)
+    return 2.0 * n**3 / _best(lambda: torch.mm(a, b, out=c), repeats) / 1e9
+
+
+def _copy_gbs(mib: int, repeats: int) -> float:
+    import torch
+
+    n = mib * 2**20 // BYTES_PER_ELEMENT
+    src, dst = torch.ones(n), torch.empty(n)
+    return 2.0 * n * BYTES_PER_ELEMENT / _best(lambda: dst.copy_(src), repeats) / 1e9
 
 
 def _best(fn, repeats: int) -> float:
@@ -84,12 +100,19 @@ def _best(fn, repeats: int) -> float:
     return max(best, 1e-9)
 
 
-def ceilings(threads: int, *, remeasure: bool = False, gemm_n: int = DEFAULT_GEMM_N,
-             copy_mib: int = DEFAULT_COPY_MIB, repeats: int = DEFAULT_REPEATS,
-             directory: str | Path | None = None) -> Ceilings:
-    """The cached ceilings for this machine and thread count, measured (and cached) when missing."""
+def ceilings(
+    threads: int | None,
+    *,
+    remeasure: bool = False,
+    gemm_n: int = DEFAULT_GEMM_N,
+    copy_mib: int = DEFAULT_COPY_MIB,
+    repeats: int = DEFAULT_REPEATS,
+    directory: str | Path | None = None,
+) -> Ceilings:
+    """The cached ceilings for this machine and thread count (None: torch's), measured (and cached) when missing."""
     import torch
 
+    threads = threads or torch.get_num_threads()
     path = Path(directory) if directory is not None else cache_dir()
     file = path / CACHE_FILE
     key = cache_key(_cpu_model(), threads, torch.__version__)
@@ -101,8 +124,12 @@ def ceilings(threads: int, *, remeasure: bool = False, gemm_n: int = DEFAULT_GEM
             c = Ceilings(**fields, cached=True, cache_file=str(file))
         except (KeyError, TypeError):
             c = None
-        if c is not None and (c.gemm_n, c.copy_mib, c.repeats) == (gemm_n, copy_mib, repeats) \
-                and c.peak_gflops > 0 and c.bandwidth_gbs > 0:
+        if (
+            c is not None
+            and (c.gemm_n, c.copy_mib, c.repeats) == (gemm_n, copy_mib, repeats)
+            and c.peak_gflops > 0
+            and c.bandwidth_gbs > 0
+        ):
             return c
     c = replace(measure_ceilings(threads, gemm_n=gemm_n, copy_mib=copy_mib, repeats=repeats), cache_file=str(file))
     entries[key] = {k: v for k, v in asdict(c).items() if k not in ("cached", "cache_file")}

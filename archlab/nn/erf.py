@@ -16,7 +16,7 @@ Everything runs in eval mode on the CPU; torch is imported inside the functions.
 from __future__ import annotations
 
 import zlib
-from typing import Callable
+from collections.abc import Callable
 
 from archlab.ir.plan import Plan
 from archlab.ir.structure import head_layers
@@ -41,8 +41,9 @@ def init_weights(module, seed: int, sample: int) -> None:
     with torch.no_grad():
         for name, mod in module.named_modules():
             if isinstance(mod, (nn.Conv2d, nn.Linear)):
-                nn.init.kaiming_normal_(mod.weight, mode="fan_in", nonlinearity="relu",
-                                        generator=generator(seed, sample, name))
+                nn.init.kaiming_normal_(
+                    mod.weight, mode="fan_in", nonlinearity="relu", generator=generator(seed, sample, name)
+                )
                 if mod.bias is not None:
                     mod.bias.zero_()
 
@@ -129,8 +130,9 @@ class Weights:
             load_strict(module, self.state, source=str(self.label), what="the backbone", skip_prefix="head.")
 
 
-def unit_erfs(network: Callable, canvas_hw, place, units, xs, *, offset, workers,
-              tick: Callable[[str], None]) -> tuple[dict, dict]:
+def unit_erfs(
+    network: Callable, canvas_hw, place, units, xs, *, offset, workers, tick: Callable[[str], None]
+) -> tuple[dict, dict]:
     """Accumulate each unit's ERF on the canvas over the samples.
 
     ``network(n)``: the canvas network (input -> FMap-end map) for sample ``n``; ``place``: (top, left) of the
@@ -145,7 +147,7 @@ def unit_erfs(network: Callable, canvas_hw, place, units, xs, *, offset, workers
     for n, x in enumerate(xs):
         net = network(n)
         canvas = torch.zeros(1, x.shape[0], *canvas_hw)
-        canvas[0, :, top:top + x.shape[1], left:left + x.shape[2]] = x
+        canvas[0, :, top : top + x.shape[1], left : left + x.shape[2]] = x
         canvas.requires_grad_(True)
         out = net(canvas)
 
@@ -165,8 +167,9 @@ def unit_erfs(network: Callable, canvas_hw, place, units, xs, *, offset, workers
     return acc, count
 
 
-def head_importance(netw, hplan: Plan, xs, weights: Weights, fmap_shape, *, head_trained: bool, seed: int,
-                    tick: Callable[[str], None]) -> tuple:
+def head_importance(
+    netw, hplan: Plan, xs, weights: Weights, fmap_shape, *, head_trained: bool, seed: int, tick: Callable[[str], None]
+) -> tuple:
     """(importance sum of mass-1 maps, samples used, position weights summed) of one head variant."""
     import numpy as np
     import torch

@@ -41,12 +41,19 @@ class Comparison:
         return self.max_abs_diff <= self.tolerance * max(1.0, self.ref_max_abs)
 
     def to_dict(self) -> dict:
-        return {"what": self.what, "max_abs_diff": self.max_abs_diff, "ref_max_abs": self.ref_max_abs,
-                "tolerance": self.tolerance, "ok": self.ok}
+        return {
+            "what": self.what,
+            "max_abs_diff": self.max_abs_diff,
+            "ref_max_abs": self.ref_max_abs,
+            "tolerance": self.tolerance,
+            "ok": self.ok,
+        }
 
     def line(self) -> str:
-        return (f"{self.what}: max |diff| {self.max_abs_diff:.3g} (outputs up to {self.ref_max_abs:.3g}; "
-                f"tolerance {self.tolerance:g} x max(1, |ref|)) {'ok' if self.ok else 'FAILED'}")
+        return (
+            f"{self.what}: max |diff| {self.max_abs_diff:.3g} (outputs up to {self.ref_max_abs:.3g}; "
+            f"tolerance {self.tolerance:g} x max(1, |ref|)) {'ok' if self.ok else 'FAILED'}"
+        )
 
 
 @dataclass
@@ -83,18 +90,22 @@ class ExportReport:
     def failures(self) -> list[str]:
         out = [c.line() for c in self.comparisons if not c.ok]
         if not self.params_ok:
-            out.append(f"the folded module has {self.params_module:,} parameters, the plan's params_deployed is "
-                       f"{self.params_deployed:,}")
+            out.append(
+                f"the folded module has {self.params_module:,} parameters, the plan's params_deployed is "
+                f"{self.params_deployed:,}"
+            )
         return out
 
     def lines(self) -> list[str]:
         mode = "BN folded" if self.fold_bn else "BN kept"
-        out = [f"{self.model}: {mode} ({self.bn_folded} of {self.bn_total} BN layers folded)"
-               f"{', channels-last' if self.channels_last else ''}, batch {self.batch}, "
-               f"{'weights ' + self.weights if self.weights else 'random weights (seeded)'}",
-               f"parameters: module {self.params_module:,} | plan params {self.params:,}, params_deployed "
-               f"{self.params_deployed:,}" + (" (equal)" if self.fold_bn and self.params_ok else
-                                              " (NOT equal)" if self.fold_bn else "")]
+        out = [
+            f"{self.model}: {mode} ({self.bn_folded} of {self.bn_total} BN layers folded)"
+            f"{', channels-last' if self.channels_last else ''}, batch {self.batch}, "
+            f"{'weights ' + self.weights if self.weights else 'random weights (seeded)'}",
+            f"parameters: module {self.params_module:,} | plan params {self.params:,}, params_deployed "
+            f"{self.params_deployed:,}"
+            + (" (equal)" if self.fold_bn and self.params_ok else " (NOT equal)" if self.fold_bn else ""),
+        ]
         out += [c.line() for c in self.comparisons]
         if self.onnx:
             w = f", {self.onnx_weights:,} float weights" if self.onnx_weights is not None else ""
@@ -106,14 +117,29 @@ class ExportReport:
         return out
 
     def to_dict(self) -> dict:
-        return {"model": self.model, "options": self.options, "fold_bn": self.fold_bn,
-                "channels_last": self.channels_last, "batch": self.batch, "weights": self.weights,
-                "params": self.params, "params_deployed": self.params_deployed, "params_module": self.params_module,
-                "params_ok": self.params_ok, "bn_folded": self.bn_folded, "bn_total": self.bn_total,
-                "checks": [c.to_dict() for c in self.comparisons], "onnx": self.onnx,
-                "onnx_exporter": self.onnx_exporter, "onnx_bytes": self.onnx_bytes,
-                "onnx_weights": self.onnx_weights, "onnx_note": self.onnx_note or None,
-                "torchscript": self.torchscript, "torchscript_bytes": self.torchscript_bytes, "ok": self.ok}
+        return {
+            "model": self.model,
+            "options": self.options,
+            "fold_bn": self.fold_bn,
+            "channels_last": self.channels_last,
+            "batch": self.batch,
+            "weights": self.weights,
+            "params": self.params,
+            "params_deployed": self.params_deployed,
+            "params_module": self.params_module,
+            "params_ok": self.params_ok,
+            "bn_folded": self.bn_folded,
+            "bn_total": self.bn_total,
+            "checks": [c.to_dict() for c in self.comparisons],
+            "onnx": self.onnx,
+            "onnx_exporter": self.onnx_exporter,
+            "onnx_bytes": self.onnx_bytes,
+            "onnx_weights": self.onnx_weights,
+            "onnx_note": self.onnx_note or None,
+            "torchscript": self.torchscript,
+            "torchscript_bytes": self.torchscript_bytes,
+            "ok": self.ok,
+        }
 
 
 def compare(what: str, out, ref, tolerance: float = DEFAULT_TOLERANCE) -> Comparison:
@@ -145,7 +171,7 @@ def onnx_bytes(module, x, exporter: str = "dynamo") -> tuple[bytes, str]:
     buf = io.BytesIO()
     with quiet():
         try:
-            torch.onnx.export(module, (x,), buf, dynamo=False, input_names=["x"])
+            torch.onnx.export(module, (x,), buf, dynamo=False, input_names=["x"])  # type: ignore[arg-type]
         except Exception as e:
             raise ArchlabError(f"ONNX export (torchscript exporter) failed: {type(e).__name__}: {e}") from None
     return buf.getvalue(), "torchscript"
@@ -176,10 +202,20 @@ def run_onnx(data: bytes, x):
     return sess.run(None, {name: x.contiguous().numpy()})
 
 
-def export(plan: Plan, *, onnx: str | Path | None = None, torchscript: str | Path | None = None,
-           fold_bn: bool = False, channels_last: bool = False, batch: int = 1, weights: str | Path | None = None,
-           key_map: str | Path | None = None, exporter: str = "dynamo", seed: int = 0,
-           tolerance: float = DEFAULT_TOLERANCE) -> ExportReport:
+def export(
+    plan: Plan,
+    *,
+    onnx: str | Path | None = None,
+    torchscript: str | Path | None = None,
+    fold_bn: bool = False,
+    channels_last: bool = False,
+    batch: int = 1,
+    weights: str | Path | None = None,
+    key_map: str | Path | None = None,
+    exporter: str = "dynamo",
+    seed: int = 0,
+    tolerance: float = DEFAULT_TOLERANCE,
+) -> ExportReport:
     """Build the network of ``plan``, deploy it (fold BN, channels-last), check it, and write the files."""
     import torch
 
@@ -217,10 +253,19 @@ def export(plan: Plan, *, onnx: str | Path | None = None, torchscript: str | Pat
         xd = x.contiguous(memory_format=torch.channels_last)
     totals = plan.totals()
     bns = sum(1 for layer in plan.layers if layer.op == "bn")
-    report = ExportReport(plan.model, dict(plan.options), fold_bn, channels_last, batch,
-                          str(weights) if weights is not None else None, totals["params"],
-                          totals["params_deployed"], fold_mod.param_count(deployed),
-                          len(getattr(deployed, "folded", ())), bns)
+    report = ExportReport(
+        plan.model,
+        dict(plan.options),
+        fold_bn,
+        channels_last,
+        batch,
+        str(weights) if weights is not None else None,
+        totals["params"],
+        totals["params_deployed"],
+        fold_mod.param_count(deployed),
+        len(getattr(deployed, "folded", ())),
+        bns,
+    )
     what = ("folded" if fold_bn else "deployed") + (" channels-last" if channels_last else "") + " vs unfolded"
     with torch.inference_mode():
         report.comparisons.append(compare(what, deployed(xd), ref, tolerance))
@@ -231,8 +276,14 @@ def export(plan: Plan, *, onnx: str | Path | None = None, torchscript: str | Pat
         fold_mod.randomize_bn(probe, seed + 2)
         probe_folded = fold_mod.fold_bn(probe, plan)
         with torch.inference_mode():
-            report.comparisons.append(compare("folded vs unfolded, BN statistics randomised (the untrained "
-                                              "network's BN is the identity)", probe_folded(x), probe(x), tolerance))
+            report.comparisons.append(
+                compare(
+                    "folded vs unfolded, BN statistics randomised (the untrained network's BN is the identity)",
+                    probe_folded(x),
+                    probe(x),
+                    tolerance,
+                )
+            )
     if onnx_path is not None:
         data, used = onnx_bytes(deployed, xd, exporter)
         report.onnx_exporter = used
@@ -245,8 +296,10 @@ def export(plan: Plan, *, onnx: str | Path | None = None, torchscript: str | Pat
             try:
                 got = run_onnx(data, x)
             except Exception as e:
-                raise ArchlabError(f"ONNX Runtime cannot run the exported model: {type(e).__name__}: "
-                                   f"{str(e).splitlines()[0] if str(e) else ''}") from None
+                raise ArchlabError(
+                    f"ONNX Runtime cannot run the exported model: {type(e).__name__}: "
+                    f"{str(e).splitlines()[0] if str(e) else ''}"
+                ) from None
             report.comparisons.append(compare("ONNX Runtime vs unfolded PyTorch", got, ref, tolerance))
         else:
             report.onnx_note = "onnxruntime is not installed: the ONNX file was not run (pip install onnxruntime)"

@@ -1,8 +1,8 @@
 """The deploy path: BatchNorm folded into the conv/linear before it, on a copy of a built network.
 
 The rule is the plan's (:func:`archlab.ir.plan.fold_pairs`, by which ``params_deployed`` counts): a BN folds when
-its only input is a conv or linear layer that nothing else reads and that is not a network output. For such a pair, with BN statistics mean ``mu``,
-variance ``var``, scale ``gamma``, shift ``beta`` and ``eps``::
+its only input is a conv or linear layer that nothing else reads and that is not a network output. For such a
+pair, with BN statistics mean ``mu``, variance ``var``, scale ``gamma``, shift ``beta`` and ``eps``::
 
     s  = gamma / sqrt(var + eps)            (one factor per output channel)
     W' = W * s                              (scales output channel k of the weight, any groups)
@@ -67,15 +67,21 @@ def fold_bn(module, plan: Plan | None = None):
 def _fold_into(layer, bn, torch) -> None:
     with torch.no_grad():
         w = layer.weight
-        scale = bn.weight.detach() / torch.sqrt(bn.running_var + bn.eps) if bn.affine else \
-            1.0 / torch.sqrt(bn.running_var + bn.eps)
+        scale = (
+            bn.weight.detach() / torch.sqrt(bn.running_var + bn.eps)
+            if bn.affine
+            else 1.0 / torch.sqrt(bn.running_var + bn.eps)
+        )
         shift = bn.bias.detach() if bn.affine else torch.zeros_like(bn.running_mean)
         shape = (-1,) + (1,) * (w.dim() - 1)
         new_w = w * scale.reshape(shape).to(w.dtype)
         b = layer.bias.detach() if layer.bias is not None else torch.zeros_like(bn.running_mean)
         new_b = (b - bn.running_mean) * scale + shift
-        fmt = torch.channels_last if w.dim() == 4 and w.is_contiguous(memory_format=torch.channels_last) \
-            and not w.is_contiguous() else torch.contiguous_format
+        fmt = (
+            torch.channels_last
+            if w.dim() == 4 and w.is_contiguous(memory_format=torch.channels_last) and not w.is_contiguous()
+            else torch.contiguous_format
+        )
         layer.weight = torch.nn.Parameter(new_w.contiguous(memory_format=fmt), requires_grad=w.requires_grad)
         layer.bias = torch.nn.Parameter(new_b.to(w.dtype).contiguous(), requires_grad=w.requires_grad)
 
@@ -96,7 +102,8 @@ def randomize_bn(module, seed: int = 0) -> None:
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for m in module.modules():
-            if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)) and m.running_mean is not None:
+                assert m.running_var is not None
                 c = m.num_features
                 m.running_mean.copy_(torch.randn(c, generator=g) * 0.5)
                 m.running_var.copy_(torch.rand(c, generator=g) * 1.5 + 0.25)
@@ -122,9 +129,16 @@ class FoldCheck:
         return self.params_folded == self.params_deployed
 
     def to_dict(self) -> dict:
-        return {"max_abs_diff": self.max_abs_diff, "ref_max_abs": self.ref_max_abs, "params": self.params,
-                "params_folded": self.params_folded, "params_deployed": self.params_deployed,
-                "params_match": self.params_match, "bn_folded": self.folded, "bn_total": self.bns}
+        return {
+            "max_abs_diff": self.max_abs_diff,
+            "ref_max_abs": self.ref_max_abs,
+            "params": self.params,
+            "params_folded": self.params_folded,
+            "params_deployed": self.params_deployed,
+            "params_match": self.params_match,
+            "bn_folded": self.folded,
+            "bn_total": self.bns,
+        }
 
 
 def check_fold(module, folded, x) -> FoldCheck:
@@ -142,6 +156,12 @@ def check_fold(module, folded, x) -> FoldCheck:
     diff = max((float((a.float() - b.float()).abs().max()) if a.numel() else 0.0) for a, b in zip(out, ref))
     scale = max((float(b.abs().max()) if b.numel() else 0.0) for b in ref)
     plan = folded.plan
-    return FoldCheck(diff, scale, param_count(module), param_count(folded), plan.totals()["params_deployed"],
-                     len(folded.folded), sum(1 for layer in plan.layers if layer.op == "bn"))
-
+    return FoldCheck(
+        diff,
+        scale,
+        param_count(module),
+        param_count(folded),
+        plan.totals()["params_deployed"],
+        len(folded.folded),
+        sum(1 for layer in plan.layers if layer.op == "bn"),
+    )

@@ -43,8 +43,8 @@ DEFAULT_TARGET = 0.02
 DEFAULT_MIN_SAMPLES = 10
 
 
-
 # -- the instrumented pass -----------------------------------------------------------------------------------
+
 
 class Instrumented:
     """Calls the leaf modules of a built (fx) network in ``forward`` order, timing each call.
@@ -72,6 +72,8 @@ class Instrumented:
                 raise ValueError(f"the instrumented pass handles module calls only, not {n.op} {n.target}")
             slot[n] = len(slot)
             steps.append((module.get_submodule(n.target), tuple(slot[a] for a in n.args), slot[n], str(n.target)))
+        if out_node is None:
+            raise ValueError("the network has no output")
         outs = out_node.args[0]
         self.multi = isinstance(outs, (tuple, list))
         self.out_slots = tuple(slot[o] for o in outs) if self.multi else (slot[outs],)
@@ -80,8 +82,10 @@ class Instrumented:
             for a in args:
                 last[a] = i
         keep = set(self.out_slots)
-        self.free_after = [tuple(a for a in set(args) if last[a] == i and a not in keep and a != 0)
-                           for i, (_, args, _, _) in enumerate(steps)]
+        self.free_after = [
+            tuple(a for a in set(args) if last[a] == i and a not in keep and a != 0)
+            for i, (_, args, _, _) in enumerate(steps)
+        ]
         self.steps = [(m, args, out) for m, args, out, _ in steps]
         self.names = [name for _, _, _, name in steps]
         self.size = len(slot)
@@ -123,10 +127,24 @@ def timer_cost_ns(clock_ns=time.perf_counter_ns, n: int = 20001) -> float:
 
 # -- the measurement -----------------------------------------------------------------------------------------
 
-def measure(plan: Plan, *, runtime: str = "eager", threads: int | None = None, batch: int = 1,
-            channels_last: bool = False, budget_s: float = DEFAULT_BUDGET_S, target: float = DEFAULT_TARGET,
-            min_samples: int = DEFAULT_MIN_SAMPLES, max_samples: int | None = None, ceilings: Ceilings | None = None,
-            seed: int = 0, module=None, warmup_s: float = 0.3, min_sample_s: float = 0.01) -> LatencyReport:
+
+def measure(
+    plan: Plan,
+    *,
+    runtime: str = "eager",
+    threads: int | None = None,
+    batch: int = 1,
+    channels_last: bool = False,
+    budget_s: float = DEFAULT_BUDGET_S,
+    target: float = DEFAULT_TARGET,
+    min_samples: int = DEFAULT_MIN_SAMPLES,
+    max_samples: int | None = None,
+    ceilings: Ceilings | None = None,
+    seed: int = 0,
+    module=None,
+    warmup_s: float = 0.3,
+    min_sample_s: float = 0.01,
+) -> LatencyReport:
     """Measure the network of ``plan``: end-to-end, per layer, per row (see the module docstring).
 
     ``module``: a network built from ``plan`` (built here when None; with ``runtime='folded'`` it is folded).
@@ -157,8 +175,11 @@ def measure(plan: Plan, *, runtime: str = "eager", threads: int | None = None, b
     if channels_last:
         module = module.to(memory_format=torch.channels_last)
     g = torch.Generator().manual_seed(seed + 1)
-    x = torch.randn((batch, *plan.input), generator=g).contiguous(memory_format=fmt) if len(plan.input) == 3 \
+    x = (
+        torch.randn((batch, *plan.input), generator=g).contiguous(memory_format=fmt)
+        if len(plan.input) == 3
         else torch.randn((batch, *plan.input), generator=g)
+    )
     inst = Instrumented(module)
 
     before = torch.get_num_threads()
@@ -182,7 +203,7 @@ def measure(plan: Plan, *, runtime: str = "eager", threads: int | None = None, b
     def sample(c: lat.Candidate) -> float:
         if c.key != "instrumented":
             return lat.visit(c)
-        c.enter()
+        enter()
         c.fn()
         inst.reset()
         number = max(1, c.number)
@@ -207,15 +228,43 @@ def measure(plan: Plan, *, runtime: str = "eager", threads: int | None = None, b
             lat.warm_up(instr, seconds=warmup_s / 2, min_sample_s=min_sample_s)
             instr.number = plain.number  # the same calls per sample, so both see the same cache state
             deadline = time.monotonic() + budget_s
-            results, base = lat.interleaved([plain, instr], plain, deadline=deadline, target=target,
-                                            min_samples=min_samples, max_samples=max_samples,
-                                            rng=random.Random(seed), sample=sample)
+            results, base = lat.interleaved(
+                [plain, instr],
+                plain,
+                deadline=deadline,
+                target=target,
+                min_samples=min_samples,
+                max_samples=max_samples,
+                rng=random.Random(seed),
+                sample=sample,
+            )
     finally:
         gc.unfreeze()
         torch.set_num_threads(before)
-    report = anatomy(plan, runtime, threads, batch, channels_last, base, results, inst.names, layer_samples, walls,
-                     timer_ns, plain.number, ceilings)
+    report = anatomy(
+        plan,
+        runtime,
+        threads,
+        batch,
+        channels_last,
+        base,
+        results,
+        inst.names,
+        layer_samples,
+        walls,
+        timer_ns,
+        plain.number,
+        ceilings,
+    )
     report.loadavg, report.cpus = loadavg(), usable_cpus()
     return report
 
 
+def measure_against_ceilings(plan: Plan, *, threads: int | None = None, remeasure: bool = False, **options):
+    """:func:`measure` with the machine's ceilings at the same thread count (cached; ``remeasure`` to refresh)."""
+    import torch
+
+    from archlab.nn.ceilings import ceilings
+
+    threads = threads or torch.get_num_threads()
+    return measure(plan, threads=threads, ceilings=ceilings(threads, remeasure=remeasure), **options)

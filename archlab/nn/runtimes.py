@@ -22,13 +22,13 @@ import io
 import os
 import platform
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from archlab.errors import ArchlabError, OptionError
-from archlab.timing.machine import cpu_model, loadavg, usable_cpus
 from archlab.nn.outputs import as_list, max_difference
 from archlab.nn.quiet import quiet, require_packages
+from archlab.timing.machine import cpu_model, loadavg, usable_cpus
 
 RUNTIMES = ("eager", "onnxruntime", "torchscript", "compile")
 CHECK_RTOL = 1e-3  # max |out - eager| <= CHECK_RTOL * max |eager| + CHECK_ATOL, or the check fails
@@ -58,8 +58,9 @@ def require(runtime: str) -> None:
         raise OptionError(f"--runtimes: unknown runtime {runtime!r}; known: {', '.join(RUNTIMES)}")
     if runtime == "onnxruntime":
         require_packages(("onnxruntime", "onnx", "onnxscript"), "runtime onnxruntime")
-    if runtime == "compile" and not (shutil.which(os.environ.get("CXX", "g++")) or shutil.which("c++")
-                                     or shutil.which("clang++")):
+    if runtime == "compile" and not (
+        shutil.which(os.environ.get("CXX", "g++")) or shutil.which("c++") or shutil.which("clang++")
+    ):
         raise ArchlabError("runtime compile (torch.compile, Inductor) needs a C++ compiler (g++ or clang++)")
 
 
@@ -121,8 +122,7 @@ class Workshop:
         return self.onnx[key]
 
     # -- one configuration -----------------------------------------------------------------------------
-    def prepare(self, runtime: str, plan_key, plan, *, batch: int, threads: int,
-                channels_last: bool) -> Prepared:
+    def prepare(self, runtime: str, plan_key, plan, *, batch: int, threads: int, channels_last: bool) -> Prepared:
         import torch
 
         require(runtime)
@@ -193,7 +193,7 @@ def _ort_callable(data: bytes, x, threads: int):
     def fn():
         return run(None, feed)
 
-    fn.session = sess
+    fn.session = sess  # type: ignore[attr-defined]  # kept for profiling
     return fn
 
 
@@ -204,19 +204,22 @@ def export_onnx(model, x) -> tuple[bytes, str]:
     with quiet():
         try:
             prog = torch.onnx.export(model, (x,), dynamo=True, verbose=False, optimize=False)
+            assert prog is not None
             return prog.model_proto.SerializeToString(), "dynamo"
         except Exception as e:  # the fallback is documented; the reason goes into the run's notes
             first = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
         buf = io.BytesIO()
         try:
-            torch.onnx.export(model, (x,), buf, dynamo=False, input_names=["x"], output_names=["y"])
+            torch.onnx.export(model, (x,), buf, dynamo=False, input_names=["x"], output_names=["y"])  # type: ignore[arg-type]
         except Exception as e:
-            raise ArchlabError(f"ONNX export failed: {first}; the TorchScript-based exporter too: "
-                               f"{type(e).__name__}: {e}") from None
+            raise ArchlabError(
+                f"ONNX export failed: {first}; the TorchScript-based exporter too: {type(e).__name__}: {e}"
+            ) from None
         return buf.getvalue(), f"torchscript (dynamo exporter failed: {first})"
 
 
 # -- the environment beside the results -------------------------------------------------------------------
+
 
 def environment(runtimes: tuple[str, ...] = ("eager",)) -> dict:
     """torch version, threads, CPU model, oneDNN/MKL/OpenMP, and the runtime packages' versions."""
@@ -257,4 +260,3 @@ def environment(runtimes: tuple[str, ...] = ("eager",)) -> dict:
         env["onnx"] = onnx.__version__
         env["onnxscript"] = onnxscript.__version__
     return env
-

@@ -63,11 +63,20 @@ def run_tools(module, plan: Plan, batch: int = 1) -> dict:
         params = parameter_count(module)
         ops, total_params, info = thop_profile(module, (x,), verbose=False, ret_layer_info=True)
     return {
-        "fvcore": {"flops": {k: int(v) for k, v in flops.items()}, "activations": {k: int(v) for k, v in acts.items()},
-                   "params": dict(params), "unsupported": unsupported, "unsupported_total": dict(fa.unsupported_ops()),
-                   "total": int(fa.total()), "activations_total": int(aa.total())},
-        "thop": {"layers": {k: (_int(o), _int(p)) for k, (o, p) in _leaf_thop(info).items()}, "total": _int(ops),
-                 "params": _int(total_params)},
+        "fvcore": {
+            "flops": {k: int(v) for k, v in flops.items()},
+            "activations": {k: int(v) for k, v in acts.items()},
+            "params": dict(params),
+            "unsupported": unsupported,
+            "unsupported_total": dict(fa.unsupported_ops()),
+            "total": int(fa.total()),
+            "activations_total": int(aa.total()),
+        },
+        "thop": {
+            "layers": {k: (_int(o), _int(p)) for k, (o, p) in _leaf_thop(info).items()},
+            "total": _int(ops),
+            "params": _int(total_params),
+        },
     }
 
 
@@ -99,8 +108,12 @@ def crosscheck(plan: Plan, batch: int = 1, *, memory: bool = True, threads: int 
         measured = measure_peak(module, plan, batch)
     finally:
         torch.set_num_threads(previous)
-    mem = {"plan_peak_bytes_input_held": predicted, "torch_peak_bytes": measured, "agree": predicted == measured,
-           "rule": "torch: bytes of the input and of layer outputs still referenced, at each layer's forward hook"}
+    mem = {
+        "plan_peak_bytes_input_held": predicted,
+        "torch_peak_bytes": measured,
+        "agree": predicted == measured,
+        "rule": "torch: bytes of the input and of layer outputs still referenced, at each layer's forward hook",
+    }
     problems = report.problems
     if predicted != measured:
         problems = (*problems, f"memory: plan peak {predicted:,} B (input held) != PyTorch live peak {measured:,} B")

@@ -85,10 +85,16 @@ def read_key_map(path: str | Path) -> KeyMap:
     if isinstance(data, list):
         pairs = []
         for i, item in enumerate(data):
-            if (not isinstance(item, (list, tuple)) or len(item) != 2 or not isinstance(item[0], str)
-                    or not (item[1] is None or isinstance(item[1], str))):
-                raise ArchlabError(f"{where}: entry {i}: expected a pair [pattern, replacement] of strings "
-                                   f"(replacement null drops the key), got {item!r}")
+            if (
+                not isinstance(item, (list, tuple))
+                or len(item) != 2
+                or not isinstance(item[0], str)
+                or not (item[1] is None or isinstance(item[1], str))
+            ):
+                raise ArchlabError(
+                    f"{where}: entry {i}: expected a pair [pattern, replacement] of strings "
+                    f"(replacement null drops the key), got {item!r}"
+                )
             try:
                 pattern = re.compile(item[0])
             except re.error as e:
@@ -100,8 +106,10 @@ def read_key_map(path: str | Path) -> KeyMap:
                     raise ArchlabError(f"{where}: entry {i}: bad replacement {item[1]!r}: {e}") from None
             pairs.append((pattern, item[1]))
         return KeyMap(str(path), pairs=tuple(pairs))
-    raise ArchlabError(f"{where}: expected a list of [pattern, replacement] pairs or a mapping old_name: new_name, "
-                       f"got {type(data).__name__}")
+    raise ArchlabError(
+        f"{where}: expected a list of [pattern, replacement] pairs or a mapping old_name: new_name, "
+        f"got {type(data).__name__}"
+    )
 
 
 def read_state_dict(path: str | Path) -> dict:
@@ -128,8 +136,11 @@ def read_state_dict(path: str | Path) -> dict:
         if obj and _is_state(obj):
             return dict(obj)
     kind = type(obj).__name__
-    raise ArchlabError(f"{where}: not a state_dict (expected a mapping of parameter names to tensors, got {kind}"
-                       + (f" with keys {_short(list(obj))}" if isinstance(obj, dict) else "") + ")")
+    raise ArchlabError(
+        f"{where}: not a state_dict (expected a mapping of parameter names to tensors, got {kind}"
+        + (f" with keys {_short(list(obj))}" if isinstance(obj, dict) else "")
+        + ")"
+    )
 
 
 def _is_state(d: dict) -> bool:
@@ -152,8 +163,11 @@ def fit_report(module, state: dict, *, prefix_filter: str | None = None) -> tupl
         state = {k: v for k, v in state.items() if not k.startswith(prefix_filter)}
     missing = [k for k in own if k not in state and not k.endswith(IGNORED_MISSING)]
     unexpected = [k for k in state if k not in own]
-    shapes = [f"{k}: checkpoint {list(state[k].shape)} vs network {list(own[k].shape)}"
-              for k in own if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
+    shapes = [
+        f"{k}: checkpoint {list(state[k].shape)} vs network {list(own[k].shape)}"
+        for k in own
+        if k in state and tuple(state[k].shape) != tuple(own[k].shape)
+    ]
     return missing, unexpected, shapes
 
 
@@ -169,8 +183,9 @@ def load_strict(module, state: dict, *, source: str, what: str, skip_prefix: str
             parts.append(f"{len(unexpected)} unexpected key(s): {_short(unexpected)}")
         if shapes:
             parts.append(f"{len(shapes)} shape difference(s): {_short(shapes, 3)}")
-        raise ArchlabError(f"weights {source} do not fit {what}: " + "; ".join(parts)
-                           + " (rename keys with --key-map FILE)")
+        raise ArchlabError(
+            f"weights {source} do not fit {what}: " + "; ".join(parts) + " (rename keys with --key-map FILE)"
+        )
     own = module.state_dict()
     use = {k: v for k, v in state.items() if k in own and (skip_prefix is None or not k.startswith(skip_prefix))}
     module.load_state_dict(use, strict=False)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from archlab.static.crosscheck import CheckReport
 from archlab.render.tables import Table
+from archlab.static.crosscheck import CheckReport
 
 NUMERIC = {"madds", "other_ops", "fvcore", "fvcore-madds", "thop", "thop-madds"}
 
@@ -16,25 +16,80 @@ def _tool(report: CheckReport, dist: str) -> str:
 def check_table(report: CheckReport, depth: str = "row") -> Table:
     thop = _tool(report, "ultralytics-thop") if "ultralytics-thop" in report.tools else _tool(report, "thop")
     scope = "per image" if report.batch == 1 else f"per batch of {report.batch} images"
-    title = (f"{report.model}: cross-check with {_tool(report, 'fvcore')} and {thop} "
-             f"(multiply-adds as each tool counts them, {scope}; --units does not apply)")
+    title = (
+        f"{report.model}: cross-check with {_tool(report, 'fvcore')} and {thop} "
+        f"(multiply-adds as each tool counts them, {scope}; --units does not apply)"
+    )
     first = ["name", "op"] if depth == "layer" else ["row", "type"]
-    t = Table(title, [*first, "madds", "other_ops", "fvcore", "fvcore-madds", "fvcore rules", "thop", "thop-madds",
-                      "thop rules", "status"], numeric=NUMERIC)
+    t = Table(
+        title,
+        [
+            *first,
+            "madds",
+            "other_ops",
+            "fvcore",
+            "fvcore-madds",
+            "fvcore rules",
+            "thop",
+            "thop-madds",
+            "thop rules",
+            "status",
+        ],
+        numeric=NUMERIC,
+    )
     if depth == "layer":
         for lc in report.layers:
             op = f"{lc.op}:{lc.kind}" if lc.kind else lc.op
-            t.rows.append([lc.name, op, lc.madds, lc.other_ops, lc.fvcore, lc.fvcore - lc.madds, lc.fvcore_rule.short,
-                           lc.thop, lc.thop - lc.madds, lc.thop_rule.short, lc.status])
+            t.rows.append(
+                [
+                    lc.name,
+                    op,
+                    lc.madds,
+                    lc.other_ops,
+                    lc.fvcore,
+                    lc.fvcore - lc.madds,
+                    lc.fvcore_rule.short,
+                    lc.thop,
+                    lc.thop - lc.madds,
+                    lc.thop_rule.short,
+                    lc.status,
+                ]
+            )
     else:
         for r in report.rows:
             m = r.total("madds")
-            t.rows.append([r.index, r.type, m, r.total("other_ops"), r.total("fvcore"), r.total("fvcore") - m,
-                           r.rules("fvcore"), r.total("thop"), r.total("thop") - m, r.rules("thop"), r.status])
+            t.rows.append(
+                [
+                    r.index,
+                    r.type,
+                    m,
+                    r.total("other_ops"),
+                    r.total("fvcore"),
+                    r.total("fvcore") - m,
+                    r.rules("fvcore"),
+                    r.total("thop"),
+                    r.total("thop") - m,
+                    r.rules("thop"),
+                    r.status,
+                ]
+            )
     a = report.totals["archlab"]
     fv, th = report.totals["fvcore"]["flops"], report.totals["thop"]["ops"]
-    t.rows.append(["total", "", a["madds"], a["other_ops"], fv, fv - a["madds"], "", th, th - a["madds"], "",
-                   "ok" if report.ok else "FAILED"])
+    t.rows.append(
+        [
+            "total",
+            "",
+            a["madds"],
+            a["other_ops"],
+            fv,
+            fv - a["madds"],
+            "",
+            th,
+            th - a["madds"],
+            "",
+            "ok" if report.ok else "FAILED",
+        ]
+    )
     t.notes = check_lines(report)
     return t
 
@@ -60,18 +115,25 @@ def check_lines(report: CheckReport) -> list[str]:
     lines.append(
         f"thop {th['ops']:,} {_eq(th['ops'], t_sum)} conv/linear MAdds {a['madds']:,} + BN 4 x {b['bn_elements']:,} "
         f"+ PReLU 1 x {b['prelu_elements']:,} + pools {pools:,} (avg: window inputs + outputs; global: inputs + "
-        f"outputs; max: 0); ReLU/ReLU6/hard-swish/add/mul 0")
+        f"outputs; max: 0); ReLU/ReLU6/hard-swish/add/mul 0"
+    )
     nc = report.not_counted
     if nc["residual_adds"]:
-        lines.append(f"neither tool counts residual adds: {nc['residual_adds']} adds, {nc['elements']:,} elements "
-                     f"(archlab other_ops: 1 per element)")
-    lines.append(f"activations: archlab {a['activations']:,}, fvcore {fv['activations']:,} | params: archlab "
-                 f"{a['params']:,}, fvcore {fv['params']:,}, thop {th['params']:,}")
+        lines.append(
+            f"neither tool counts residual adds: {nc['residual_adds']} adds, {nc['elements']:,} elements "
+            f"(archlab other_ops: 1 per element)"
+        )
+    lines.append(
+        f"activations: archlab {a['activations']:,}, fvcore {fv['activations']:,} | params: archlab "
+        f"{a['params']:,}, fvcore {fv['params']:,}, thop {th['params']:,}"
+    )
     if report.memory:
         m = report.memory
-        lines.append(f"peak activation memory, input held by the caller: plan rule {m['plan_peak_bytes_input_held']:,} B"
-                     f" {_eq(m['plan_peak_bytes_input_held'], m['torch_peak_bytes'])} PyTorch live tensors "
-                     f"{m['torch_peak_bytes']:,} B")
+        lines.append(
+            f"peak activation memory, input held by the caller: plan rule {m['plan_peak_bytes_input_held']:,} B"
+            f" {_eq(m['plan_peak_bytes_input_held'], m['torch_peak_bytes'])} PyTorch live tensors "
+            f"{m['torch_peak_bytes']:,} B"
+        )
     failures = report.failures
     if failures:
         lines.append(f"check FAILED: {len(failures)} problem(s):")
@@ -79,6 +141,8 @@ def check_lines(report: CheckReport) -> list[str]:
         if len(failures) > 20:
             lines.append(f"  ... and {len(failures) - 20} more (see --format json, check.failures)")
     else:
-        lines.append("check ok: conv/linear MAdds, activations and params agree exactly for every layer; every other "
-                     "difference is the tool's stated rule (README 'Conventions compared')")
+        lines.append(
+            "check ok: conv/linear MAdds, activations and params agree exactly for every layer; every other "
+            "difference is the tool's stated rule (README 'Conventions compared')"
+        )
     return lines

@@ -7,9 +7,19 @@ from archlab.render.memory import human_bytes
 from archlab.render.tables import Table, shape_str
 from archlab.render.text import fmap_text, ms, options_text, ratio, rf_text
 
-
-COMPARE_ROWS = ("input", "options", "params", "params_deployed", "madds", "other_ops", "activations",
-                "memory.peak_bytes", "fmap_end", "fmap_end.rf", "head")
+COMPARE_ROWS = (
+    "input",
+    "options",
+    "params",
+    "params_deployed",
+    "madds",
+    "other_ops",
+    "activations",
+    "memory.peak_bytes",
+    "fmap_end",
+    "fmap_end.rf",
+    "head",
+)
 
 
 def compare_table(comp) -> Table:
@@ -46,9 +56,9 @@ def compare_table(comp) -> Table:
 
 
 def compare_document(comp, *, command: str = "", generated: str = "") -> Document:
-    from archlab.static.memory import PEAK_RULE
     from archlab.ir.ops import CONVENTIONS
     from archlab.render import report_plots as rp
+    from archlab.static.memory import PEAK_RULE
 
     labels = [r.label for r in comp.records]
     title = " vs ".join(labels) if len(labels) <= 3 else f"{len(labels)} networks"
@@ -58,29 +68,49 @@ def compare_document(comp, *, command: str = "", generated: str = "") -> Documen
         doc.add(Para("Entries: " + ", ".join(f"`{x}`" for x in labels) + "."))
     doc.add(TableBlock(compare_table(comp)))
     doc.add(Heading("Where the MAdds and the parameters are"))
-    doc.add(Figure("stages", rp.stage_bars(comp.records),
-                   "bar charts of MAdds and parameters per stage for " + ", ".join(labels),
-                   "Per stage (table rows grouped by output stride, input size / map size; head = after FMap-end)."))
-    stage_t = Table("per stage: MAdds and params", ["entry", "stage", "rows", "out", "madds", "params"],
-                    numeric={"madds", "params"})
+    doc.add(
+        Figure(
+            "stages",
+            rp.stage_bars(comp.records),
+            "bar charts of MAdds and parameters per stage for " + ", ".join(labels),
+            "Per stage (table rows grouped by output stride, input size / map size; head = after FMap-end).",
+        )
+    )
+    stage_t = Table(
+        "per stage: MAdds and params", ["entry", "stage", "rows", "out", "madds", "params"], numeric={"madds", "params"}
+    )
     for r in comp.records:
         for s in r.stages:
-            stage_t.rows.append([r.label, s.label, ", ".join(map(str, s.rows)), shape_str(s.out_shape), s.madds,
-                                 s.params])
+            stage_t.rows.append(
+                [r.label, s.label, ", ".join(map(str, s.rows)), shape_str(s.out_shape), s.madds, s.params]
+            )
     doc.add(TableBlock(stage_t))
     timed = comp.latency is not None
     doc.add(Heading("Latency against parameters" if timed else "MAdds against parameters"))
-    doc.add(Figure("scatter", rp.scatter(comp.records),
-                   ("latency" if timed else "MAdds") + " against parameters, one point per entry",
-                   "Median latency per call with its 95% CI (bars)." if timed else
-                   "Latency not measured (add --latency); MAdds instead."))
+    doc.add(
+        Figure(
+            "scatter",
+            rp.scatter(comp.records),
+            ("latency" if timed else "MAdds") + " against parameters, one point per entry",
+            "Median latency per call with its 95% CI (bars)."
+            if timed
+            else "Latency not measured (add --latency); MAdds instead.",
+        )
+    )
     doc.add(Heading("Conventions"))
     doc.add(Bullets([f"`{k}`: {v}" for k, v in CONVENTIONS.items()] + [f"`memory.peak_bytes`: {PEAK_RULE}"]))
     if timed:
         env = comp.latency.environment
         doc.add(Heading("Latency method and environment"))
-        doc.add(Bullets([comp.latency.method(), f"{comp.latency.rounds} rounds in {comp.latency.elapsed_s:.1f} s",
-                         *env_lines(env, measured=True)]))
+        doc.add(
+            Bullets(
+                [
+                    comp.latency.method(),
+                    f"{comp.latency.rounds} rounds in {comp.latency.elapsed_s:.1f} s",
+                    *env_lines(env, measured=True),
+                ]
+            )
+        )
     data = comp.to_dict()
     data["generated"] = generated
     data["command"] = command
@@ -89,9 +119,19 @@ def compare_document(comp, *, command: str = "", generated: str = "") -> Documen
 
 
 def env_lines(env: dict, *, measured: bool = False) -> list[str]:
-    keys = [("archlab", "archlab"), ("python", "Python"), ("torch", "torch"), ("numpy", "numpy"),
-            ("matplotlib", "matplotlib"), ("platform", "platform"), ("cpu_model", "CPU"), ("cpu_count", "CPUs"),
-            ("cpus_usable", "CPUs usable"), ("onednn", "oneDNN"), ("cpu_capability", "CPU capability")]
+    keys = [
+        ("archlab", "archlab"),
+        ("python", "Python"),
+        ("torch", "torch"),
+        ("numpy", "numpy"),
+        ("matplotlib", "matplotlib"),
+        ("platform", "platform"),
+        ("cpu_model", "CPU"),
+        ("cpu_count", "CPUs"),
+        ("cpus_usable", "CPUs usable"),
+        ("onednn", "oneDNN"),
+        ("cpu_capability", "CPU capability"),
+    ]
     lines = [f"{label}: {env[k]}" for k, label in keys if env.get(k) not in (None, "")]
     if measured:
         for k, label in (("loadavg_start", "load average at start"), ("loadavg_end", "load average at end")):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from archlab.render.tables import Table, shape_str
 from archlab.static.diff import Diff
 from archlab.static.units import Units
-from archlab.render.tables import Table, shape_str
 
 
 def _opts(options: dict) -> str:
@@ -29,24 +29,57 @@ def diff_table(d: Diff, units: Units | None = None) -> Table:
     u = units or Units()
     c = u.column
     title = f"diff: A = {side_label(d.a)}  vs  B = {side_label(d.b)} [{u.describe()}]"
-    cols = ["row", "type", "fields", "in", "out", "params_a", "params_b", "params_delta", f"{c}_a", f"{c}_b",
-            f"{c}_delta", "status"]
+    cols = [
+        "row",
+        "type",
+        "fields",
+        "in",
+        "out",
+        "params_a",
+        "params_b",
+        "params_delta",
+        f"{c}_a",
+        f"{c}_b",
+        f"{c}_delta",
+        "status",
+    ]
     t = Table(title, cols, numeric={"params_a", "params_b", "params_delta", f"{c}_a", f"{c}_b", f"{c}_delta"})
     for r in d.rows:
         a, b = r.a, r.b
         get = lambda x, k, f=str: None if x is None else f(getattr(x, k))  # noqa: E731
-        t.rows.append([
-            _pair(get(a, "index"), get(b, "index")), _pair(get(a, "type"), get(b, "type")),
-            _pair(get(a, "label"), get(b, "label")), _pair(get(a, "in_shape", shape_str), get(b, "in_shape", shape_str)),
-            _pair(get(a, "out_shape", shape_str), get(b, "out_shape", shape_str)),
-            a.params if a else None, b.params if b else None, r.delta("params"),
-            u.scale("madds", a.madds) if a else None, u.scale("madds", b.madds) if b else None,
-            u.scale("madds", r.delta("madds")), r.status])
+        t.rows.append(
+            [
+                _pair(get(a, "index"), get(b, "index")),
+                _pair(get(a, "type"), get(b, "type")),
+                _pair(get(a, "label"), get(b, "label")),
+                _pair(get(a, "in_shape", shape_str), get(b, "in_shape", shape_str)),
+                _pair(get(a, "out_shape", shape_str), get(b, "out_shape", shape_str)),
+                a.params if a else None,
+                b.params if b else None,
+                r.delta("params"),
+                u.scale("madds", a.madds) if a else None,
+                u.scale("madds", b.madds) if b else None,
+                u.scale("madds", r.delta("madds")),
+                r.status,
+            ]
+        )
     ta, tb = d.a.totals, d.b.totals
-    t.rows.append(["total", "", "", _pair(shape_str(d.a.input), shape_str(d.b.input)),
-                   _pair(shape_str(d.a.output), shape_str(d.b.output)), ta["params"], tb["params"],
-                   tb["params"] - ta["params"], u.scale("madds", ta["madds"]), u.scale("madds", tb["madds"]),
-                   u.scale("madds", tb["madds"] - ta["madds"]), ""])
+    t.rows.append(
+        [
+            "total",
+            "",
+            "",
+            _pair(shape_str(d.a.input), shape_str(d.b.input)),
+            _pair(shape_str(d.a.output), shape_str(d.b.output)),
+            ta["params"],
+            tb["params"],
+            tb["params"] - ta["params"],
+            u.scale("madds", ta["madds"]),
+            u.scale("madds", tb["madds"]),
+            u.scale("madds", tb["madds"] - ta["madds"]),
+            "",
+        ]
+    )
     t.notes = diff_lines(d, u)
     return t
 
@@ -60,10 +93,14 @@ def diff_lines(d: Diff, u: Units) -> list[str]:
     fa, fb = shape_str(d.a.fmap_end), shape_str(d.b.fmap_end)
     lines = [f"FMap-end (the head's input): {fa} -> {fb}" + (" (unchanged)" if fa == fb else "")]
     name = "FLOPs" if u.compute == "flops" else "MAdds"
-    for key, label, scale in (("params", "params", False), ("params_deployed", "params deployed", False),
-                              ("madds", name, True), ("other_ops", "other ops", True),
-                              ("activations", "activations", True),
-                              ("peak_activation_bytes", "peak activation bytes (fp32, batch 1)", False)):
+    for key, label, scale in (
+        ("params", "params", False),
+        ("params_deployed", "params deployed", False),
+        ("madds", name, True),
+        ("other_ops", "other ops", True),
+        ("activations", "activations", True),
+        ("peak_activation_bytes", "peak activation bytes (fp32, batch 1)", False),
+    ):
         a, b = tot[key]["a"], tot[key]["b"]
         if scale:
             a, b = u.scale(key, a), u.scale(key, b)
@@ -82,6 +119,7 @@ def diff_data(d: Diff, units: Units) -> dict:
     if units.compute == "flops":
         for rec in data["rows"]:
             rec["delta"]["flops"] = units.scale("madds", rec["delta"]["madds"])
-        data["totals"]["flops"] = {k: (units.scale("madds", v) if isinstance(v, int) else v)
-                                   for k, v in data["totals"]["madds"].items()}
+        data["totals"]["flops"] = {
+            k: (units.scale("madds", v) if isinstance(v, int) else v) for k, v in data["totals"]["madds"].items()
+        }
     return data

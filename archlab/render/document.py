@@ -33,6 +33,7 @@ SUFFIXES = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".j
 
 # -- the document model -------------------------------------------------------------------------------------
 
+
 @dataclass
 class Heading:
     text: str
@@ -70,7 +71,7 @@ class Document:
     generated: str = ""  # the one timestamp
     meta: list[str] = field(default_factory=list)  # lines under the title
 
-    def add(self, *blocks) -> "Document":
+    def add(self, *blocks) -> Document:
         self.blocks.extend(blocks)
         return self
 
@@ -93,6 +94,7 @@ def files_dir(path: str | Path) -> Path:
 
 
 # -- Markdown -----------------------------------------------------------------------------------------------
+
 
 def render_markdown(doc: Document, images: str) -> str:
     """``images``: the folder (relative to the Markdown file) that holds the figures."""
@@ -165,21 +167,34 @@ def _html_table(t: Table) -> str:
     head = "".join(f'<th{num if c in t.numeric else ""} scope="col">{html.escape(c)}</th>' for c in t.columns)
     body = []
     for row in t.rows:
-        cells = "".join(f'<td{num if c in t.numeric else ""}>{html.escape(t.cell(c, v))}</td>'
-                        for c, v in zip(t.columns, row))
+        cells = "".join(
+            f"<td{num if c in t.numeric else ''}>{html.escape(t.cell(c, v))}</td>" for c, v in zip(t.columns, row)
+        )
         body.append(f"<tr>{cells}</tr>")
     notes = "".join(f"<li>{_inline(n)}</li>" for n in t.notes)
     label = html.escape(t.title, quote=True)
-    return (f"<h3>{_inline(t.title)}</h3>\n<div class=\"scroll\" role=\"region\" aria-label=\"{label}\" tabindex=\"0\">"
-            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
-            + (f"\n<ul class=\"notes\">{notes}</ul>" if notes else ""))
+    return (
+        f'<h3>{_inline(t.title)}</h3>\n<div class="scroll" role="region" aria-label="{label}" tabindex="0">'
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+        + (f'\n<ul class="notes">{notes}</ul>' if notes else "")
+    )
 
 
 def render_html(doc: Document) -> str:
-    out = ['<!DOCTYPE html>', '<html lang="en">', "<head>", '<meta charset="utf-8">',
-           '<meta name="viewport" content="width=device-width, initial-scale=1">',
-           f"<title>{html.escape(doc.title)}</title>", '<link rel="icon" href="data:,">',
-           f"<style>\n{CSS}\n</style>", "</head>", "<body>", "<main>", f"<h1>{_inline(doc.title)}</h1>"]
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{html.escape(doc.title)}</title>",
+        '<link rel="icon" href="data:,">',
+        f"<style>\n{CSS}\n</style>",
+        "</head>",
+        "<body>",
+        "<main>",
+        f"<h1>{_inline(doc.title)}</h1>",
+    ]
     out += [f'<p class="meta">{_inline(line)}</p>' for line in doc.meta]
     for b in doc.blocks:
         if isinstance(b, Heading):
@@ -195,13 +210,16 @@ def render_html(doc: Document) -> str:
             w, h = png_size(b.png)
             src = "data:image/png;base64," + base64.b64encode(b.png).decode("ascii")
             cap = f"<figcaption>{_inline(b.caption)}</figcaption>" if b.caption else ""
-            out.append(f'<figure><img src="{src}" alt="{html.escape(b.alt, quote=True)}" width="{w}" height="{h}">'
-                       f"{cap}</figure>")
+            out.append(
+                f'<figure><img src="{src}" alt="{html.escape(b.alt, quote=True)}" width="{w}" height="{h}">'
+                f"{cap}</figure>"
+            )
     out += ["</main>", "</body>", "</html>"]
     return "\n".join(out) + "\n"
 
 
 # -- writing ------------------------------------------------------------------------------------------------
+
 
 def check_out(path: str | Path) -> str:
     """Validate an output path before any work: known suffix, existing folder, not a folder itself."""

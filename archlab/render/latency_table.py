@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from archlab.timing.anatomy import LatencyReport
 from archlab.render.tables import Table, shape_str
+from archlab.timing.anatomy import LatencyReport
 
 WORK_COLS = ["MFLOP", "MB", "FLOP/B", "GFLOP/s", "GB/s", "roof %"]
 
@@ -13,8 +13,14 @@ def _r(v, digits: int):
 
 
 def _work(flops, nbytes, gflops, gbs, roof) -> list:
-    return [_r(flops / 1e6, 3), _r(nbytes / 1e6, 3), _r(flops / nbytes, 2) if nbytes else None, _r(gflops, 2),
-            _r(gbs, 2), _r(roof * 100, 1) if roof is not None else None]
+    return [
+        _r(flops / 1e6, 3),
+        _r(nbytes / 1e6, 3),
+        _r(flops / nbytes, 2) if nbytes else None,
+        _r(gflops, 2),
+        _r(gbs, 2),
+        _r(roof * 100, 1) if roof is not None else None,
+    ]
 
 
 def latency_table(report: LatencyReport, depth: str = "row", plan=None) -> Table:
@@ -23,36 +29,72 @@ def latency_table(report: LatencyReport, depth: str = "row", plan=None) -> Table
     e2e = report.e2e.median
     if depth == "layer":
         shapes = {layer.name: layer.out_shape for layer in plan.layers} if plan is not None else {}
-        t = Table(f"{report.model}: latency per layer ({report.runtime})",
-                  ["name", "type", "out", "ms", "share %", *WORK_COLS, "bound"],
-                  numeric={"ms", "share %", *WORK_COLS})
+        t = Table(
+            f"{report.model}: latency per layer ({report.runtime})",
+            ["name", "type", "out", "ms", "share %", *WORK_COLS, "bound"],
+            numeric={"ms", "share %", *WORK_COLS},
+        )
         for layer in report.layers:
             if not layer.ran:
-                t.rows.append([layer.name, layer.category, shape_str(shapes.get(layer.name, ())), None, None,
-                               None, None, None, None, None, None, "folded"])
+                t.rows.append(
+                    [
+                        layer.name,
+                        layer.category,
+                        shape_str(shapes.get(layer.name, ())),
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        "folded",
+                    ]
+                )
                 continue
-            t.rows.append([layer.name, layer.category, shape_str(shapes.get(layer.name, ())),
-                           _r(layer.latency_ms, 4), _r(layer.share * 100, 2),
-                           *_work(layer.flops, layer.bytes, layer.gflops, layer.gbs, layer.roof_fraction),
-                           layer.bound(ceil) or ""])
+            t.rows.append(
+                [
+                    layer.name,
+                    layer.category,
+                    shape_str(shapes.get(layer.name, ())),
+                    _r(layer.latency_ms, 4),
+                    _r(layer.share * 100, 2),
+                    *_work(layer.flops, layer.bytes, layer.gflops, layer.gbs, layer.roof_fraction),
+                    layer.bound(ceil) or "",
+                ]
+            )
         lead = 3
     else:
-        t = Table(f"{report.model}: latency per row ({report.runtime})",
-                  ["row", "type", "fields", "ms", "share %", *WORK_COLS], numeric={"ms", "share %", *WORK_COLS})
+        t = Table(
+            f"{report.model}: latency per row ({report.runtime})",
+            ["row", "type", "fields", "ms", "share %", *WORK_COLS],
+            numeric={"ms", "share %", *WORK_COLS},
+        )
         for r in report.rows:
             roof = (r.ideal_ms / r.latency_ms) if r.ideal_ms is not None and r.latency_ms > 0 else None
-            t.rows.append([r.index, r.type, r.label, _r(r.latency_ms, 4), _r(r.share * 100, 2),
-                           *_work(r.flops, r.bytes, r.gflops, r.gbs, roof)])
+            t.rows.append(
+                [
+                    r.index,
+                    r.type,
+                    r.label,
+                    _r(r.latency_ms, 4),
+                    _r(r.share * 100, 2),
+                    *_work(r.flops, r.bytes, r.gflops, r.gbs, roof),
+                ]
+            )
         lead = 3
     blank = [None] * (len(t.columns) - lead - 2)
-    t.rows.append(["framework", "", ""] + [_r(report.framework_ms, 4), _r(report.framework_ms / e2e * 100, 2)]
-                  + blank)
+    t.rows.append(["framework", "", ""] + [_r(report.framework_ms, 4), _r(report.framework_ms / e2e * 100, 2)] + blank)
     flops = sum(layer.flops for layer in report.layers)
     nbytes = sum(layer.bytes for layer in report.layers)
     ideal = report.ideal_ms
     roof = ideal / e2e if ideal is not None and e2e > 0 else None
-    total = ["total (end-to-end)", "", ""] + [_r(e2e, 4), 100.0] + _work(flops, nbytes, flops / (e2e * 1e6),
-                                                                         nbytes / (e2e * 1e6), roof)
+    total = (
+        ["total (end-to-end)", "", ""]
+        + [_r(e2e, 4), 100.0]
+        + _work(flops, nbytes, flops / (e2e * 1e6), nbytes / (e2e * 1e6), roof)
+    )
     if depth == "layer":
         total.append("")
     t.rows.append(total)
@@ -68,10 +110,20 @@ def profile_latency_data(data: dict, report: LatencyReport) -> dict:
     for d in data.get("layers", []):
         layer = by_layer.get(d["name"])
         if layer is not None:
-            d.update({"latency_ms": layer.latency_ms, "latency_share": layer.share, "flops": layer.flops,
-                      "bytes": layer.bytes, "intensity": layer.intensity, "gflops": layer.gflops,
-                      "gbs": layer.gbs, "ran": layer.ran, "bound": layer.bound(report.ceilings),
-                      "roof_fraction": layer.roof_fraction})
+            d.update(
+                {
+                    "latency_ms": layer.latency_ms,
+                    "latency_share": layer.share,
+                    "flops": layer.flops,
+                    "bytes": layer.bytes,
+                    "intensity": layer.intensity,
+                    "gflops": layer.gflops,
+                    "gbs": layer.gbs,
+                    "ran": layer.ran,
+                    "bound": layer.bound(report.ceilings),
+                    "roof_fraction": layer.roof_fraction,
+                }
+            )
     by_row = {str(r.index): r for r in report.rows}
     for d in data.get("rows", []):
         r = by_row.get(str(d["index"]))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from archlab.static.memory import WEIGHT_BYTES, MemoryReport
 from archlab.render.tables import Table
+from archlab.static.memory import WEIGHT_BYTES, MemoryReport
 
 
 def human_bytes(n: int) -> str:
@@ -17,8 +17,11 @@ def memory_lines(mem: MemoryReport) -> list[str]:
     scope = "batch 1" if mem.batch == 1 else f"batch {mem.batch}, per image {mem.peak_bytes // mem.batch:,} B"
     alive = ", ".join(mem.peak_tensors)
     sizes = mem.model_bytes
-    weights = " | ".join(f"{dt} {sizes[dt]['params']:,} B ({human_bytes(sizes[dt]['params'])}), deployed "
-                         f"{sizes[dt]['params_deployed']:,} B" for dt in WEIGHT_BYTES)
+    weights = " | ".join(
+        f"{dt} {sizes[dt]['params']:,} B ({human_bytes(sizes[dt]['params'])}), deployed "
+        f"{sizes[dt]['params_deployed']:,} B"
+        for dt in WEIGHT_BYTES
+    )
     return [
         f"peak activation memory ({mem.dtype}, {scope}): {mem.peak_bytes:,} B ({human_bytes(mem.peak_bytes)}) while "
         f"{mem.peak_layer} runs; alive: {alive} (rule: tensors freed after their last reader, residual inputs kept "

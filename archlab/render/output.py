@@ -6,8 +6,8 @@ import json
 import sys
 from pathlib import Path
 
-from archlab.storage.files import write_atomic  # noqa: F401  (re-exported: renderers write through it)
 from archlab.render.tables import Table, print_rich, to_csv, to_markdown, to_plain
+from archlab.storage.files import write_atomic  # noqa: F401  (re-exported: renderers write through it)
 
 
 def save_figure(fig, path: str | Path, *, dpi: int = 150, fmt: str | None = None) -> Path:

@@ -48,8 +48,10 @@ def _grey(img):
 def _subtitle(study) -> str:
     opts = ", ".join(f"{k}={'x'.join(map(str, v)) if isinstance(v, list) else v}" for k, v in study.options.items())
     who = RANDOM_NOTE if study.weights is None else f"weights: {Path(study.weights).name}"
-    return (f"{study.model}{' (' + opts + ')' if opts else ''}, input {study.image_hw[0]}x{study.image_hw[1]}, "
-            f"N={study.samples} sample(s), seed {study.seed}; {who}")
+    return (
+        f"{study.model}{' (' + opts + ')' if opts else ''}, input {study.image_hw[0]}x{study.image_hw[1]}, "
+        f"N={study.samples} sample(s), seed {study.seed}; {who}"
+    )
 
 
 def plot_units(study):
@@ -67,7 +69,7 @@ def plot_units(study):
     picks = [u for u in (corner, centre) if u in g.maps] or g.units[:2]
     fig, axes = plt.subplots(1, 3, figsize=UNITS_SIZE, layout="constrained")
     backdrop = np.zeros((ch, cw))
-    backdrop[top:top + ih, left:left + iw] = _grey(study.image)
+    backdrop[top : top + ih, left : left + iw] = _grey(study.image)
     extent = (-left - 0.5, cw - left - 0.5, ch - top - 0.5, -top - 0.5)  # image pixel coordinates
     vmax = max(float(g.maps[u].max()) for u in picks)
     im = None
@@ -79,8 +81,18 @@ def plot_units(study):
         im = ax.imshow(g.maps[u], cmap="inferno", alpha=0.75, extent=extent, vmin=0, vmax=vmax)
         ax.add_patch(Rectangle((-0.5, -0.5), iw, ih, fill=False, ec="white", lw=1.2, label="image"))
         (y0, y1), (x0, x1) = study.rf.box(*u)
-        ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0 + 1, y1 - y0 + 1, fill=False, ec="cyan", ls="--",
-                               lw=1, label="theoretical RF"))
+        ax.add_patch(
+            Rectangle(
+                (x0 - 0.5, y0 - 0.5),
+                x1 - x0 + 1,
+                y1 - y0 + 1,
+                fill=False,
+                ec="cyan",
+                ls="--",
+                lw=1,
+                label="theoretical RF",
+            )
+        )
         cy, cx = g.centres[u[0]][u[1]]
         ax.plot([cx], [cy], "c+", ms=10, mew=2, label="RF centre")
         ax.plot([g.com[u][1]], [g.com[u][0]], "wx", ms=8, mew=2, label="ERF centre of mass")
@@ -106,15 +118,17 @@ def plot_units(study):
     ax.set_xticks(range(w))
     ax.set_yticks(range(h))
     fig.colorbar(im2, ax=ax, shrink=0.85, label="share of ERF mass on image pixels (rest: padding)")
-    fig.suptitle(f"Effective receptive fields at FMap-end ({study.fmap}, theoretical RF {study.rf.label()} px, "
-                 f"jump {study.rf.label('jump')})\n{_subtitle(study)}", fontsize=10)
+    fig.suptitle(
+        f"Effective receptive fields at FMap-end ({study.fmap}, theoretical RF {study.rf.label()} px, "
+        f"jump {study.rf.label('jump')})\n{_subtitle(study)}",
+        fontsize=10,
+    )
     return fig
 
 
 def plot_heads(study):
     """Per head: the importance map over the face (shared colour scale) and the weight it gives each FMap-end
     position (shared colour scale). Returns the matplotlib figure."""
-    import numpy as np
 
     plt = _pyplot()
     heads = [r for r in study.heads.values() if r.importance is not None]
@@ -130,8 +144,11 @@ def plot_heads(study):
         im = ax.imshow(r.importance, cmap="inferno", alpha=0.7, vmin=0, vmax=vmax)
         ax.plot([(iw - 1) / 2], [(ih - 1) / 2], "c+", ms=12, mew=2, label="image centre")
         ax.plot([r.com[1]], [r.com[0]], "wx", ms=9, mew=2, label="centre of mass")
-        ax.set_title(f"{r.name}: {r.params:,} params, {r.madds:,} MAdds\nimportance |d(u.e)/dx|, "
-                     f"r50 {r.r50:.0f} px, r90 {r.r90:.0f} px", fontsize=9)
+        ax.set_title(
+            f"{r.name}: {r.params:,} params, {r.madds:,} MAdds\nimportance |d(u.e)/dx|, "
+            f"r50 {r.r50:.0f} px, r90 {r.r90:.0f} px",
+            fontsize=9,
+        )
         ax.set_xlabel("x (pixels)")
         ax.set_ylabel("y (pixels)")
         ax.legend(loc="lower right", fontsize=7, framealpha=0.6)
@@ -142,8 +159,9 @@ def plot_heads(study):
         for i in range(hh):
             for j in range(ww):
                 ax.text(j, i, f"{rel[i, j]:.2f}", ha="center", va="center", fontsize=6)
-        rule = {"gap": "uniform 1/HW", "gdconv": "mean |kernel| per position",
-                "fc": "mean |weight| per position"}.get(r.name, "")
+        rule = {"gap": "uniform 1/HW", "gdconv": "mean |kernel| per position", "fc": "mean |weight| per position"}.get(
+            r.name, ""
+        )
         ax.set_title(f"{r.name}: weight per FMap-end position\n({rule}; x HW, 1 = uniform)", fontsize=9)
         ax.set_xlabel("unit column j")
         ax.set_ylabel("unit row i")
@@ -151,8 +169,11 @@ def plot_heads(study):
         ax.set_yticks(range(hh))
     fig.colorbar(im, ax=list(axes[0]), shrink=0.8, label="importance (each map sums to 1)")
     fig.colorbar(pm, ax=list(axes[1]), shrink=0.8, label="weight share x HW (1 = uniform, as GAP)")
-    fig.suptitle(f"Embedding heads after FMap-end ({study.fmap_shape[1]}x{study.fmap_shape[2]}x"
-                 f"{study.fmap_shape[0]})\n{_subtitle(study)}", fontsize=10)
+    fig.suptitle(
+        f"Embedding heads after FMap-end ({study.fmap_shape[1]}x{study.fmap_shape[2]}x"
+        f"{study.fmap_shape[0]})\n{_subtitle(study)}",
+        fontsize=10,
+    )
     return fig
 
 

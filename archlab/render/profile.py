@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from archlab.static.counts import Profile
 from archlab.ir.ops import CONVENTIONS
 from archlab.render.tables import Table, shape_str
+from archlab.static.counts import Profile
 
 COUNTS = ["params", "madds", "other_ops", "activations"]
 
@@ -16,28 +16,65 @@ def _pair(v) -> str:
 def profile_table(prof: Profile, depth: str = "row") -> Table:
     rfs = prof.receptive_fields()  # columns rf, jump: theoretical receptive field of each output
     if depth == "layer":
-        t = Table(f"{prof.model}: layers", ["name", "op", "kind", "in", "out", "kernel", "stride", "padding", "groups",
-                                             "rf", "jump", *COUNTS], numeric=set(COUNTS) | {"groups"})
+        t = Table(
+            f"{prof.model}: layers",
+            ["name", "op", "kind", "in", "out", "kernel", "stride", "padding", "groups", "rf", "jump", *COUNTS],
+            numeric=set(COUNTS) | {"groups"},
+        )
         for l in prof.layers:
-            t.rows.append([l.name, l.op, l.kind, shape_str(l.in_shape), shape_str(l.out_shape), _pair(l.kernel),
-                           _pair(l.stride), _pair(l.padding), l.groups if l.op == "conv" else None,
-                           rfs[l.name].label(), rfs[l.name].label("jump"),
-                           l.params, l.madds, l.other_ops, l.activations])
+            t.rows.append(
+                [
+                    l.name,
+                    l.op,
+                    l.kind,
+                    shape_str(l.in_shape),
+                    shape_str(l.out_shape),
+                    _pair(l.kernel),
+                    _pair(l.stride),
+                    _pair(l.padding),
+                    l.groups if l.op == "conv" else None,
+                    rfs[l.name].label(),
+                    rfs[l.name].label("jump"),
+                    l.params,
+                    l.madds,
+                    l.other_ops,
+                    l.activations,
+                ]
+            )
     else:
-        t = Table(f"{prof.model}: rows", ["row", "type", "fields", "in", "out", "layers", "rf", "jump", *COUNTS],
-                  numeric=set(COUNTS) | {"layers"})
+        t = Table(
+            f"{prof.model}: rows",
+            ["row", "type", "fields", "in", "out", "layers", "rf", "jump", *COUNTS],
+            numeric=set(COUNTS) | {"layers"},
+        )
         for r, info in zip(prof.rows, prof.plan.rows):
             rf = rfs[info.layers[-1]] if info.layers else None
-            t.rows.append([r.index, r.type, r.label, shape_str(r.in_shape), shape_str(r.out_shape), r.layers,
-                           rf.label() if rf else "", rf.label("jump") if rf else "",
-                           r.params, r.madds, r.other_ops, r.activations])
+            t.rows.append(
+                [
+                    r.index,
+                    r.type,
+                    r.label,
+                    shape_str(r.in_shape),
+                    shape_str(r.out_shape),
+                    r.layers,
+                    rf.label() if rf else "",
+                    rf.label("jump") if rf else "",
+                    r.params,
+                    r.madds,
+                    r.other_ops,
+                    r.activations,
+                ]
+            )
     tot = prof.totals
-    t.rows.append(["total", "", "", shape_str(prof.input), shape_str(prof.output)]
-                  + ([""] * (len(t.columns) - 5 - len(COUNTS)))
-                  + [tot[k] for k in COUNTS])
+    t.rows.append(
+        ["total", "", "", shape_str(prof.input), shape_str(prof.output)]
+        + ([""] * (len(t.columns) - 5 - len(COUNTS)))
+        + [tot[k] for k in COUNTS]
+    )
     t.notes = summary_lines(prof) + [
         "rf, jump: theoretical receptive field and effective stride in input pixels (Araujo et al. 2019; "
-        "* = branches with different jump or centre; `archlab rf` measures the effective RF)"]
+        "* = branches with different jump or centre; `archlab rf` measures the effective RF)"
+    ]
     return t
 
 
@@ -49,12 +86,13 @@ def summary_lines(prof: Profile) -> list[str]:
         f"activations {tot['activations']:,}"
     ]
     for key, d in prof.deviation.items():
-        lines.append(f"published {key}: {_short(d['published'])} -> archlab {d['archlab']:,} "
-                     f"({d['deviation']:+.2%})")
+        lines.append(f"published {key}: {_short(d['published'])} -> archlab {d['archlab']:,} ({d['deviation']:+.2%})")
     if prof.published.get("note"):
         lines.append(f"source: {prof.published['note']}")
-    lines.append("conventions: madds = " + CONVENTIONS["madds"] + "; other_ops = BN 2/elt, act 1/elt, add 1/elt, "
-                 "pools (see README 'Conventions')")
+    lines.append(
+        "conventions: madds = " + CONVENTIONS["madds"] + "; other_ops = BN 2/elt, act 1/elt, add 1/elt, "
+        "pools (see README 'Conventions')"
+    )
     return lines
 
 
@@ -68,8 +106,10 @@ def _short(v) -> str:
 
 def profile_header(prof: Profile) -> list[str]:
     opts = ", ".join(f"{k}={'x'.join(map(str, v)) if isinstance(v, list) else v}" for k, v in prof.options.items())
-    return [f"{prof.model}: input {shape_str(prof.input)} -> output {shape_str(prof.output)}"
-            + (f" | options: {opts}" if opts else "")]
+    return [
+        f"{prof.model}: input {shape_str(prof.input)} -> output {shape_str(prof.output)}"
+        + (f" | options: {opts}" if opts else "")
+    ]
 
 
 def profile_view(prof: Profile, depth: str, mem, findings, units, check=None) -> tuple[list[Table], dict, list[str]]:
@@ -83,8 +123,12 @@ def profile_view(prof: Profile, depth: str, mem, findings, units, check=None) ->
     table = apply_units(profile_table(prof, depth), units)
     if depth == "layer":
         add_out_bytes(table, mem)
-    table.notes = [*table.notes, *units_lines(units, prof.totals), *memory_lines(mem),
-                   *(f"lint: {f}" for f in findings)]
+    table.notes = [
+        *table.notes,
+        *units_lines(units, prof.totals),
+        *memory_lines(mem),
+        *(f"lint: {f}" for f in findings),
+    ]
     data = units.augment(prof.to_dict())
     data["memory"] = mem.to_dict()
     data["lint"] = [f.to_dict() for f in findings]

@@ -68,12 +68,19 @@ def stage_bars(records, dpi: int = DPI) -> bytes:
     width = 0.8 / k
     fig, axes = plt.subplots(1, 2, figsize=STAGE_SIZE, layout="constrained")
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for ax, key, unit, title in ((axes[0], "madds", 1e6, "MAdds (M) per stage"),
-                                 (axes[1], "params", 1e3, "params (k) per stage")):
+    for ax, key, unit, title in (
+        (axes[0], "madds", 1e6, "MAdds (M) per stage"),
+        (axes[1], "params", 1e3, "params (k) per stage"),
+    ):
         for i, r in enumerate(records):
             by = {s.label: getattr(s, key) / unit for s in r.stages}
-            ax.bar(x - 0.4 + width * (i + 0.5), [by.get(lbl, 0.0) for lbl in order], width,
-                   label=r.label, color=colors[i % len(colors)])
+            ax.bar(
+                x - 0.4 + width * (i + 0.5),
+                [by.get(lbl, 0.0) for lbl in order],
+                width,
+                label=r.label,
+                color=colors[i % len(colors)],
+            )
         ax.set_xticks(x, order)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("stage (output stride; head = after FMap-end)", fontsize=8)
@@ -108,8 +115,9 @@ def scatter(records, dpi: int = DPI) -> bytes:
     ax.grid(True, alpha=0.3)
     ax.margins(0.15)
     ax.tick_params(labelsize=8)
-    fig.legend(loc="outside lower center", ncols=1 if len(records) > 4 else min(2, len(records)), fontsize=8,
-               frameon=False)
+    fig.legend(
+        loc="outside lower center", ncols=1 if len(records) > 4 else min(2, len(records)), fontsize=8, frameon=False
+    )
     return png_bytes(fig, dpi)
 
 
@@ -122,8 +130,13 @@ def width_counts(rows, dpi: int = DPI) -> bytes:
     for ax, key, unit, title in ((axes[0], "madds", 1e6, "MAdds (M)"), (axes[1], "params", 1e6, "params (M)")):
         ax.plot(w, [r[key] / unit for r in rows], "o-")
         for r in rows:
-            ax.annotate(f"{r[key] / unit:.3g}", (r["width"], r[key] / unit), textcoords="offset points",
-                        xytext=(4, -10), fontsize=7)
+            ax.annotate(
+                f"{r[key] / unit:.3g}",
+                (r["width"], r[key] / unit),
+                textcoords="offset points",
+                xytext=(4, -10),
+                fontsize=7,
+            )
         ax.set_xlabel("width multiplier")
         ax.set_title(f"{title} vs width", fontsize=10)
         ax.grid(True, alpha=0.3)

@@ -6,8 +6,19 @@ import math
 
 from archlab.render.tables import Table, shape_str
 
-HEAD_COLUMNS = ["head", "params", "params_deployed", "madds", "out", "weights", "importance_com", "com_offset",
-                "r50", "r90", "centre/corner"]
+HEAD_COLUMNS = [
+    "head",
+    "params",
+    "params_deployed",
+    "madds",
+    "out",
+    "weights",
+    "importance_com",
+    "com_offset",
+    "r50",
+    "r90",
+    "centre/corner",
+]
 
 
 def _f(v, nd=2):
@@ -18,22 +29,42 @@ def rf_header(study) -> list[str]:
     rf = study.rf
     opts = ", ".join(f"{k}={'x'.join(map(str, v)) if isinstance(v, list) else v}" for k, v in study.options.items())
     start = "x".join(str(int(v) if float(v).is_integer() else v) for v in rf.start)
-    lines = [f"{study.model}: input {study.image_hw[0]}x{study.image_hw[1]}"
-             + (f" | options: {opts}" if opts else "")
-             + f" | FMap-end {study.fmap} {shape_str(study.fmap_shape)} | theoretical RF {rf.label()} px, "
-               f"jump {rf.label('jump')}, unit 0 centred at {start}"]
-    lines.append(f"N = {study.samples} sample(s), seed {study.seed}; inputs: {study.inputs}; "
-                 f"weights: {study.weights or 'random'}")
+    lines = [
+        f"{study.model}: input {study.image_hw[0]}x{study.image_hw[1]}"
+        + (f" | options: {opts}" if opts else "")
+        + f" | FMap-end {study.fmap} {shape_str(study.fmap_shape)} | theoretical RF {rf.label()} px, "
+        f"jump {rf.label('jump')}, unit 0 centred at {start}"
+    ]
+    lines.append(
+        f"N = {study.samples} sample(s), seed {study.seed}; inputs: {study.inputs}; "
+        f"weights: {study.weights or 'random'}"
+    )
     return lines
 
 
 def heads_table(study) -> Table:
-    t = Table("heads (everything after FMap-end up to the output vector)", HEAD_COLUMNS,
-              numeric={"params", "params_deployed", "madds", "out", "com_offset", "r50", "r90", "centre/corner"})
+    t = Table(
+        "heads (everything after FMap-end up to the output vector)",
+        HEAD_COLUMNS,
+        numeric={"params", "params_deployed", "madds", "out", "com_offset", "r50", "r90", "centre/corner"},
+    )
     for r in study.heads.values():
         com = f"{r.com[0]:.1f}, {r.com[1]:.1f}" if r.com else ""
-        t.rows.append([r.name, r.params, r.params_deployed, r.madds, r.out_dim, r.weights, com,
-                       _f(r.com_offset, 4), _f(r.r50, 1), _f(r.r90, 1), _f(r.centre_corner_ratio, 3)])
+        t.rows.append(
+            [
+                r.name,
+                r.params,
+                r.params_deployed,
+                r.madds,
+                r.out_dim,
+                r.weights,
+                com,
+                _f(r.com_offset, 4),
+                _f(r.r50, 1),
+                _f(r.r90, 1),
+                _f(r.centre_corner_ratio, 3),
+            ]
+        )
     t.notes = [
         "importance: |d(u.e)/d input| (u a random unit vector per sample), each map normalised to 1 and averaged; "
         "importance_com (y, x) in pixels, com_offset = largest |com - image centre| / image size; r50/r90: radius "
@@ -48,8 +79,11 @@ def grid_table(study, key: str = "erf_inside") -> Table:
     g = study.grid
     h, w = g.shape
     values = g.erf_inside if key == "erf_inside" else g.r50
-    title = ("share of each FMap-end unit's ERF mass on the image (rest: padding), rows i x columns j"
-             if key == "erf_inside" else "radius (px) holding 50% of each unit's ERF mass")
+    title = (
+        "share of each FMap-end unit's ERF mass on the image (rest: padding), rows i x columns j"
+        if key == "erf_inside"
+        else "radius (px) holding 50% of each unit's ERF mass"
+    )
     cols = ["i"] + [f"j={j}" for j in range(w)]
     t = Table(title, cols, numeric=set(cols[1:]))
     for i in range(h):
@@ -67,12 +101,16 @@ def rf_tables(study, files: list[str]) -> list[Table]:
         notes = []
         corner, centre = (0, 0), (g.shape[0] // 2, g.shape[1] // 2)
         if corner in g.maps and centre in g.maps:
-            notes.append(f"corner unit {corner}: {g.erf_inside[corner]:.1%} of its ERF mass on the image, "
-                         f"centre unit {centre}: {g.erf_inside[centre]:.1%}; theoretical RF box on the image: "
-                         f"{g.rf_inside[0][0]:.1%} and {g.rf_inside[centre[0]][centre[1]]:.1%}")
+            notes.append(
+                f"corner unit {corner}: {g.erf_inside[corner]:.1%} of its ERF mass on the image, "
+                f"centre unit {centre}: {g.erf_inside[centre]:.1%}; theoretical RF box on the image: "
+                f"{g.rf_inside[0][0]:.1%} and {g.rf_inside[centre[0]][centre[1]]:.1%}"
+            )
         top, left, ch, cw = g.canvas
-        notes.append(f"ERF measured on a {ch}x{cw} zero canvas (image at row {top}, column {left}) that holds every "
-                     "unit's theoretical RF; each sample's map normalised to mass 1")
+        notes.append(
+            f"ERF measured on a {ch}x{cw} zero canvas (image at row {top}, column {left}) that holds every "
+            "unit's theoretical RF; each sample's map normalised to mass 1"
+        )
         t.notes = notes
         tables.append(t)
         tables.append(grid_table(study, "r50"))
@@ -83,18 +121,37 @@ def rf_tables(study, files: list[str]) -> list[Table]:
 
 def outputs_table(plan, fields) -> Table:
     """A detector's outputs with their theoretical receptive fields."""
-    t = Table(f"{plan.model}: receptive field of each output (theoretical)",
-              ["output", "row", "shape", "rf", "jump", "start", "centre unit on image", "corner unit on image"])
+    t = Table(
+        f"{plan.model}: receptive field of each output (theoretical)",
+        ["output", "row", "shape", "rf", "jump", "start", "centre unit on image", "corner unit on image"],
+    )
     for f in fields:
-        t.rows.append([f.name, f.row, shape_str(f.shape), f.rf.label(), f.rf.label("jump"), f.rf.label("start"),
-                       f"{f.centre_inside:.1%}", f"{f.corner_inside:.1%}"])
-    t.notes = ["rf: input pixels one unit sees (size), the step between neighbouring units' centres (jump) and "
-               "the centre of unit 0 (start); 'on image': the share of a unit's RF box that is not padding.",
-               "The effective receptive field (archlab rf on a single-output network) is a fraction of these."]
+        t.rows.append(
+            [
+                f.name,
+                f.row,
+                shape_str(f.shape),
+                f.rf.label(),
+                f.rf.label("jump"),
+                f.rf.label("start"),
+                f"{f.centre_inside:.1%}",
+                f"{f.corner_inside:.1%}",
+            ]
+        )
+    t.notes = [
+        "rf: input pixels one unit sees (size), the step between neighbouring units' centres (jump) and "
+        "the centre of unit 0 (start); 'on image': the share of a unit's RF box that is not padding.",
+        "The effective receptive field (archlab rf on a single-output network) is a fraction of these.",
+    ]
     return t
 
 
 def outputs_data(plan, fields) -> dict:
     """The JSON of ``archlab rf`` for a network with several outputs (a detector)."""
-    return {"schema_version": 1, "model": plan.model, "input": list(plan.input), "options": plan.options,
-            "outputs": [f.to_dict() for f in fields]}
+    return {
+        "schema_version": 1,
+        "model": plan.model,
+        "input": list(plan.input),
+        "options": plan.options,
+        "outputs": [f.to_dict() for f in fields],
+    }

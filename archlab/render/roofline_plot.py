@@ -10,12 +10,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from archlab.timing.anatomy import LatencyReport
 from archlab.errors import ArchlabError
+from archlab.timing.anatomy import LatencyReport
 
 COLORS = {
-    "conv kxk": "#1f77b4", "conv 1x1": "#ff7f0e", "conv dw": "#2ca02c", "conv grouped": "#17becf",
-    "linear": "#9467bd", "bn": "#8c564b", "act": "#e377c2", "add": "#7f7f7f", "mul": "#bcbd22",
+    "conv kxk": "#1f77b4",
+    "conv 1x1": "#ff7f0e",
+    "conv dw": "#2ca02c",
+    "conv grouped": "#17becf",
+    "linear": "#9467bd",
+    "bn": "#8c564b",
+    "act": "#e377c2",
+    "add": "#7f7f7f",
+    "mul": "#bcbd22",
     "pool": "#d62728",
 }
 FORMATS = (".png", ".svg", ".pdf")
@@ -36,17 +43,23 @@ def roofline_figure(report: LatencyReport, path: str | Path, *, label_top: int =
     fig = Figure(figsize=(8, 5.5))
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
-    pts = [layer for layer in report.layers if layer.ran and layer.flops > 0 and layer.bytes > 0
-           and layer.latency_ms > 0]
+    pts = [
+        layer for layer in report.layers if layer.ran and layer.flops > 0 and layer.bytes > 0 and layer.latency_ms > 0
+    ]
     skipped = sum(1 for layer in report.layers) - len(pts)
-    xs = [p.intensity for p in pts]
+    xs = [p.intensity for p in pts if p.intensity is not None]
     lo = min(xs + [ceil.ridge]) / 4 if xs else ceil.ridge / 100
     hi = max(xs + [ceil.ridge]) * 4 if xs else ceil.ridge * 100
     # the two ceilings
     grid = [lo * (hi / lo) ** (i / 200) for i in range(201)]
-    ax.plot(grid, [ceil.attainable_gflops(x) for x in grid], color="black", lw=1.5, zorder=1,
-            label=f"roof: {ceil.bandwidth_gbs:.2f} GB/s (copy) x intensity, peak {ceil.peak_gflops:.1f} GFLOP/s "
-                  "(sgemm)")
+    ax.plot(
+        grid,
+        [ceil.attainable_gflops(x) for x in grid],
+        color="black",
+        lw=1.5,
+        zorder=1,
+        label=f"roof: {ceil.bandwidth_gbs:.2f} GB/s (copy) x intensity, peak {ceil.peak_gflops:.1f} GFLOP/s (sgemm)",
+    )
     ax.axvline(ceil.ridge, color="grey", lw=0.6, ls=":", zorder=0, label=f"ridge {ceil.ridge:.1f} FLOP/B")
     by_cat: dict[str, list] = {}
     for p in pts:
@@ -54,8 +67,16 @@ def roofline_figure(report: LatencyReport, path: str | Path, *, label_top: int =
     total = report.e2e.median or 1.0
     for cat, members in sorted(by_cat.items()):
         sizes = [max(8.0, 400.0 * m.latency_ms / total) for m in members]
-        ax.scatter([m.intensity for m in members], [m.gflops for m in members], s=sizes, alpha=0.7,
-                   color=COLORS.get(cat, "#333333"), label=f"{cat} ({len(members)})", edgecolors="none", zorder=2)
+        ax.scatter(
+            [m.intensity for m in members],
+            [m.gflops for m in members],
+            s=sizes,
+            alpha=0.7,
+            color=COLORS.get(cat, "#333333"),
+            label=f"{cat} ({len(members)})",
+            edgecolors="none",
+            zorder=2,
+        )
     labelled = []
     for bound in ("memory", "compute"):
         for m in report.top(bound, label_top):
@@ -68,14 +89,17 @@ def roofline_figure(report: LatencyReport, path: str | Path, *, label_top: int =
     ax.set_ylim(min(ys) / 3, max(ys) * 3)
     ax.set_xlabel("arithmetic intensity (FLOP/byte, fp32; bytes = inputs + weights + output)")
     ax.set_ylabel("achieved GFLOP/s")
-    ax.set_title(f"{report.model}: roofline ({report.runtime}, {report.threads} thread"
-                 f"{'s' if report.threads != 1 else ''}, batch {report.batch}); point area ~ share of time",
-                 fontsize=9)
+    ax.set_title(
+        f"{report.model}: roofline ({report.runtime}, {report.threads} thread"
+        f"{'s' if report.threads != 1 else ''}, batch {report.batch}); point area ~ share of time",
+        fontsize=9,
+    )
     ax.legend(fontsize=7, loc="lower right")
     ax.grid(True, which="both", lw=0.3, alpha=0.5)
     if skipped:
-        fig.text(0.01, 0.01, f"{skipped} layer{'s' if skipped != 1 else ''} not drawn (no FLOPs, or not run)",
-                 fontsize=7)
+        fig.text(
+            0.01, 0.01, f"{skipped} layer{'s' if skipped != 1 else ''} not drawn (no FLOPs, or not run)", fontsize=7
+        )
     fig.tight_layout()
     from archlab.render.output import save_figure
 
@@ -87,10 +111,7 @@ def check_path(path: str | Path) -> Path:
     """The figure's path, or an ArchlabError: the format comes from the suffix; the folder must exist."""
     path = Path(path)
     if path.suffix.lower() not in FORMATS:
-        raise ArchlabError(f"--roofline {path}: the figure format comes from the suffix, one of "
-                           f"{', '.join(FORMATS)}")
+        raise ArchlabError(f"--roofline {path}: the figure format comes from the suffix, one of {', '.join(FORMATS)}")
     if not (path.parent if str(path.parent) else Path(".")).is_dir():
         raise ArchlabError(f"cannot write {path}: folder {path.parent} does not exist")
     return path
-
-

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from archlab.render.tables import Table
 from archlab.storage.sweep_store import CONFIG_COLUMNS
 from archlab.studies.sweep import SweepResult
-from archlab.render.tables import Table
 
 
 def _pct(lo, hi, med) -> str:
@@ -20,18 +20,43 @@ def sweep_table(result: SweepResult) -> Table:
     fixed = [c for c in CONFIG_COLUMNS if c not in varying and c != "model"]
     desc = ", ".join(_setting(c, rows[0][c]) for c in fixed) if rows else ""
     title = f"{result.model}: latency sweep" + (f" ({desc})" if desc else "")
-    cols = [*varying, "params", "MAdds", "median ms", "95% CI", "p10 ms", "p90 ms", "n", "× baseline",
-            "ratio CI", "converged", "run"]
+    cols = [
+        *varying,
+        "params",
+        "MAdds",
+        "median ms",
+        "95% CI",
+        "p10 ms",
+        "p90 ms",
+        "n",
+        "× baseline",
+        "ratio CI",
+        "converged",
+        "run",
+    ]
     t = Table(title, cols, numeric={"params", "MAdds", "median ms", "p10 ms", "p90 ms", "n", "× baseline"})
     for r in rows:
-        ratio_ci = (f"{r['ratio_ci_low']:.3f}–{r['ratio_ci_high']:.3f}"
-                    if r["ratio_ci_low"] is not None and r["ratio_ci_high"] is not None else "")
-        t.rows.append([
-            *(r[c] for c in varying), r["params"], r["madds"], f"{r['median_ms']:.3f}",
-            _pct(r["ci_low_ms"], r["ci_high_ms"], r["median_ms"]), f"{r['p10_ms']:.3f}", f"{r['p90_ms']:.3f}",
-            r["n"], f"{r['ratio_to_baseline']:.3f}" if r["ratio_to_baseline"] is not None else "", ratio_ci,
-            "yes" if r["converged"] else "no", (r["run_id"] or "")[-6:],
-        ])
+        ratio_ci = (
+            f"{r['ratio_ci_low']:.3f}–{r['ratio_ci_high']:.3f}"
+            if r["ratio_ci_low"] is not None and r["ratio_ci_high"] is not None
+            else ""
+        )
+        t.rows.append(
+            [
+                *(r[c] for c in varying),
+                r["params"],
+                r["madds"],
+                f"{r['median_ms']:.3f}",
+                _pct(r["ci_low_ms"], r["ci_high_ms"], r["median_ms"]),
+                f"{r['p10_ms']:.3f}",
+                f"{r['p90_ms']:.3f}",
+                r["n"],
+                f"{r['ratio_to_baseline']:.3f}" if r["ratio_to_baseline"] is not None else "",
+                ratio_ci,
+                "yes" if r["converged"] else "no",
+                (r["run_id"] or "")[-6:],
+            ]
+        )
     t.notes = summary_lines(result)
     return t
 
@@ -39,22 +64,30 @@ def sweep_table(result: SweepResult) -> Table:
 def summary_lines(result: SweepResult) -> list[str]:
     lines = []
     if result.run_id:
-        lines.append(f"run {result.run_id}: measured {len(result.measured)}, kept {result.kept} from earlier runs"
-                     + (f" ({result.status})" if result.status != "complete" else ""))
+        lines.append(
+            f"run {result.run_id}: measured {len(result.measured)}, kept {result.kept} from earlier runs"
+            + (f" ({result.status})" if result.status != "complete" else "")
+        )
     b = result.baseline
     if b:
         cfg = b["config"]
-        lines.append(f"baseline width {cfg['width']}, stem {cfg['stem']}, input {cfg['input']}, head {cfg['head']}, "
-                     f"{cfg['threads']} thread{'' if cfg['threads'] == '1' else 's'}, batch {cfg['batch']}, "
-                     f"{cfg['runtime']}: median "
-                     f"{b['median_ms']:.3f} ms, 95% CI {_num(b['ci_low_ms'])}–{_num(b['ci_high_ms'])} ms "
-                     f"(n {b['n']}, measured in every round)")
+        lines.append(
+            f"baseline width {cfg['width']}, stem {cfg['stem']}, input {cfg['input']}, head {cfg['head']}, "
+            f"{cfg['threads']} thread{'' if cfg['threads'] == '1' else 's'}, batch {cfg['batch']}, "
+            f"{cfg['runtime']}: median "
+            f"{b['median_ms']:.3f} ms, 95% CI {_num(b['ci_low_ms'])}–{_num(b['ci_high_ms'])} ms "
+            f"(n {b['n']}, measured in every round)"
+        )
     env = result.environment
     if env:
-        lines.append(f"torch {env.get('torch')} | {env.get('cpu_model')} ({env.get('cpus_usable')} CPUs) | "
-                     f"{env.get('onednn') or 'no oneDNN'}")
-    lines.append("median ms: per call (a whole batch); CI: distribution-free 95% CI of the median; "
-                 "× baseline: median of per-round ratios (drift cancels)")
+        lines.append(
+            f"torch {env.get('torch')} | {env.get('cpu_model')} ({env.get('cpus_usable')} CPUs) | "
+            f"{env.get('onednn') or 'no oneDNN'}"
+        )
+    lines.append(
+        "median ms: per call (a whole batch); CI: distribution-free 95% CI of the median; "
+        "× baseline: median of per-round ratios (drift cancels)"
+    )
     lines += result.notes
     if result.out:
         lines.append(f"rows: {result.out} (resumable; --fresh starts over) | runs: {result.sidecar}")

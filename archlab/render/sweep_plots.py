@@ -29,8 +29,9 @@ def _series_label(row: dict, varying: list[str]) -> str:
     parts = [f"stem {row['stem']}"]
     for c in varying:
         v = row[c]
-        parts.append({"threads": f"{v} thr", "batch": f"batch {v}", "channels_last": "NHWC" if v else "NCHW"}
-                     .get(c, str(v)))
+        parts.append(
+            {"threads": f"{v} thr", "batch": f"batch {v}", "channels_last": "NHWC" if v else "NCHW"}.get(c, str(v))
+        )
     return ", ".join(parts)
 
 
@@ -67,8 +68,14 @@ def plot_sweep(rows: list[dict], path: str | Path, title: str | None = None) -> 
         ax1.vlines(x, [r["p10_ms"] for r in rs], [r["p90_ms"] for r in rs], color=color, alpha=0.35, linewidth=1)
         ax2.scatter([r["madds"] / 1e6 for r in rs], y, color=color, label=label, zorder=3)
         for r in rs:
-            ax2.annotate(f"{r['width']:g}", (r["madds"] / 1e6, r["median_ms"]), textcoords="offset points",
-                         xytext=(4, 3), fontsize=7, color=color)
+            ax2.annotate(
+                f"{r['width']:g}",
+                (r["madds"] / 1e6, r["median_ms"]),
+                textcoords="offset points",
+                xytext=(4, 3),
+                fontsize=7,
+                color=color,
+            )
     ax1.set_xlabel("width multiplier")
     ax1.set_ylabel("median latency per call (ms), log scale")
     ax1.set_yscale("log")
@@ -79,10 +86,23 @@ def plot_sweep(rows: list[dict], path: str | Path, title: str | None = None) -> 
     pts = [(r["madds"], r["median_ms"]) for r in rows]
     front = pareto_front(pts)
     if front:
-        ax2.plot([pts[i][0] / 1e6 for i in front], [pts[i][1] for i in front], color="black", linestyle="--",
-                 linewidth=1, zorder=2, label="Pareto front")
-        ax2.scatter([pts[i][0] / 1e6 for i in front], [pts[i][1] for i in front], s=120, facecolors="none",
-                    edgecolors="black", zorder=4)
+        ax2.plot(
+            [pts[i][0] / 1e6 for i in front],
+            [pts[i][1] for i in front],
+            color="black",
+            linestyle="--",
+            linewidth=1,
+            zorder=2,
+            label="Pareto front",
+        )
+        ax2.scatter(
+            [pts[i][0] / 1e6 for i in front],
+            [pts[i][1] for i in front],
+            s=120,
+            facecolors="none",
+            edgecolors="black",
+            zorder=4,
+        )
     ax2.set_xscale("log")
     ax2.set_yscale("log")
     ax2.set_xlabel("MAdds (M), log scale")
@@ -111,5 +131,3 @@ def plot_sweep(rows: list[dict], path: str | Path, title: str | None = None) -> 
 
     write_atomic(path, buf.getvalue())
     return path
-
-

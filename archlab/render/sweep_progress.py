@@ -6,20 +6,29 @@ from __future__ import annotations
 
 import math
 import sys
+from typing import Any
 
 
 class RichProgress:
     def __init__(self) -> None:
         from rich.console import Console
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress as RP, SpinnerColumn, TextColumn,
-                                   TimeElapsedColumn)
+        from rich.progress import BarColumn, MofNCompleteColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import Progress as RP
 
         self.console = Console(stderr=True)
-        self.bar = RP(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TextColumn("{task.fields[status]}"), TimeElapsedColumn(),
-                      TextColumn("ETA {task.fields[eta]}"), console=self.console, transient=False)
-        self.prep = None
-        self.meas = None
+        self.bar = RP(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[status]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA {task.fields[eta]}"),
+            console=self.console,
+            transient=False,
+        )
+        self.prep: Any = None  # rich TaskIDs once the tasks exist
+        self.meas: Any = None
 
     def start(self, todo, kept, budget):
         self.bar.start()
@@ -35,8 +44,13 @@ class RichProgress:
         self.meas = self.bar.add_task("measure", total=total, status="round 0", eta="?")
 
     def round(self, info):
-        worst = ("done" if not info.active else "no CI yet" if not math.isfinite(info.worst_halfwidth)
-                 else f"widest CI ±{info.worst_halfwidth:.1%}")
+        worst = (
+            "done"
+            if not info.active
+            else "no CI yet"
+            if not math.isfinite(info.worst_halfwidth)
+            else f"widest CI ±{info.worst_halfwidth:.1%}"
+        )
         eta = "?" if info.eta_s is None else _dur(info.eta_s)
         self.bar.update(self.meas, completed=info.final, status=f"round {info.round}, {worst}", eta=eta)
 
@@ -76,8 +90,10 @@ class LineProgress:
     def row(self, row, label):
         self.count += 1
         lo, hi = (float(row[c]) if row[c] else float("nan") for c in ("ci_low_ms", "ci_high_ms"))
-        _say(f"sweep: [{self.count}/{self.total}] {label}: {float(row['median_ms']):.3f} ms "
-                   f"(95% CI {lo:.3f}–{hi:.3f}, n {row['n']})")
+        _say(
+            f"sweep: [{self.count}/{self.total}] {label}: {float(row['median_ms']):.3f} ms "
+            f"(95% CI {lo:.3f}–{hi:.3f}, n {row['n']})"
+        )
 
     def done(self):
         pass

@@ -57,8 +57,7 @@ def to_markdown(table: Table, level: int = 2) -> str:
 
     head = "| " + " | ".join(esc(c) for c in table.columns) + " |"
     align = "| " + " | ".join("---:" if c in table.numeric else "---" for c in table.columns) + " |"
-    body = ["| " + " | ".join(esc(table.cell(c, v)) for c, v in zip(table.columns, row)) + " |"
-            for row in table.rows]
+    body = ["| " + " | ".join(esc(table.cell(c, v)) for c, v in zip(table.columns, row)) + " |" for row in table.rows]
     notes = [f"- {n}" for n in table.notes]
     parts = [f"{'#' * level} {table.title}", "", head, align, *body]
     if notes:

@@ -8,7 +8,7 @@ from archlab.render.tables import shape_str
 def ms(summary, nd: int = 2) -> str:
     if summary is None:
         return "—"
-    ci = (f" [{summary.ci_low:.{nd}f}, {summary.ci_high:.{nd}f}]" if summary.ci_low is not None else "")
+    ci = f" [{summary.ci_low:.{nd}f}, {summary.ci_high:.{nd}f}]" if summary.ci_low is not None else ""
     return f"{summary.median:.{nd}f}{ci}"
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from archlab.static.units import PER_IMAGE_KEYS, Units
 from archlab.render.tables import Table
+from archlab.static.units import PER_IMAGE_KEYS, Units
 
 
 def apply_units(table: Table, units: Units) -> Table:
@@ -26,15 +26,20 @@ def units_lines(units: Units, totals: dict) -> list[str]:
     """What the numbers in the table mean, with the per-image figures alongside the per-batch ones."""
     if units.is_default:
         return []
-    what = ("FLOPs = 2 x MAdds (a multiply and an add each count 1; other ops and params unchanged)"
-            if units.compute == "flops" else "MAdds")
+    what = (
+        "FLOPs = 2 x MAdds (a multiply and an add each count 1; other ops and params unchanged)"
+        if units.compute == "flops"
+        else "MAdds"
+    )
     lines = [f"units: {what}; counts {units.scope}"]
     name = "FLOPs" if units.compute == "flops" else "MAdds"
     per_image = units.compute_value(totals["madds"], per_image=True)
     if units.batch > 1:
-        lines.append(f"{name} per batch of {units.batch}: {units.compute_value(totals['madds']):,} | per image: "
-                     f"{per_image:,} | other ops per batch {totals['other_ops'] * units.batch:,} "
-                     f"(per image {totals['other_ops']:,}) | params {totals['params']:,} (do not scale)")
+        lines.append(
+            f"{name} per batch of {units.batch}: {units.compute_value(totals['madds']):,} | per image: "
+            f"{per_image:,} | other ops per batch {totals['other_ops'] * units.batch:,} "
+            f"(per image {totals['other_ops']:,}) | params {totals['params']:,} (do not scale)"
+        )
     else:
         lines.append(f"{name} per image: {per_image:,} ({per_image / 1e6:.1f}M)")
     return lines

@@ -9,12 +9,22 @@ from archlab.spec.fields import suggest
 from archlab.spec.yaml_reader import LineDict, read_yaml
 
 TOP_FIELDS = (
-    "name", "description", "source", "published", "input", "in_channels", "classes", "defaults", "rows", "head",
-    "extends", "edit",
+    "name",
+    "description",
+    "source",
+    "published",
+    "input",
+    "in_channels",
+    "classes",
+    "defaults",
+    "rows",
+    "head",
+    "extends",
+    "edit",
 )
 
 
-def _merge(base: dict, child: dict) -> dict:
+def _merge(base: dict, child: dict) -> LineDict:
     """Child keys override; nested mappings merge; a null value removes the key."""
     out = LineDict(base)
     out.line = getattr(child, "line", None) or getattr(base, "line", None)
@@ -36,12 +46,15 @@ def compose(path: Path, stack: tuple[Path, ...] = ()) -> tuple[LineDict, list[tu
     here = str(path)
     for key in raw:
         if key not in TOP_FIELDS:
-            raise TableError(f"unknown top-level key{suggest(str(key), TOP_FIELDS)}; allowed: {', '.join(TOP_FIELDS)}",
-                             file=here, field=str(key))
+            raise TableError(
+                f"unknown top-level key{suggest(str(key), TOP_FIELDS)}; allowed: {', '.join(TOP_FIELDS)}",
+                file=here,
+                field=str(key),
+            )
     rows = raw.get("rows")
     if rows is not None and not isinstance(rows, list):
         raise TableError("rows must be a list of mappings, one per line", file=here, line=raw.line, field="rows")
-    own_rows = [(r, here) for r in rows] if rows is not None else None
+    own_rows: list[tuple[dict, str]] | None = [(r, here) for r in rows] if rows is not None else None
     parent = raw.get("extends")
     if parent is None:
         if own_rows is None:
@@ -66,13 +79,13 @@ def compose(path: Path, stack: tuple[Path, ...] = ()) -> tuple[LineDict, list[tu
 
 
 def _apply_edits(edits, rows: list[tuple[dict, str]], file: str) -> list[tuple[dict, str]]:
-    """``edit:`` a list of {row: index|id, set: {...}} / {row, remove: true} / {row, insert_before|insert_after: {...}}."""
+    """``edit:`` a list of {row: index|id, set: {...}} / {row, remove: true} / {row, insert_before|after: {...}}."""
     if not isinstance(edits, list):
         raise TableError("edit must be a list of mappings", file=file, field="edit")
     rows = list(rows)
     for k, e in enumerate(edits):
         line = getattr(e, "line", None)
-        where = {"file": file, "line": line, "field": f"edit[{k}]"}
+        where: dict = {"file": file, "line": line, "field": f"edit[{k}]"}
         if not isinstance(e, dict) or "row" not in e:
             raise TableError("each edit is a mapping with `row` (index or id) and one action", **where)
         actions = [a for a in ("set", "remove", "insert_before", "insert_after") if a in e]

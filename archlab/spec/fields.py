@@ -54,9 +54,7 @@ class Field:
             return float(value)
         if kind == "choice":
             if value not in self.choices:
-                raise TableError(
-                    f"expected one of {', '.join(self.choices)}, got {value!r}", field=self.name
-                )
+                raise TableError(f"expected one of {', '.join(self.choices)}, got {value!r}", field=self.name)
             return value
         if kind == "str":
             if not isinstance(value, str) or not value:
@@ -68,18 +66,18 @@ class Field:
             if value in ("auto", "same", "valid"):
                 return value
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise TableError(
-                    f"expected auto, same, valid or an integer >= 0, got {value!r}", field=self.name
-                )
+                raise TableError(f"expected auto, same, valid or an integer >= 0, got {value!r}", field=self.name)
             return value
         if kind == "ref":
             # an earlier row (index; negative counts back from this row), a row id, or a layer name (a tap
             # on a tensor inside a block, e.g. 6.0.expand_act); a list of these for rows that read several
             items = value if isinstance(value, list) else [value]
-            if not items or not all((isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, str) and v)
-                                    for v in items):
-                raise TableError(f"expected a row index, a row id or a layer name (or a list), got {value!r}",
-                                 field=self.name)
+            if not items or not all(
+                (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, str) and v) for v in items
+            ):
+                raise TableError(
+                    f"expected a row index, a row id or a layer name (or a list), got {value!r}", field=self.name
+                )
             return value
         if kind == "mapping":
             if not isinstance(value, dict):
@@ -112,9 +110,7 @@ def parse_fields(raw: dict, fields: tuple[Field, ...], *, what: str = "row") -> 
     known = {f.name: f for f in fields}
     for key in raw:
         if key not in known:
-            raise TableError(
-                f"unknown field{suggest(str(key), known)}; allowed: {', '.join(known)}", field=str(key)
-            )
+            raise TableError(f"unknown field{suggest(str(key), known)}; allowed: {', '.join(known)}", field=str(key))
     out = {}
     for f in fields:
         if f.name in raw:

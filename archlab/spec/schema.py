@@ -59,7 +59,8 @@ def row_schema(name: str) -> dict:
 
 def table_schema() -> dict:
     head = object_schema(
-        [f for f in HEAD_FIELDS if f.kind != "mapping"], required=[],  # pool may come from an extended file
+        [f for f in HEAD_FIELDS if f.kind != "mapping"],
+        required=[],  # pool may come from an extended file
         extra={
             "embedding": {"oneOf": [object_schema(EMBEDDING_FIELDS), {"type": "null"}]},
             "classifier": {"oneOf": [object_schema(CLASSIFIER_FIELDS), {"type": "null"}]},
@@ -68,9 +69,15 @@ def table_schema() -> dict:
     rows = {"type": "array", "items": {"oneOf": [row_schema(n) for n in ROW_TYPES]}}
     edit_action = {
         "type": "object",
-        "properties": {"row": _REF_ITEM, "set": {"type": "object"}, "remove": {"const": True},
-                       "insert_before": {"type": "object"}, "insert_after": {"type": "object"}},
-        "required": ["row"], "additionalProperties": False,
+        "properties": {
+            "row": _REF_ITEM,
+            "set": {"type": "object"},
+            "remove": {"const": True},
+            "insert_before": {"type": "object"},
+            "insert_after": {"type": "object"},
+        },
+        "required": ["row"],
+        "additionalProperties": False,
     }
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -82,13 +89,20 @@ def table_schema() -> dict:
             "name": {"type": "string", "minLength": 1},
             "description": {"type": "string"},
             "source": {"type": "object"},
-            "published": {"type": "object", "additionalProperties": False,
-                          "properties": {k: ({"type": "string"} if k == "note" else
-                                             {"type": ["number", "null"], "exclusiveMinimum": 0})
-                                         for k in PUBLISHED_KEYS}},
-            "input": {"oneOf": [{"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 2,
-                                 "maxItems": 2},
-                                {"type": "string", "pattern": "^[0-9]+x[0-9]+$"}]},
+            "published": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    k: ({"type": "string"} if k == "note" else {"type": ["number", "null"], "exclusiveMinimum": 0})
+                    for k in PUBLISHED_KEYS
+                },
+            },
+            "input": {
+                "oneOf": [
+                    {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 2, "maxItems": 2},
+                    {"type": "string", "pattern": "^[0-9]+x[0-9]+$"},
+                ]
+            },
             "in_channels": {"type": "integer", "minimum": 1},
             "classes": {"type": "integer", "minimum": 1},
             "defaults": object_schema(DEFAULT_FIELDS, required=[]),

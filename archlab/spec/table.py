@@ -12,8 +12,8 @@ from pathlib import Path
 
 from archlab.errors import ArchlabError, TableError
 from archlab.spec.compose import compose
-from archlab.spec.registry import resolve
 from archlab.spec.fields import ACTS, NORMS, Field, parse_fields, suggest
+from archlab.spec.registry import resolve
 from archlab.spec.rounding import parse_round_rule
 from archlab.spec.rows import ROW_TYPES
 from archlab.spec.rows.head import HeadSpec, parse_head
@@ -22,8 +22,13 @@ DEFAULT_FIELDS = (
     Field("norm", "choice", "norm after convs", "bn", choices=NORMS),
     Field("act", "choice", "activation", "relu", choices=ACTS),
     Field("round", "str", "width rounding rule: int, round or divisibleN", "int"),
-    Field("padding", "choice", "conv padding when a row gives none: auto (PyTorch, k//2) or same (TensorFlow SAME)",
-          "auto", choices=("auto", "same")),
+    Field(
+        "padding",
+        "choice",
+        "conv padding when a row gives none: auto (PyTorch, k//2) or same (TensorFlow SAME)",
+        "auto",
+        choices=("auto", "same"),
+    ),
 )
 PUBLISHED_KEYS = ("madds", "params", "params_deployed", "note")
 
@@ -81,13 +86,15 @@ class NetSpec:
 
 # -- validation into typed records -------------------------------------------------------------------
 
+
 def _positive_pair(value, file, field_name) -> tuple[int, int]:
     if isinstance(value, str) and "x" in value:
         parts = value.lower().split("x")
         if len(parts) == 2 and all(p.strip().isdigit() for p in parts):
             value = [int(p) for p in parts]
     if (
-        isinstance(value, list) and len(value) == 2
+        isinstance(value, list)
+        and len(value) == 2
         and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)
     ):
         return int(value[0]), int(value[1])
@@ -102,7 +109,7 @@ def load_table(path: str | Path) -> NetSpec:
     """
     errors: list[ArchlabError] = []
     spec = _load(resolve(str(path)), errors)
-    if errors:
+    if errors or spec is None:
         raise errors[0]
     return spec
 
@@ -162,8 +169,10 @@ def _load(path: Path, errors: list) -> NetSpec | None:
         published = dict(raw.get("published") or {})
         for key, value in published.items():
             if key not in PUBLISHED_KEYS:
-                raise TableError(f"unknown key{suggest(key, PUBLISHED_KEYS)}; allowed: {', '.join(PUBLISHED_KEYS)}",
-                                 field=f"published.{key}")
+                raise TableError(
+                    f"unknown key{suggest(key, PUBLISHED_KEYS)}; allowed: {', '.join(PUBLISHED_KEYS)}",
+                    field=f"published.{key}",
+                )
             if key != "note" and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
                 raise TableError(f"expected a positive number, got {value!r}", field=f"published.{key}")
         return published
@@ -183,7 +192,8 @@ def _load(path: Path, errors: list) -> NetSpec | None:
         if rtype not in ROW_TYPES:
             raise TableError(
                 f"unknown row type {rtype!r}{suggest(str(rtype), ROW_TYPES)}; known: {', '.join(ROW_TYPES)}",
-                field="type")
+                field="type",
+            )
         try:
             return RowSpec(i, rtype, ROW_TYPES[rtype].parse(r), rfile, getattr(r, "line", None))
         except TableError as e:
@@ -198,8 +208,10 @@ def _load(path: Path, errors: list) -> NetSpec | None:
     classes = check(classes_, **top)
     if not raw_rows:
         errors.append(TableError("a network needs at least one row", file=here, field="rows"))
-    rows = [check(lambda i=i, r=r, f=f: row_(i, r, f), file=f, line=getattr(r, "line", None), row=i)
-            for i, (r, f) in enumerate(raw_rows)]
+    rows = [
+        check(lambda i=i, r=r, f=f: row_(i, r, f), file=f, line=getattr(r, "line", None), row=i)
+        for i, (r, f) in enumerate(raw_rows)
+    ]
     head_raw = raw.get("head")
     head = None
     if head_raw is not None:
@@ -207,7 +219,17 @@ def _load(path: Path, errors: list) -> NetSpec | None:
     if errors:
         return None
     return NetSpec(
-        name=name, description=str(raw.get("description", "")), source=dict(raw.get("source") or {}),
-        published=published, input=hw, in_channels=in_channels, defaults=defaults, rows=tuple(rows),
-        head=head, file=here, head_line=getattr(head_raw, "line", None), extends=chain, classes=classes,
+        name=name,
+        description=str(raw.get("description", "")),
+        source=dict(raw.get("source") or {}),
+        published=published,
+        input=hw,
+        in_channels=in_channels,
+        defaults=defaults,
+        rows=tuple(rows),
+        head=head,
+        file=here,
+        head_line=getattr(head_raw, "line", None),
+        extends=chain,
+        classes=classes,
     )

@@ -50,8 +50,9 @@ def read_yaml(path: Path) -> LineDict:
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise TableError(f"YAML syntax error: {problem}", file=str(path),
-                         line=mark.line + 1 if mark else None) from None
-    if not isinstance(data, dict):
+        raise TableError(
+            f"YAML syntax error: {problem}", file=str(path), line=mark.line + 1 if mark else None
+        ) from None
+    if not isinstance(data, LineDict):
         raise TableError("a table file must be a mapping with at least `name` and `rows`", file=str(path))
     return data

@@ -29,8 +29,12 @@ class RowSummary:
 
     def to_dict(self) -> dict:
         return {
-            "index": self.index, "type": self.type, "label": self.label, "in": list(self.in_shape),
-            "out": list(self.out_shape), "layers": self.layers,
+            "index": self.index,
+            "type": self.type,
+            "label": self.label,
+            "in": list(self.in_shape),
+            "out": list(self.out_shape),
+            "layers": self.layers,
             **{k: getattr(self, k) for k in COUNT_KEYS},
         }
 
@@ -40,10 +44,20 @@ def layer_dict(layer: Layer) -> dict:
         return list(v) if v is not None else None
 
     return {
-        "name": layer.name, "op": layer.op, "kind": layer.kind, "row": layer.row, "inputs": list(layer.inputs),
-        "in": list(layer.in_shape), "out": list(layer.out_shape), "kernel": pair(layer.kernel),
-        "stride": pair(layer.stride), "padding": pair(layer.padding), "dilation": pair(layer.dilation),
-        "groups": layer.groups, "bias": layer.bias, **{k: getattr(layer, k) for k in COUNT_KEYS},
+        "name": layer.name,
+        "op": layer.op,
+        "kind": layer.kind,
+        "row": layer.row,
+        "inputs": list(layer.inputs),
+        "in": list(layer.in_shape),
+        "out": list(layer.out_shape),
+        "kernel": pair(layer.kernel),
+        "stride": pair(layer.stride),
+        "padding": pair(layer.padding),
+        "dilation": pair(layer.dilation),
+        "groups": layer.groups,
+        "bias": layer.bias,
+        **{k: getattr(layer, k) for k in COUNT_KEYS},
     }
 
 
@@ -61,7 +75,7 @@ def deviation(published: dict, totals: dict) -> dict:
 @dataclass(frozen=True)
 class Profile:
     model: str
-    input: tuple[int, int, int]
+    input: tuple[int, ...]
     options: dict
     totals: dict
     published: dict
@@ -71,18 +85,34 @@ class Profile:
     plan: Plan
 
     @classmethod
-    def from_plan(cls, plan: Plan, spec=None) -> "Profile":
+    def from_plan(cls, plan: Plan, spec=None) -> Profile:
         by_name = {layer.name: layer for layer in plan.layers}
         rows = []
         for info in plan.rows:
             members = [by_name[n] for n in info.layers]
-            rows.append(RowSummary(
-                info.index, info.type, info.label, info.in_shape, info.out_shape, len(members),
-                *(sum(getattr(m, k) for m in members) for k in COUNT_KEYS),
-            ))
+            rows.append(
+                RowSummary(
+                    info.index,
+                    info.type,
+                    info.label,
+                    info.in_shape,
+                    info.out_shape,
+                    len(members),
+                    *(sum(getattr(m, k) for m in members) for k in COUNT_KEYS),
+                )
+            )
         published = dict(spec.published) if spec is not None and not plan.options else {}
-        return cls(plan.model, plan.input, dict(plan.options), plan.totals(), published, tuple(rows),
-                   plan.layers, plan.output_shape, plan)
+        return cls(
+            plan.model,
+            plan.input,
+            dict(plan.options),
+            plan.totals(),
+            published,
+            tuple(rows),
+            plan.layers,
+            plan.output_shape,
+            plan,
+        )
 
     @property
     def deviation(self) -> dict:
@@ -103,8 +133,11 @@ class Profile:
             "outputs": [{"name": n, "shape": list(self.plan.layer(n).out_shape)} for n in self.plan.outputs],
             "options": self.options,
             "totals": dict(self.totals),
-            "published": {"figures": {k: v for k, v in self.published.items() if k != "note"},
-                          "note": self.published.get("note"), "deviation": self.deviation},
+            "published": {
+                "figures": {k: v for k, v in self.published.items() if k != "note"},
+                "note": self.published.get("note"),
+                "deviation": self.deviation,
+            },
             "conventions": dict(CONVENTIONS),
             "rows": [r.to_dict() for r in self.rows],
             "layers": [{**layer_dict(layer), "rf": rfs[layer.name].to_dict()} for layer in self.layers],
@@ -138,8 +171,13 @@ class Stage:
     madds: int
 
     def to_dict(self) -> dict:
-        return {"stage": self.label, "rows": list(self.rows), "out": list(self.out_shape), "params": self.params,
-                "madds": self.madds}
+        return {
+            "stage": self.label,
+            "rows": list(self.rows),
+            "out": list(self.out_shape),
+            "params": self.params,
+            "madds": self.madds,
+        }
 
 
 def stages(plan: Plan) -> tuple[Stage, ...]:
@@ -163,5 +201,6 @@ def stages(plan: Plan) -> tuple[Stage, ...]:
         g["out"] = info.out_shape
         g["params"] += sum(m.params for m in members)
         g["madds"] += sum(m.madds for m in members)
-    return tuple(Stage(k, g["stride"], tuple(g["rows"]), tuple(g["out"]), g["params"], g["madds"])
-                 for k, g in groups.items())
+    return tuple(
+        Stage(k, g["stride"], tuple(g["rows"]), tuple(g["out"]), g["params"], g["madds"]) for k, g in groups.items()
+    )

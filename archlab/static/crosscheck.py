@@ -22,6 +22,7 @@ from archlab.ir.layer import Layer, numel
 from archlab.ir.ops import MADD_OPS, OPS, ToolRule, op_of
 from archlab.ir.plan import Plan
 
+
 def _rule_texts(tool: str) -> dict[str, str]:
     """Each op's rule for ``tool`` as the op table states it (README, ``--help`` and the check's JSON)."""
     return {name: getattr(op, f"{tool}_text") for name, op in OPS.items()}
@@ -69,14 +70,31 @@ class LayerCheck:
 
     def to_dict(self) -> dict:
         return {
-            "name": self.name, "op": self.op, "kind": self.kind, "row": self.row, "status": self.status,
-            "archlab": {"madds": self.madds, "other_ops": self.other_ops, "activations": self.activations,
-                        "params": self.params},
-            "fvcore": {"flops": self.fvcore, "activations": self.fvcore_activations, "params": self.fvcore_params,
-                       "unsupported": dict(self.fvcore_unsupported), "rule": self.fvcore_rule.short,
-                       "expected": self.fvcore_rule.expected},
-            "thop": {"ops": self.thop, "params": self.thop_params, "rule": self.thop_rule.short,
-                     "expected": self.thop_rule.expected},
+            "name": self.name,
+            "op": self.op,
+            "kind": self.kind,
+            "row": self.row,
+            "status": self.status,
+            "archlab": {
+                "madds": self.madds,
+                "other_ops": self.other_ops,
+                "activations": self.activations,
+                "params": self.params,
+            },
+            "fvcore": {
+                "flops": self.fvcore,
+                "activations": self.fvcore_activations,
+                "params": self.fvcore_params,
+                "unsupported": dict(self.fvcore_unsupported),
+                "rule": self.fvcore_rule.short,
+                "expected": self.fvcore_rule.expected,
+            },
+            "thop": {
+                "ops": self.thop,
+                "params": self.thop_params,
+                "rule": self.thop_rule.short,
+                "expected": self.thop_rule.expected,
+            },
             "problems": [*self.disagree, *self.unexplained],
         }
 
@@ -105,16 +123,24 @@ class RowCheck:
         return ", ".join(f"{k} x{n}" if n > 1 else k for k, n in count.items() if k)
 
     def to_dict(self) -> dict:
-        return {"index": self.index, "type": self.type, "label": self.label, "status": self.status,
-                "madds": self.total("madds"), "other_ops": self.total("other_ops"),
-                "fvcore": self.total("fvcore"), "thop": self.total("thop"),
-                "fvcore_rules": self.rules("fvcore"), "thop_rules": self.rules("thop")}
+        return {
+            "index": self.index,
+            "type": self.type,
+            "label": self.label,
+            "status": self.status,
+            "madds": self.total("madds"),
+            "other_ops": self.total("other_ops"),
+            "fvcore": self.total("fvcore"),
+            "thop": self.total("thop"),
+            "fvcore_rules": self.rules("fvcore"),
+            "thop_rules": self.rules("thop"),
+        }
 
 
 @dataclass(frozen=True)
 class CheckReport:
     model: str
-    input: tuple[int, int, int]
+    input: tuple[int, ...]
     batch: int
     tools: dict  # distribution -> version
     layers: tuple[LayerCheck, ...]
@@ -137,12 +163,19 @@ class CheckReport:
 
     def to_dict(self) -> dict:
         return {
-            "ok": self.ok, "batch": self.batch, "tools": dict(self.tools),
+            "ok": self.ok,
+            "batch": self.batch,
+            "tools": dict(self.tools),
             "units": "counts as each tool reports them (multiply-adds for conv/linear), per batch",
-            "totals": dict(self.totals), "breakdown": self.breakdown, "fvcore_unsupported": dict(self.unsupported),
-            "not_counted_by_either": self.not_counted, "rules": {"fvcore": FVCORE_RULES, "thop": THOP_RULES},
-            "memory": self.memory, "failures": self.failures,
-            "rows": [r.to_dict() for r in self.rows], "layers": [lc.to_dict() for lc in self.layers],
+            "totals": dict(self.totals),
+            "breakdown": self.breakdown,
+            "fvcore_unsupported": dict(self.unsupported),
+            "not_counted_by_either": self.not_counted,
+            "rules": {"fvcore": FVCORE_RULES, "thop": THOP_RULES},
+            "memory": self.memory,
+            "failures": self.failures,
+            "rows": [r.to_dict() for r in self.rows],
+            "layers": [lc.to_dict() for lc in self.layers],
         }
 
 
@@ -182,15 +215,38 @@ def explain(plan: Plan, results: dict, batch: int = 1, tools: dict | None = None
         if not missing and t_par != layer.params:
             disagree.append(f"params: archlab {layer.params:,}, thop {t_par:,}")
         if fr.unsupported is not None and Counter(uns) != Counter(fr.unsupported):
-            unexplained.append(f"fvcore lists unsupported {dict(uns) or 'nothing'}; expected "
-                               f"{dict(Counter(fr.unsupported)) or 'nothing'}")
+            unexplained.append(
+                f"fvcore lists unsupported {dict(uns) or 'nothing'}; expected "
+                f"{dict(Counter(fr.unsupported)) or 'nothing'}"
+            )
         _, e_out = _elements(layer, batch)
-        checks.append(LayerCheck(n, layer.op, layer.kind, layer.row, e_out, madds, layer.other_ops * batch, acts,
-                                 layer.params, f_ops, f_act, f_par, uns, t_ops, t_par, fr, tr, tuple(disagree),
-                                 tuple(unexplained)))
+        checks.append(
+            LayerCheck(
+                n,
+                layer.op,
+                layer.kind,
+                layer.row,
+                e_out,
+                madds,
+                layer.other_ops * batch,
+                acts,
+                layer.params,
+                f_ops,
+                f_act,
+                f_par,
+                uns,
+                t_ops,
+                t_par,
+                fr,
+                tr,
+                tuple(disagree),
+                tuple(unexplained),
+            )
+        )
     by_name = {c.name: c for c in checks}
-    rows = tuple(RowCheck(info.index, info.type, info.label, tuple(by_name[n] for n in info.layers))
-                 for info in plan.rows)
+    rows = tuple(
+        RowCheck(info.index, info.type, info.label, tuple(by_name[n] for n in info.layers)) for info in plan.rows
+    )
 
     def tot(key):
         return sum(getattr(c, key) for c in checks)
@@ -207,17 +263,30 @@ def explain(plan: Plan, results: dict, batch: int = 1, tools: dict | None = None
     thop_pools = sum(c.thop_rule.expected for c in checks if c.op == "pool")
     madds = tot("madds")
     breakdown = {
-        "bn_elements": bn, "prelu_elements": prelu, "global_pool_input_elements": gap_in,
+        "bn_elements": bn,
+        "prelu_elements": prelu,
+        "global_pool_input_elements": gap_in,
         "fvcore": {"conv_linear_madds": madds, "bn (2/elt)": 2 * bn, "global_pool (1/input elt)": gap_in},
-        "thop": {"conv_linear_madds": madds, "bn (4/elt)": 4 * bn, "prelu (1/elt)": prelu,
-                 "pools (avg: windows+out, global: in+out, max: 0)": thop_pools},
+        "thop": {
+            "conv_linear_madds": madds,
+            "bn (4/elt)": 4 * bn,
+            "prelu (1/elt)": prelu,
+            "pools (avg: windows+out, global: in+out, max: 0)": thop_pools,
+        },
     }
     adds = [c for c in checks if c.op == "add"]
-    not_counted = {"residual_adds": len(adds), "elements": sum(c.out_elements for c in adds),
-                   "archlab_other_ops": sum(c.other_ops for c in adds)}
+    not_counted = {
+        "residual_adds": len(adds),
+        "elements": sum(c.out_elements for c in adds),
+        "archlab_other_ops": sum(c.other_ops for c in adds),
+    }
     totals = {
-        "archlab": {"madds": madds, "other_ops": tot("other_ops"), "activations": tot("activations"),
-                    "params": tot("params")},
+        "archlab": {
+            "madds": madds,
+            "other_ops": tot("other_ops"),
+            "activations": tot("activations"),
+            "params": tot("params"),
+        },
         "fvcore": {"flops": fv["total"], "activations": fv["activations_total"], "params": fv["params"].get("", 0)},
         "thop": {"ops": th["total"], "params": th["params"]},
     }
@@ -231,7 +300,16 @@ def explain(plan: Plan, results: dict, batch: int = 1, tools: dict | None = None
     for tool, p in (("fvcore", totals["fvcore"]["params"]), ("thop", th["params"])):
         if p != tot("params"):
             problems.append(f"{tool} params {p:,} != archlab {tot('params'):,}")
-    return CheckReport(plan.model, plan.input, batch, dict(tools or {}), tuple(checks), rows, totals, breakdown,
-                       dict(fv["unsupported_total"]), not_counted, tuple(problems))
-
-
+    return CheckReport(
+        plan.model,
+        plan.input,
+        batch,
+        dict(tools or {}),
+        tuple(checks),
+        rows,
+        totals,
+        breakdown,
+        dict(fv["unsupported_total"]),
+        not_counted,
+        tuple(problems),
+    )

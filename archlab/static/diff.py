@@ -28,9 +28,16 @@ class Side:
     peak_bytes: int
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "model": self.model, "options": self.options, "input": list(self.input),
-                "output": list(self.output), "fmap_end": list(self.fmap_end), "totals": dict(self.totals),
-                "peak_activation_bytes": self.peak_bytes}
+        return {
+            "name": self.name,
+            "model": self.model,
+            "options": self.options,
+            "input": list(self.input),
+            "output": list(self.output),
+            "fmap_end": list(self.fmap_end),
+            "totals": dict(self.totals),
+            "peak_activation_bytes": self.peak_bytes,
+        }
 
 
 @dataclass(frozen=True)
@@ -43,9 +50,12 @@ class RowDiff:
         return (getattr(self.b, key) if self.b else 0) - (getattr(self.a, key) if self.a else 0)
 
     def to_dict(self) -> dict:
-        return {"status": self.status, "a": self.a.to_dict() if self.a else None,
-                "b": self.b.to_dict() if self.b else None,
-                "delta": {k: self.delta(k) for k in COUNT_KEYS}}
+        return {
+            "status": self.status,
+            "a": self.a.to_dict() if self.a else None,
+            "b": self.b.to_dict() if self.b else None,
+            "delta": {k: self.delta(k) for k in COUNT_KEYS},
+        }
 
 
 @dataclass(frozen=True)
@@ -65,14 +75,27 @@ class Diff:
         return out
 
     def to_dict(self) -> dict:
-        return {"schema_version": 1, "a": self.a.to_dict(), "b": self.b.to_dict(), "totals": self.totals,
-                "fmap_end": {"a": list(self.a.fmap_end), "b": list(self.b.fmap_end)},
-                "rows": [r.to_dict() for r in self.rows]}
+        return {
+            "schema_version": 1,
+            "a": self.a.to_dict(),
+            "b": self.b.to_dict(),
+            "totals": self.totals,
+            "fmap_end": {"a": list(self.a.fmap_end), "b": list(self.b.fmap_end)},
+            "rows": [r.to_dict() for r in self.rows],
+        }
 
 
 def _side(name: str, prof: Profile) -> Side:
-    return Side(name, prof.model, dict(prof.options), prof.input, prof.output, prof.plan.shape_of(fmap_end(prof.plan)), dict(prof.totals),
-                memory(prof.plan).peak_bytes)
+    return Side(
+        name,
+        prof.model,
+        dict(prof.options),
+        prof.input,
+        prof.output,
+        prof.plan.shape_of(fmap_end(prof.plan)),
+        dict(prof.totals),
+        memory(prof.plan).peak_bytes,
+    )
 
 
 def _same(a: RowSummary, b: RowSummary) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from archlab.static.receptive import RF, as_number
 
@@ -27,7 +28,7 @@ def mass_stats(m, y0: float = 0.0, x0: float = 0.0, levels=MASS_LEVELS) -> tuple
 
     m = np.asarray(m, dtype=float)
     total = m.sum()
-    yy, xx = np.mgrid[0:m.shape[0], 0:m.shape[1]]
+    yy, xx = np.mgrid[0 : m.shape[0], 0 : m.shape[1]]
     yy, xx = yy + y0, xx + x0
     cy, cx = float((m * yy).sum() / total), float((m * xx).sum() / total)
     d = np.sqrt((yy - cy) ** 2 + (xx - cx) ** 2).ravel()
@@ -44,10 +45,10 @@ class UnitGrid:
     shape: tuple[int, int]
     centres: list  # [[(y, x)]]: RF centres in image coordinates
     rf_inside: list  # [[float]]: share of the theoretical RF box on the image
-    erf_inside: object  # np.ndarray (h, w): share of ERF mass on the image
-    com: object  # np.ndarray (h, w, 2): ERF centre of mass (y, x), image coordinates
-    r50: object  # np.ndarray (h, w)
-    r90: object  # np.ndarray (h, w)
+    erf_inside: Any  # np.ndarray (h, w): share of ERF mass on the image
+    com: Any  # np.ndarray (h, w, 2): ERF centre of mass (y, x), image coordinates
+    r50: Any  # np.ndarray (h, w)
+    r90: Any  # np.ndarray (h, w)
     canvas: tuple[int, int, int, int]  # (top, left, height, width): image placement on the canvas
     maps: dict = field(default_factory=dict)  # (i, j) -> canvas-sized ERF (mass 1)
     samples: int = 0
@@ -68,12 +69,12 @@ class HeadResult:
     other_ops: int
     out_dim: int
     layers: tuple[str, ...]
-    importance: object = None  # np.ndarray (H, W), mass 1
+    importance: Any = None  # np.ndarray (H, W), mass 1
     com: tuple[float, float] | None = None
     com_offset: float | None = None  # max over axes of |com - image centre| / image size
     r50: float | None = None
     r90: float | None = None
-    position_weight: object = None  # np.ndarray (h, w), sums to 1
+    position_weight: Any = None  # np.ndarray (h, w), sums to 1
     weights: str = "random"  # random | trained | backbone (trained backbone, random head)
 
     @property
@@ -87,17 +88,26 @@ class HeadResult:
         return float(w[h_ // 2, w_ // 2] / corners) if corners > 0 else None
 
     def to_dict(self) -> dict:
-        out = {"params": self.params, "params_deployed": self.params_deployed, "madds": self.madds,
-               "other_ops": self.other_ops, "out_dim": self.out_dim, "layers": list(self.layers),
-               "weights": self.weights}
-        if self.importance is not None:
-            out.update({
-                "importance_centre_of_mass": [round(v, 3) for v in self.com],
-                "importance_com_offset": round(self.com_offset, 5),
-                "importance_r50": round(self.r50, 3), "importance_r90": round(self.r90, 3),
-                "position_weight": _grid(self.position_weight, 5),
-                "position_centre_corner_ratio": _round(self.centre_corner_ratio, 4),
-            })
+        out = {
+            "params": self.params,
+            "params_deployed": self.params_deployed,
+            "madds": self.madds,
+            "other_ops": self.other_ops,
+            "out_dim": self.out_dim,
+            "layers": list(self.layers),
+            "weights": self.weights,
+        }
+        if self.importance is not None and self.com is not None:
+            out.update(
+                {
+                    "importance_centre_of_mass": [round(v, 3) for v in self.com],
+                    "importance_com_offset": _round(self.com_offset, 5),
+                    "importance_r50": _round(self.r50, 3),
+                    "importance_r90": _round(self.r90, 3),
+                    "position_weight": _grid(self.position_weight, 5),
+                    "position_centre_corner_ratio": _round(self.centre_corner_ratio, 4),
+                }
+            )
         return out
 
 
@@ -115,7 +125,7 @@ class RFStudy:
     seed: int
     weights: str | None
     inputs: str
-    image: object  # np.ndarray (H, W, 3) in [0, 1]: the backdrop of the figures
+    image: Any  # np.ndarray (H, W, 3) in [0, 1]: the backdrop of the figures
     image_source: str
     notes: list = field(default_factory=list)
 
@@ -128,16 +138,24 @@ class RFStudy:
                 "erf_mass_inside": _grid(g.erf_inside, 5),
                 "centre": [[[as_number(v) for v in c] for c in row] for row in g.centres],
                 "erf_centre_of_mass": [[[_round(v, 3) for v in c] for c in row] for row in g.com.tolist()],
-                "erf_r50": _grid(g.r50, 3), "erf_r90": _grid(g.r90, 3),
+                "erf_r50": _grid(g.r50, 3),
+                "erf_r90": _grid(g.r90, 3),
                 "canvas": {"top": g.canvas[0], "left": g.canvas[1], "height": g.canvas[2], "width": g.canvas[3]},
             }
         return {
-            "schema_version": 1, "model": self.model, "options": self.options, "input": list(self.image_hw),
+            "schema_version": 1,
+            "model": self.model,
+            "options": self.options,
+            "input": list(self.image_hw),
             "fmap_end": {"layer": self.fmap, "shape": list(self.fmap_shape), "rf": self.rf.to_dict()},
-            "samples": self.samples, "seed": self.seed, "weights": self.weights, "inputs": self.inputs,
+            "samples": self.samples,
+            "seed": self.seed,
+            "weights": self.weights,
+            "inputs": self.inputs,
             "image": self.image_source,
             "heads": {name: h.to_dict() for name, h in self.heads.items()},
-            "units": units, "notes": list(self.notes),
+            "units": units,
+            "notes": list(self.notes),
         }
 
 
@@ -150,5 +168,3 @@ def _round(v, nd):
 def _grid(a, nd):
     rows = a.tolist() if hasattr(a, "tolist") else a
     return [[_round(v, nd) for v in row] for row in rows]
-
-

@@ -49,6 +49,8 @@ def _seen(n: int, k: int, pad: int) -> int:
 def _global_dw(layer: Layer) -> str | None:
     if layer.op != "conv" or layer.groups == 1 or layer.groups != layer.in_shape[0]:
         return None
+    if layer.kernel is None or layer.dilation is None or layer.padding is None or layer.stride is None:
+        return None
     _, h, w = layer.in_shape
     if layer.out_shape[1:] != (1, 1) or (h, w) == (1, 1):
         return None
@@ -57,8 +59,10 @@ def _global_dw(layer: Layer) -> str | None:
     seen = _seen(h, kh, layer.padding[0]) * _seen(w, kw, layer.padding[1])
     if seen >= h * w:
         return None
-    return (f"a 'global' depthwise {layer.kernel[0]}x{layer.kernel[1]} stride-{layer.stride[0]} conv on a "
-            f"{h}x{w} map sees {seen} of {h * w} positions; use a kernel equal to the map (GDConv)")
+    return (
+        f"a 'global' depthwise {layer.kernel[0]}x{layer.kernel[1]} stride-{layer.stride[0]} conv on a "
+        f"{h}x{w} map sees {seen} of {h * w} positions; use a kernel equal to the map (GDConv)"
+    )
 
 
 def lint(plan: Plan, fields: dict | None = None) -> list[Finding]:
@@ -68,8 +72,9 @@ def lint(plan: Plan, fields: dict | None = None) -> list[Finding]:
 
     def add(rule, layer: Layer, message):
         info = rows.get(layer.row)
-        out.append(Finding(rule, layer.row, layer.name, message, info.file if info else None,
-                           info.line if info else None))
+        out.append(
+            Finding(rule, layer.row, layer.name, message, info.file if info else None, info.line if info else None)
+        )
 
     by_name = {layer.name: layer for layer in plan.layers}
     uneven_rows = set()
@@ -85,16 +90,24 @@ def lint(plan: Plan, fields: dict | None = None) -> list[Finding]:
             bad = [f"{n} by {s}" for n, s in ((h, sh), (w, sw)) if s > 1 and n % s and n > 1]
             if bad and layer.row not in uneven_rows and not msg:
                 uneven_rows.add(layer.row)
-                add("uneven-stride", layer, f"input {h}x{w} does not divide evenly ({', '.join(bad)}): the last "
-                    f"row/column is treated differently; prefer input sizes divisible by the total stride")
+                add(
+                    "uneven-stride",
+                    layer,
+                    f"input {h}x{w} does not divide evenly ({', '.join(bad)}): the last "
+                    f"row/column is treated differently; prefer input sizes divisible by the total stride",
+                )
     head = rows.get("head")
     is_embedding = any(layer.name.startswith("head.embedding.") for layer in plan.layers)
     if head is not None and len(head.in_shape) == 3 and is_embedding:
         _, h, w = head.in_shape
         if h < 7 or w < 7:
             first = next(l for l in plan.layers if l.name == head.layers[0])
-            add("small-fmap-end", first, f"FMap-end is {h}x{w}, smaller than 7x7 for a face embedding; "
-                "try --stem-stride 1 or a larger input (MobileFaceNets Sec. 3.1)")
+            add(
+                "small-fmap-end",
+                first,
+                f"FMap-end is {h}x{w}, smaller than 7x7 for a face embedding; "
+                "try --stem-stride 1 or a larger input (MobileFaceNets Sec. 3.1)",
+            )
     if fields:
         _, ih, iw = plan.input
         if head is not None:  # a classifier or embedding: one FMap-end unit should see the whole input
@@ -106,11 +119,18 @@ def lint(plan: Plan, fields: dict | None = None) -> list[Finding]:
         for layer in checked:
             size = fields[layer.name].size
             if size[0] < ih or size[1] < iw:
-                add("rf-coverage", layer, f"the receptive field here is {fields[layer.name].label()}, smaller than "
-                    f"the {ih}x{iw} input: no unit of this map sees the whole image")
+                add(
+                    "rf-coverage",
+                    layer,
+                    f"the receptive field here is {fields[layer.name].label()}, smaller than "
+                    f"the {ih}x{iw} input: no unit of this map sees the whole image",
+                )
         for name in misaligned(fields, plan.layers):
-            add("rf-misaligned", by_name[name], "branches with different jump or centre meet here: their "
-                "receptive fields are not aligned")
+            add(
+                "rf-misaligned",
+                by_name[name],
+                "branches with different jump or centre meet here: their receptive fields are not aligned",
+            )
     return out
 
 

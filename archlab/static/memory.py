@@ -55,8 +55,10 @@ class MemoryReport:
     @property
     def model_bytes(self) -> dict:
         """Weight bytes per storage type: trainable params and deployed params (BN folded)."""
-        return {dt: {"params": self.params * b, "params_deployed": self.params_deployed * b}
-                for dt, b in WEIGHT_BYTES.items()}
+        return {
+            dt: {"params": self.params * b, "params_deployed": self.params_deployed * b}
+            for dt, b in WEIGHT_BYTES.items()
+        }
 
     def layer(self, name: str) -> LayerMemory:
         for m in self.layers:
@@ -66,15 +68,20 @@ class MemoryReport:
 
     def to_dict(self) -> dict:
         return {
-            "activation_dtype": self.dtype, "bytes_per_element": self.bytes_per_element, "batch": self.batch,
-            "rule": PEAK_RULE if not self.keep_input else PEAK_RULE.replace(
-                "input freed after its last reader", "input held for the whole pass"),
+            "activation_dtype": self.dtype,
+            "bytes_per_element": self.bytes_per_element,
+            "batch": self.batch,
+            "rule": PEAK_RULE
+            if not self.keep_input
+            else PEAK_RULE.replace("input freed after its last reader", "input held for the whole pass"),
             "input_bytes": self.input_bytes,
-            "peak_bytes": self.peak_bytes, "peak_bytes_per_image": self.peak_bytes // self.batch,
-            "peak_layer": self.peak_layer, "peak_tensors": list(self.peak_tensors),
+            "peak_bytes": self.peak_bytes,
+            "peak_bytes_per_image": self.peak_bytes // self.batch,
+            "peak_layer": self.peak_layer,
+            "peak_tensors": list(self.peak_tensors),
             "model_bytes": self.model_bytes,
             "model_bytes_rule": "weights only: count x bytes per weight (fp32 4, fp16 2, int8 1); no "
-                                "quantisation scales, BN running statistics or file overhead",
+            "quantisation scales, BN running statistics or file overhead",
             "layers": [{"name": m.name, "out_bytes": m.out_bytes, "live_bytes": m.live_bytes} for m in self.layers],
         }
 
@@ -106,7 +113,7 @@ def memory(plan: Plan, batch: int = 1, *, bytes_per_element: int = 4, keep_input
 
     live: dict[str, int] = {INPUT: size[INPUT]}
     owner = {INPUT: INPUT}  # storage -> a tensor name for display
-    peak, peak_layer, peak_set = size[INPUT], INPUT, (INPUT,)
+    peak, peak_layer, peak_set = size[INPUT], INPUT, tuple[str, ...]((INPUT,))
     records = []
     for i, layer in enumerate(layers):
         s = storage[layer.name]
@@ -121,6 +128,17 @@ def memory(plan: Plan, batch: int = 1, *, bytes_per_element: int = 4, keep_input
         for k in [k for k in live if last[k] <= i]:
             del live[k]
     tot = plan.totals()
-    return MemoryReport(plan.model, batch, ACTIVATION_DTYPE if bytes_per_element == 4 else f"{bytes_per_element}B",
-                        bytes_per_element, size[INPUT], keep_input, tuple(records), peak, peak_layer, peak_set,
-                        tot["params"], tot["params_deployed"])
+    return MemoryReport(
+        plan.model,
+        batch,
+        ACTIVATION_DTYPE if bytes_per_element == 4 else f"{bytes_per_element}B",
+        bytes_per_element,
+        size[INPUT],
+        keep_input,
+        tuple(records),
+        peak,
+        peak_layer,
+        peak_set,
+        tot["params"],
+        tot["params_deployed"],
+    )

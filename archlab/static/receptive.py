@@ -28,8 +28,8 @@ may read padding whose virtual field reaches into the image (``tests/test_rf_rec
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Iterable
 
 from archlab.errors import ArchlabError
 from archlab.ir.layer import INPUT, Layer, spatial
@@ -78,7 +78,7 @@ class RF:
         return out + ("*" if key == "size" and not self.aligned else "")
 
     def to_dict(self) -> dict:
-        out = {k: [as_number(v) for v in getattr(self, k)] for k in ("size", "jump", "start")}
+        out: dict = {k: [as_number(v) for v in getattr(self, k)] for k in ("size", "jump", "start")}
         if not self.aligned:
             out["aligned"] = False
         if self.global_context:
@@ -111,16 +111,22 @@ def merge(fields: Iterable[RF]) -> RF:
     fields = list(fields)
     first = fields[0]
     aligned = all(f.aligned for f in fields) and all(
-        f.jump == first.jump and f.start == first.start for f in fields[1:])
+        f.jump == first.jump and f.start == first.start for f in fields[1:]
+    )
     size, start = [], []
     for ax in range(2):
         lo = min(f.start[ax] - (f.size[ax] - 1) / 2 for f in fields)
         hi = max(f.start[ax] + (f.size[ax] - 1) / 2 for f in fields)
         size.append(hi - lo + 1)
         start.append((lo + hi) / 2)
-    jump = tuple(max(f.jump[ax] for f in fields) for ax in range(2))
-    return RF(size=tuple(size), jump=jump, start=tuple(start), aligned=aligned,
-              global_context=any(f.global_context for f in fields))
+    jump = (max(f.jump[0] for f in fields), max(f.jump[1] for f in fields))
+    return RF(
+        size=(size[0], size[1]),
+        jump=jump,
+        start=(start[0], start[1]),
+        aligned=aligned,
+        global_context=any(f.global_context for f in fields),
+    )
 
 
 def _window_rf(layer: Layer, inputs: list[RF], shapes: list[tuple[int, ...]]) -> RF:
@@ -161,8 +167,13 @@ def _identity_rf(layer: Layer, inputs: list[RF], shapes: list[tuple[int, ...]]) 
     return inputs[0]
 
 
-RECURRENCES = {"window": _window_rf, "pad": _pad_rf, "flatten": _flatten_rf, "merge": _merge_rf,
-               "identity": _identity_rf}
+RECURRENCES = {
+    "window": _window_rf,
+    "pad": _pad_rf,
+    "flatten": _flatten_rf,
+    "merge": _merge_rf,
+    "identity": _identity_rf,
+}
 
 
 def layer_rf(layer: Layer, inputs: list[RF], shapes: list[tuple[int, ...]]) -> RF:
@@ -209,8 +220,14 @@ class OutputField:
     corner_inside: float  # share of unit (0, 0)'s RF box on the image
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "row": self.row, "shape": list(self.shape), "rf": self.rf.to_dict(),
-                "centre_inside": self.centre_inside, "corner_inside": self.corner_inside}
+        return {
+            "name": self.name,
+            "row": self.row,
+            "shape": list(self.shape),
+            "rf": self.rf.to_dict(),
+            "centre_inside": self.centre_inside,
+            "corner_inside": self.corner_inside,
+        }
 
 
 def output_fields(plan) -> list[OutputField]:
@@ -222,14 +239,22 @@ def output_fields(plan) -> list[OutputField]:
         layer = plan.layer(name)
         rf = fields[name]
         hw = spatial(layer.out_shape) or (1, 1)
-        out.append(OutputField(name, layer.row, layer.out_shape, rf,
-                               rf.inside_fraction(hw[0] // 2, hw[1] // 2, image_hw),
-                               rf.inside_fraction(0, 0, image_hw)))
+        out.append(
+            OutputField(
+                name,
+                layer.row,
+                layer.out_shape,
+                rf,
+                rf.inside_fraction(hw[0] // 2, hw[1] // 2, image_hw),
+                rf.inside_fraction(0, 0, image_hw),
+            )
+        )
     return out
 
 
-def canvas_margins(rf: RF, grid_hw: tuple[int, int], image_hw: tuple[int, int], *,
-                   round_end: bool = True) -> tuple[int, int, int, int]:
+def canvas_margins(
+    rf: RF, grid_hw: tuple[int, int], image_hw: tuple[int, int], *, round_end: bool = True
+) -> tuple[int, int, int, int]:
     """(top, bottom, left, right) zero margins around the image that hold every FMap-end unit's theoretical
     RF. Top and left are multiples of the jump, so the canvas network has the same grid; bottom and right
     too with ``round_end`` (then TensorFlow-SAME padding decisions stay the same), else just large enough."""

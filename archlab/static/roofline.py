@@ -74,12 +74,13 @@ class Ceilings:
         d["method"] = {
             "peak": f"best of {self.repeats} fp32 torch.mm of {self.gemm_n}x{self.gemm_n} matrices, 2n^3 FLOPs",
             "bandwidth": f"best of {self.repeats} copies of a {self.copy_mib} MiB fp32 buffer, 2 x size bytes "
-                         "(read + write)",
+            "(read + write)",
         }
         return d
 
 
 # -- the work of each layer ----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Work:

@@ -66,9 +66,13 @@ class Units:
         return value
 
     def to_dict(self) -> dict:
-        return {"compute": self.compute, "flops_per_madd": FLOPS_PER_MADD, "batch": self.batch,
-                "note": "totals/rows/layers are per image; 'flops' = 2 x 'madds' when units are flops; "
-                        "'per_batch' holds batch x the per-image counts"}
+        return {
+            "compute": self.compute,
+            "flops_per_madd": FLOPS_PER_MADD,
+            "batch": self.batch,
+            "note": "totals/rows/layers are per image; 'flops' = 2 x 'madds' when units are flops; "
+            "'per_batch' holds batch x the per-image counts",
+        }
 
     def augment(self, data: dict) -> dict:
         """Add the units section (and ``flops``, ``per_batch``) to a profile's JSON; counts stay integers."""

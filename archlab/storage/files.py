@@ -1,39 +1,65 @@
-"""Files archlab writes: atomically (a temporary file beside the target, then a rename)."""
+"""Files archlab writes: atomically (a temporary file beside the target, then a rename), never over a device.
+
+:func:`write_atomic` never leaves a half-written file and never replaces anything that is not a regular file
+(a device such as ``/dev/null``, a folder, a FIFO, a socket): renaming a temporary file over ``/dev/null`` would
+replace the device node itself. Every problem is an :class:`ArchlabError` naming the path.
+"""
 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
 from archlab.errors import ArchlabError
 
 
-def write_atomic(path: str | Path, data: str | bytes) -> None:
-    """Write ``data`` (text or bytes) to a temporary file beside ``path`` and rename it into place: never
-    half-written, and an earlier file stays intact when writing fails."""
+def check_writable(path: str | Path) -> Path:
+    """The target of a write, checked before any work: its folder exists and it is a regular file or absent."""
     path = Path(path)
+    if not str(path):
+        raise ArchlabError("cannot write to an empty file name")
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise ArchlabError(f"cannot write {path}: folder {parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
     try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return path
+    except OSError as e:
+        raise ArchlabError(f"cannot write {path}: {e.strerror or e}") from None
+    if stat.S_ISDIR(mode):
+        raise ArchlabError(f"cannot write {path}: it is a folder")
+    if not stat.S_ISREG(mode):
+        raise ArchlabError(
+            f"cannot write {path}: not a regular file (a device, FIFO or socket); archlab only "
+            "replaces regular files (use -o - for standard output)"
+        )
+    return path
+
+
+def write_atomic(path: str | Path, data: str | bytes) -> None:
+    """Write ``data`` (text as UTF-8, or bytes) to a temporary file beside ``path`` and rename it into place:
+    never half-written, and an earlier file stays intact when writing fails."""
+    path = check_writable(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    tmp: str | None = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; results get the usual permissions
-        if isinstance(data, str):
-            f = os.fdopen(fd, "w", encoding="utf-8", newline="")
-        else:
-            f = os.fdopen(fd, "wb")
-        with f:
-            f.write(data)
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
             f.flush()
             os.fsync(f.fileno())
+        check_writable(path)  # a device or folder may have appeared meanwhile
         os.replace(tmp, path)
+        tmp = None
     except OSError as e:
-        Path(tmp).unlink(missing_ok=True)
         raise ArchlabError(f"cannot write {path}: {e.strerror or e}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
 
 
 def _umask() -> int:

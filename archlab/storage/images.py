@@ -31,5 +31,5 @@ def read_image(path, h: int, w: int):
     note = None
     if rgb.size != (w, h):
         note = f"image {path.name}: {rgb.size[1]}x{rgb.size[0]} resized to {h}x{w} (the network input)"
-        rgb = rgb.resize((w, h), Image.BILINEAR)
+        rgb = rgb.resize((w, h), Image.Resampling.BILINEAR)
     return np.asarray(rgb, dtype=float) / 255.0, note

@@ -13,8 +13,22 @@ from archlab.storage.files import write_atomic
 
 SCHEMA_VERSION = 1
 CONFIG_COLUMNS = ("model", "width", "stem", "input", "head", "threads", "batch", "runtime", "channels_last")
-RESULT_COLUMNS = ("params", "madds", "median_ms", "ci_low_ms", "ci_high_ms", "p10_ms", "p90_ms", "n",
-                  "ratio_to_baseline", "ratio_ci_low", "ratio_ci_high", "converged", "max_abs_diff", "run_id")
+RESULT_COLUMNS = (
+    "params",
+    "madds",
+    "median_ms",
+    "ci_low_ms",
+    "ci_high_ms",
+    "p10_ms",
+    "p90_ms",
+    "n",
+    "ratio_to_baseline",
+    "ratio_ci_low",
+    "ratio_ci_high",
+    "converged",
+    "max_abs_diff",
+    "run_id",
+)
 COLUMNS = CONFIG_COLUMNS + RESULT_COLUMNS
 
 
@@ -40,8 +54,9 @@ def read_rows(path: str | Path) -> list[dict]:
     if tuple(header) != COLUMNS:
         missing = [c for c in COLUMNS if c not in header]
         why = f"missing columns {', '.join(missing)}" if missing else "its columns differ from a sweep's"
-        raise ArchlabError(f"{path}: not a sweep CSV of this archlab ({why}); use --fresh to overwrite it or "
-                           f"choose another --out")
+        raise ArchlabError(
+            f"{path}: not a sweep CSV of this archlab ({why}); use --fresh to overwrite it or choose another --out"
+        )
     rows = []
     try:
         for i, values in enumerate(reader, start=2):
@@ -85,8 +100,18 @@ def read_sidecar(path: Path) -> dict:
 
 
 INT_COLUMNS = ("threads", "batch", "params", "madds", "n")
-FLOAT_COLUMNS = ("width", "median_ms", "ci_low_ms", "ci_high_ms", "p10_ms", "p90_ms", "ratio_to_baseline",
-                 "ratio_ci_low", "ratio_ci_high", "max_abs_diff")
+FLOAT_COLUMNS = (
+    "width",
+    "median_ms",
+    "ci_low_ms",
+    "ci_high_ms",
+    "p10_ms",
+    "p90_ms",
+    "ratio_to_baseline",
+    "ratio_ci_low",
+    "ratio_ci_high",
+    "max_abs_diff",
+)
 
 
 def typed_row(row: dict) -> dict:
@@ -120,4 +145,3 @@ def cleanup_temp(out_path: Path) -> None:
 def load_result(out: str | Path) -> list[dict]:
     """The typed rows of a sweep CSV (for plots and notebooks)."""
     return [typed_row(r) for r in read_rows(out)]
-

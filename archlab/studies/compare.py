@@ -18,8 +18,8 @@ from __future__ import annotations
 import os
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from archlab.errors import ArchlabError, OptionError
 from archlab.ir.expand import expand
@@ -39,6 +39,7 @@ DEFAULT_THREADS = 1
 
 # -- records ----------------------------------------------------------------------------------------------
 
+
 @dataclass
 class CompareRecord:
     label: str
@@ -55,12 +56,12 @@ class CompareRecord:
     rf: RF
     head: str
     stages: tuple[Stage, ...]
+    plan: Plan = field(repr=False)
     published: dict = field(default_factory=dict)
     deviation: dict = field(default_factory=dict)
     latency: lat.Summary | None = None  # ms per call
     ratio: lat.Summary | None = None  # per-round ratio to the first entry
     converged: bool | None = None
-    plan: Plan | None = field(default=None, repr=False)
 
     @property
     def latency_ms(self) -> float | None:
@@ -71,22 +72,37 @@ class CompareRecord:
         if self.latency is not None:
             totals["latency_ms"] = self.latency.median
         out = {
-            "label": self.label, "net": self.net, "model": self.model, "options": dict(self.options),
-            "input": list(self.input), "output": list(self.output), "totals": totals,
+            "label": self.label,
+            "net": self.net,
+            "model": self.model,
+            "options": dict(self.options),
+            "input": list(self.input),
+            "output": list(self.output),
+            "totals": totals,
             "memory": {"peak_bytes": self.peak_bytes, "peak_layer": self.peak_layer},
             "fmap_end": {"layer": self.fmap_layer, "shape": list(self.fmap_end), "rf": self.rf.to_dict()},
-            "head": self.head, "stages": [s.to_dict() for s in self.stages],
+            "head": self.head,
+            "stages": [s.to_dict() for s in self.stages],
         }
         if self.published:
-            out["published"] = {"figures": {k: v for k, v in self.published.items() if k != "note"},
-                                "note": self.published.get("note"), "deviation": self.deviation}
+            out["published"] = {
+                "figures": {k: v for k, v in self.published.items() if k != "note"},
+                "note": self.published.get("note"),
+                "deviation": self.deviation,
+            }
         if self.latency is not None:
-            out["latency"] = {"median_ms": self.latency.median, "ci_low_ms": self.latency.ci_low,
-                              "ci_high_ms": self.latency.ci_high, "p10_ms": self.latency.p10,
-                              "p90_ms": self.latency.p90, "n": self.latency.n, "converged": self.converged,
-                              "ratio_to_first": self.ratio.median if self.ratio else None,
-                              "ratio_ci_low": self.ratio.ci_low if self.ratio else None,
-                              "ratio_ci_high": self.ratio.ci_high if self.ratio else None}
+            out["latency"] = {
+                "median_ms": self.latency.median,
+                "ci_low_ms": self.latency.ci_low,
+                "ci_high_ms": self.latency.ci_high,
+                "p10_ms": self.latency.p10,
+                "p90_ms": self.latency.p90,
+                "n": self.latency.n,
+                "converged": self.converged,
+                "ratio_to_first": self.ratio.median if self.ratio else None,
+                "ratio_ci_low": self.ratio.ci_low if self.ratio else None,
+                "ratio_ci_high": self.ratio.ci_high if self.ratio else None,
+            }
         return out
 
 
@@ -104,14 +120,28 @@ def record(entry: Entry, spec=None) -> CompareRecord:
     rf = receptive_fields(plan.layers)[fmap]
     head = head_row(plan)
     return CompareRecord(
-        label=entry.label or entry.net, net=entry.net, model=plan.model, options=dict(plan.options),
-        input=tuple(plan.input), output=tuple(plan.output_shape), totals=dict(prof.totals),
-        peak_bytes=mem.peak_bytes, peak_layer=mem.peak_layer, fmap_layer=fmap, fmap_end=tuple(shape), rf=rf,
-        head=head.label if head is not None else "none", stages=stages(plan), published=dict(prof.published),
-        deviation=prof.deviation, plan=plan)
+        label=entry.label or entry.net,
+        net=entry.net,
+        model=plan.model,
+        options=dict(plan.options),
+        input=tuple(plan.input),
+        output=tuple(plan.output_shape),
+        totals=dict(prof.totals),
+        peak_bytes=mem.peak_bytes,
+        peak_layer=mem.peak_layer,
+        fmap_layer=fmap,
+        fmap_end=tuple(shape),
+        rf=rf,
+        head=head.label if head is not None else "none",
+        stages=stages(plan),
+        published=dict(prof.published),
+        deviation=prof.deviation,
+        plan=plan,
+    )
 
 
 # -- latency ----------------------------------------------------------------------------------------------
+
 
 @dataclass
 class LatencyRun:
@@ -134,22 +164,40 @@ class LatencyRun:
         return self.labels[self.baseline] if self.labels else f"entry {self.baseline + 1}"
 
     def method(self) -> str:
-        return (f"eager PyTorch, eval mode, torch.inference_mode, batch 1, {self.threads} thread"
-                f"{'s' if self.threads != 1 else ''}; every network warmed up, then interleaved rounds (fresh "
-                f"random order each round, {self.baseline_label} in every round) until each median's 95% CI is "
-                f"within ±{self.target:.0%} or {self.budget:g} s of rounds; CI of the median: order statistics "
-                f"(distribution-free); ratio: median of per-round ratios to {self.baseline_label}")
+        return (
+            f"eager PyTorch, eval mode, torch.inference_mode, batch 1, {self.threads} thread"
+            f"{'s' if self.threads != 1 else ''}; every network warmed up, then interleaved rounds (fresh "
+            f"random order each round, {self.baseline_label} in every round) until each median's 95% CI is "
+            f"within ±{self.target:.0%} or {self.budget:g} s of rounds; CI of the median: order statistics "
+            f"(distribution-free); ratio: median of per-round ratios to {self.baseline_label}"
+        )
 
     def to_dict(self) -> dict:
-        return {"method": self.method(), "threads": self.threads, "budget_s": self.budget, "target": self.target,
-                "rounds": self.rounds, "elapsed_s": round(self.elapsed_s, 3), "environment": self.environment,
-                "baseline": self.baseline_label, "notes": list(self.notes)}
+        return {
+            "method": self.method(),
+            "threads": self.threads,
+            "budget_s": self.budget,
+            "target": self.target,
+            "rounds": self.rounds,
+            "elapsed_s": round(self.elapsed_s, 3),
+            "environment": self.environment,
+            "baseline": self.baseline_label,
+            "notes": list(self.notes),
+        }
 
 
-def time_plans(plans: list[Plan], *, baseline: int = 0, threads: int = DEFAULT_THREADS,
-               budget: float = DEFAULT_BUDGET, target: float = lat.DEFAULT_TARGET, seed: int = 0,
-               warmup: float = 0.3, labels: list[str] | None = None,
-               progress: Callable[[str], object] | None = None) -> LatencyRun:
+def time_plans(
+    plans: list[Plan],
+    *,
+    baseline: int = 0,
+    threads: int = DEFAULT_THREADS,
+    budget: float = DEFAULT_BUDGET,
+    target: float = lat.DEFAULT_TARGET,
+    seed: int = 0,
+    warmup: float = 0.3,
+    labels: list[str] | None = None,
+    progress: Callable[[str], object] | None = None,
+) -> LatencyRun:
     """Time every plan's eager network (one input, batch 1) in interleaved rounds; imports torch.
 
     Each network is built once with seeded weights and checked by one call before timing. ``budget``: seconds
@@ -181,8 +229,13 @@ def time_plans(plans: list[Plan], *, baseline: int = 0, threads: int = DEFAULT_T
         if progress is not None:
             progress(f"timing {len(plans)} network(s) in interleaved rounds, {budget:g} s at most")
         with torch.inference_mode():
-            results, base = lat.interleaved(candidates, candidates[baseline], deadline=time.monotonic() + budget,
-                                            target=target, rng=random.Random(seed))
+            results, base = lat.interleaved(
+                candidates,
+                candidates[baseline],
+                deadline=time.monotonic() + budget,
+                target=target,
+                rng=random.Random(seed),
+            )
     finally:
         torch.set_num_threads(before)
     if hasattr(os, "getloadavg"):
@@ -192,14 +245,18 @@ def time_plans(plans: list[Plan], *, baseline: int = 0, threads: int = DEFAULT_T
     notes = []
     slow = [labels[i] for i, r in enumerate(ordered) if not r.converged]
     if slow:
-        notes.append(f"{len(slow)} of {len(plans)} medians did not reach ±{target:.0%} within {budget:g} s "
-                     f"({', '.join(slow)}); their wider CIs are reported")
+        notes.append(
+            f"{len(slow)} of {len(plans)} medians did not reach ±{target:.0%} within {budget:g} s "
+            f"({', '.join(slow)}); their wider CIs are reported"
+        )
     # rounds completed (a round cut by the deadline is dropped whole); the baseline is in every one
-    return LatencyRun(ordered, baseline, threads, budget, target, len(base.samples), time.monotonic() - started, env,
-                      notes, labels)
+    return LatencyRun(
+        ordered, baseline, threads, budget, target, len(base.samples), time.monotonic() - started, env, notes, labels
+    )
 
 
 # -- the comparison ---------------------------------------------------------------------------------------
+
 
 @dataclass
 class Comparison:
@@ -212,19 +269,31 @@ class Comparison:
         from archlab.ir.ops import CONVENTIONS
         from archlab.static.memory import PEAK_RULE
 
-        return {"schema_version": 1, "records": [r.to_dict() for r in self.records],
-                "latency": self.latency.to_dict() if self.latency else None,
-                "conventions": {**CONVENTIONS, "peak_bytes": PEAK_RULE,
-                                "rf": "theoretical receptive field of FMap-end unit 0 per axis (size, jump, start; "
-                                      "Araujo et al. 2019)",
-                                "stages": "table rows grouped by output stride (input height / output height); "
-                                          "head = everything after FMap-end"},
-                "notes": list(self.notes)}
+        return {
+            "schema_version": 1,
+            "records": [r.to_dict() for r in self.records],
+            "latency": self.latency.to_dict() if self.latency else None,
+            "conventions": {
+                **CONVENTIONS,
+                "peak_bytes": PEAK_RULE,
+                "rf": "theoretical receptive field of FMap-end unit 0 per axis (size, jump, start; Araujo et al. 2019)",
+                "stages": "table rows grouped by output stride (input height / output height); "
+                "head = everything after FMap-end",
+            },
+            "notes": list(self.notes),
+        }
 
 
-def compare(entries: list[Entry | str], *, latency: bool = False, threads: int = DEFAULT_THREADS,
-            budget: float = DEFAULT_BUDGET, target: float = lat.DEFAULT_TARGET, seed: int = 0,
-            progress: Callable[[str], object] | None = None) -> Comparison:
+def compare(
+    entries: list[Entry | str],
+    *,
+    latency: bool = False,
+    threads: int = DEFAULT_THREADS,
+    budget: float = DEFAULT_BUDGET,
+    target: float = lat.DEFAULT_TARGET,
+    seed: int = 0,
+    progress: Callable[[str], object] | None = None,
+) -> Comparison:
     """One record per entry (a string is parsed as ``NAME[:key=value,...]``); with ``latency`` every entry is
     also timed (interleaved, the first entry the baseline). Table and option errors come before any timing."""
     parsed = [parse_entry(e, "entry") if isinstance(e, str) else e for e in entries]
@@ -234,8 +303,15 @@ def compare(entries: list[Entry | str], *, latency: bool = False, threads: int =
     records = [record(e) for e in parsed]
     run = None
     if latency:
-        run = time_plans([r.plan for r in records], threads=threads, budget=budget, target=target, seed=seed,
-                         labels=[r.label for r in records], progress=progress)
+        run = time_plans(
+            [r.plan for r in records],
+            threads=threads,
+            budget=budget,
+            target=target,
+            seed=seed,
+            labels=[r.label for r in records],
+            progress=progress,
+        )
         for rec, res in zip(records, run.results):
             rec.latency, rec.ratio, rec.converged = res.latency, res.ratio, res.converged
     notes = []

@@ -23,17 +23,19 @@ all above 1G MAdds (``QUICK_RF_MAX_MADDS``).
 from __future__ import annotations
 
 import platform
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from archlab.errors import ArchlabError
 from archlab.ir.expand import expand
 from archlab.ir.overrides import Entry, Overrides
 from archlab.ir.structure import head_row
 from archlab.spec.table import load_table
+from archlab.static.erf_records import RFStudy
 from archlab.studies.compare import CompareRecord, LatencyRun, record, time_plans
 from archlab.timing.machine import now
+from archlab.timing.rounds import Result
 
 FACE_CROPS = {(112, 112): "112x96"}  # a face-crop table's other standard aligned crop
 QUICK_RF = {"samples": 2, "units": "key"}
@@ -57,9 +59,19 @@ class ArchRow:
     fields: str
 
     def to_dict(self) -> dict:
-        return {"row": self.index, "input": list(self.input), "operator": self.operator, "t": self.t, "c": self.c,
-                "n": self.n, "s": self.s, "params": self.params, "madds": self.madds, "rf": self.rf,
-                "fields": self.fields}
+        return {
+            "row": self.index,
+            "input": list(self.input),
+            "operator": self.operator,
+            "t": self.t,
+            "c": self.c,
+            "n": self.n,
+            "s": self.s,
+            "params": self.params,
+            "madds": self.madds,
+            "rf": self.rf,
+            "fields": self.fields,
+        }
 
 
 @dataclass(frozen=True)
@@ -75,8 +87,20 @@ class HeadCost:
     total_madds: int
 
     def to_dict(self) -> dict:
-        return {k: getattr(self, k) for k in ("head", "label", "params", "params_deployed", "madds", "other_ops",
-                                              "out_dim", "total_params", "total_madds")}
+        return {
+            k: getattr(self, k)
+            for k in (
+                "head",
+                "label",
+                "params",
+                "params_deployed",
+                "madds",
+                "other_ops",
+                "out_dim",
+                "total_params",
+                "total_madds",
+            )
+        }
 
 
 @dataclass
@@ -86,7 +110,7 @@ class Config:
     width: float
     stem: str
     record: CompareRecord
-    result: object = None  # lat.Result when timed
+    result: Result | None = None  # when timed
 
     @property
     def stem_label(self) -> str:
@@ -111,7 +135,7 @@ class Study:
     defaults: dict
     counts: list[CompareRecord]
     heads: list[HeadCost]
-    rf: object  # erf.RFStudy or None
+    rf: RFStudy | None
     rf_settings: dict
     stems: list[Config]
     widths: list[Config]
@@ -122,27 +146,39 @@ class Study:
     table: str = ""  # the table as the report names it (configs/NAME.yaml for a shipped one)
 
     def to_dict(self) -> dict:
-        from archlab.static.memory import PEAK_RULE
         from archlab.ir.ops import CONVENTIONS
+        from archlab.static.memory import PEAK_RULE
 
         def cfg(c: Config) -> dict:
             d = {"width": c.width, "stem": c.stem, **c.record.to_dict()}
             return d
 
         return {
-            "schema_version": 1, "report": "mobilefacenets-study", "name": self.name, "model": self.model,
-            "generated": self.generated, "quick": self.quick, "description": self.description,
-            "source": self.source, "architecture": [r.to_dict() for r in self.arch], "defaults": self.defaults,
-            "counts": [r.to_dict() for r in self.counts], "heads": [h.to_dict() for h in self.heads],
-            "rf": self.rf.to_dict() if self.rf is not None else None, "rf_settings": self.rf_settings,
-            "first_layer": [cfg(c) for c in self.stems], "widths": [cfg(c) for c in self.widths],
+            "schema_version": 1,
+            "report": "mobilefacenets-study",
+            "name": self.name,
+            "model": self.model,
+            "generated": self.generated,
+            "quick": self.quick,
+            "description": self.description,
+            "source": self.source,
+            "architecture": [r.to_dict() for r in self.arch],
+            "defaults": self.defaults,
+            "counts": [r.to_dict() for r in self.counts],
+            "heads": [h.to_dict() for h in self.heads],
+            "rf": self.rf.to_dict() if self.rf is not None else None,
+            "rf_settings": self.rf_settings,
+            "first_layer": [cfg(c) for c in self.stems],
+            "widths": [cfg(c) for c in self.widths],
             "latency": self.latency.to_dict() if self.latency else None,
             "environment": self.environment,
-            "conventions": {**CONVENTIONS, "peak_bytes": PEAK_RULE}, "notes": self.notes,
+            "conventions": {**CONVENTIONS, "peak_bytes": PEAK_RULE},
+            "notes": self.notes,
         }
 
 
 # -- pieces -------------------------------------------------------------------------------------------------
+
 
 def operator(row_type: str, values: dict) -> str:
     """The paper's operator column: ``conv3x3``, ``depthwise conv3x3``, ``bottleneck``, ..."""
@@ -176,8 +212,21 @@ def architecture(spec, plan) -> list[ArchRow]:
             if t is None and v.get("e") is not None:
                 t = f"e={v['e']}"  # MobileNetV3 tables give the expanded channels instead of t
         rf = rfs[info.layers[-1]].label() if info.layers else ""
-        out.append(ArchRow(info.index, tuple(info.in_shape), op, t, info.out_shape[0] if info.out_shape else None,
-                           n, s, sum(m.params for m in members), sum(m.madds for m in members), rf, info.label))
+        out.append(
+            ArchRow(
+                info.index,
+                tuple(info.in_shape),
+                op,
+                t,
+                info.out_shape[0] if info.out_shape else None,
+                n,
+                s,
+                sum(m.params for m in members),
+                sum(m.madds for m in members),
+                rf,
+                info.label,
+            )
+        )
     return out
 
 
@@ -213,8 +262,19 @@ def head_costs(spec) -> list[HeadCost]:
         for v in plan.output_shape:
             out_dim *= v
         tot = plan.totals()
-        out.append(HeadCost(h, row.label if row else h, cost["params"], cost["params_deployed"], cost["madds"],
-                            cost["other_ops"], out_dim, tot["params"], tot["madds"]))
+        out.append(
+            HeadCost(
+                h,
+                row.label if row else h,
+                cost["params"],
+                cost["params_deployed"],
+                cost["madds"],
+                cost["other_ops"],
+                out_dim,
+                tot["params"],
+                tot["madds"],
+            )
+        )
     return out
 
 
@@ -231,9 +291,15 @@ def environment() -> dict:
         except md.PackageNotFoundError:
             return None
 
-    return {"archlab": __version__, "python": platform.python_version(), "platform": platform.platform(),
-            "cpu_model": cpu_model(), "torch": version("torch"), "numpy": version("numpy"),
-            "matplotlib": version("matplotlib")}
+    return {
+        "archlab": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu_model": cpu_model(),
+        "torch": version("torch"),
+        "numpy": version("numpy"),
+        "matplotlib": version("matplotlib"),
+    }
 
 
 def table_source(name: str) -> str:
@@ -251,9 +317,18 @@ def table_source(name: str) -> str:
 
 # -- the study ----------------------------------------------------------------------------------------------
 
-def run_study(net, *, quick: bool = False, widths=None, threads: int = 1, budget: float | None = None,
-              rf_samples: int | None = None, seed: int = 0,
-              progress: Callable[[str], object] | None = None) -> Study:
+
+def run_study(
+    net,
+    *,
+    quick: bool = False,
+    widths=None,
+    threads: int = 1,
+    budget: float | None = None,
+    rf_samples: int | None = None,
+    seed: int = 0,
+    progress: Callable[[str], object] | None = None,
+) -> Study:
     """Run every section for ``net`` (a shipped name or a table path). See the module docstring.
 
     ``budget``: seconds of latency rounds (default 60; ignored with ``quick``); ``rf_samples``: ERF samples
@@ -266,7 +341,7 @@ def run_study(net, *, quick: bool = False, widths=None, threads: int = 1, budget
     notes: dict[str, list[str]] = {}
     base = record(Entry(name, (), spec.name), spec)
     counts = [base] + [record(Entry(other, (), other)) for other in family(spec)]
-    alt = FACE_CROPS.get(tuple(spec.input))
+    alt = FACE_CROPS.get((spec.input[0], spec.input[1]))
     if alt:
         counts.append(record(Entry(name, (("input", alt),), f"{spec.name}:input={alt}"), spec))
     rf_settings = dict(QUICK_RF if quick else FULL_RF)
@@ -282,29 +357,49 @@ def run_study(net, *, quick: bool = False, widths=None, threads: int = 1, budget
         notes.setdefault("latency", []).append("latency not measured (--quick)")
     elif configs:
         run = _time_configs(list(configs.values()), threads, budget or 60.0, seed, say)
-    study = Study(name=name, model=spec.name, description=spec.description, source=dict(spec.source or {}),
-                  file=str(spec.file), quick=quick, generated=now(), base=base, arch=architecture(spec, base.plan),
-                  defaults=dict(spec.defaults), counts=counts, heads=heads, rf=rf, rf_settings=rf_settings,
-                  stems=stems, widths=width_cfgs, latency=run, environment=environment(), notes=notes)
+    study = Study(
+        name=name,
+        model=spec.name,
+        description=spec.description,
+        source=dict(spec.source or {}),
+        file=str(spec.file),
+        quick=quick,
+        generated=now(),
+        base=base,
+        arch=architecture(spec, base.plan),
+        defaults=dict(spec.defaults),
+        counts=counts,
+        heads=heads,
+        rf=rf,
+        rf_settings=rf_settings,
+        stems=stems,
+        widths=width_cfgs,
+        latency=run,
+        environment=environment(),
+        notes=notes,
+    )
     study.sweep_rows = sweep_rows(study)
     study.table = table_source(name)
     return study
 
 
-def _head_study(spec, base: CompareRecord, rf_settings: dict, quick: bool, seed: int, notes: dict,
-                say: Callable) -> tuple[list[HeadCost], object]:
+def _head_study(
+    spec, base: CompareRecord, rf_settings: dict, quick: bool, seed: int, notes: dict, say: Callable
+) -> tuple[list[HeadCost], RFStudy | None]:
     """The heads' cost and (when it applies) the receptive-field study."""
     if spec.head is None:
         notes["heads"] = [f"{spec.name} has no head (its table has no `head:`): no head study"]
         return [], None
     heads = head_costs(spec)
-    if base.plan is not None and len(base.plan.outputs) > 1:
+    if len(base.plan.outputs) > 1:
         notes["heads"] = [f"{spec.name} has {len(base.plan.outputs)} outputs: no receptive-field study"]
         return heads, None
     if quick and base.totals["madds"] > QUICK_RF_MAX_MADDS:
-        notes["heads"] = [f"effective receptive fields not measured with --quick above "
-                          f"{QUICK_RF_MAX_MADDS / 1e9:g}G MAdds ({spec.name}: {base.totals['madds'] / 1e9:.1f}G); "
-                          "run without --quick for them"]
+        notes["heads"] = [
+            f"effective receptive fields not measured with --quick above "
+            f"{QUICK_RF_MAX_MADDS / 1e9:g}G MAdds ({spec.name}: {base.totals['madds'] / 1e9:.1f}G); "
+            "run without --quick for them"
+        ]
         return heads, None
     from archlab.studies.rf import rf_study
 
@@ -338,8 +433,15 @@ def _time_configs(todo: list[Config], threads: int, budget: float, seed: int, sa
     """One interleaved run of every configuration, the table at width 1.0 and stem 2 the baseline."""
     base_i = next((i for i, c in enumerate(todo) if (c.width, c.stem) == (1.0, "2")), 0)
     say(f"latency: {len(todo)} configurations, interleaved, {budget:g} s at most")
-    run = time_plans([c.record.plan for c in todo], baseline=base_i, threads=threads, budget=budget, seed=seed,
-                     labels=[c.label for c in todo], progress=say)
+    run = time_plans(
+        [c.record.plan for c in todo],
+        baseline=base_i,
+        threads=threads,
+        budget=budget,
+        seed=seed,
+        labels=[c.label for c in todo],
+        progress=say,
+    )
     for c, res in zip(todo, run.results):
         c.result = res
         c.record.latency, c.record.ratio, c.record.converged = res.latency, res.ratio, res.converged
@@ -349,19 +451,20 @@ def _time_configs(todo: list[Config], threads: int, budget: float, seed: int, sa
 def sweep_rows(study: Study) -> list[dict]:
     """The timed configurations as typed sweep rows (:func:`archlab.render.sweep_plots.plot_sweep` draws them)."""
     from archlab.storage.sweep_store import typed_row
-    from archlab.studies.sweep import Config as SweepConfig, make_row
+    from archlab.studies.sweep import Config as SweepConfig
+    from archlab.studies.sweep import make_row
 
     if study.latency is None:
         return []
     rows = []
     seen = set()
-    row = head_row(study.base.plan) if study.base.plan is not None else None
+    row = head_row(study.base.plan)
     head = row.label.split(" ")[0] if row is not None else "none"
     for c in [*study.widths, *study.stems]:
         if c.result is None or id(c) in seen:
             continue
         seen.add(id(c))
-        hw = tuple(c.record.input[1:])
+        hw = (c.record.input[1], c.record.input[2])
         cfg = SweepConfig(study.model, c.width, c.stem, hw, head, study.latency.threads, 1, "eager", False)
         counts = {"params": c.record.totals["params"], "madds": c.record.totals["madds"]}
         rows.append(typed_row(make_row(cfg, counts, c.result, None, "report")))

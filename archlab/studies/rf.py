@@ -17,15 +17,16 @@ learned; ``weights=`` loads a trained state_dict (strictly) instead.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
 
 from archlab.errors import ArchlabError, OptionError
 from archlab.ir.expand import expand
 from archlab.ir.overrides import Overrides
 from archlab.ir.plan import Plan
 from archlab.ir.structure import fmap_end_map, head_row, truncate
+from archlab.nn.erf import Weights
 from archlab.spec.rows.head import POOLS
 from archlab.spec.table import NetSpec
 from archlab.static.counts import head_cost
@@ -51,9 +52,9 @@ class Setup:
     fmap: str
     rf: RF
     xs: list
-    weights: object  # archlab.nn.erf.Weights
+    weights: Weights
     workers: int
-    tick: Progress
+    tick: Callable[[str], None]
 
     @property
     def fmap_shape(self) -> tuple[int, int, int]:
@@ -65,8 +66,19 @@ class Setup:
         return self.plan.input[1], self.plan.input[2]
 
 
-def rf_study(net, *, heads=HEADS, samples: int = 8, seed: int = 0, weights=None, key_map=None, image=None,
-             units=None, progress: Progress | None = None, **overrides) -> RFStudy:
+def rf_study(
+    net,
+    *,
+    heads=HEADS,
+    samples: int = 8,
+    seed: int = 0,
+    weights=None,
+    key_map=None,
+    image=None,
+    units=None,
+    progress: Progress | None = None,
+    **overrides,
+) -> RFStudy:
     """Receptive fields at FMap-end and the embedding-head study.
 
     ``net``: a shipped name, a table path or a NetSpec; ``overrides``: as :func:`archlab.plan` (``head``
@@ -86,14 +98,25 @@ def rf_study(net, *, heads=HEADS, samples: int = 8, seed: int = 0, weights=None,
     workers = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return _study(net, heads=tuple(heads), samples=samples, seed=seed, weights=weights, key_map=key_map,
-                      image=image, units=units, progress=progress, workers=workers, overrides=overrides)
+        return _study(
+            net,
+            heads=tuple(heads),
+            samples=samples,
+            seed=seed,
+            weights=weights,
+            key_map=key_map,
+            image=image,
+            units=units,
+            progress=progress,
+            workers=workers,
+            overrides=overrides,
+        )
     finally:
         torch.set_num_threads(workers)
 
 
 def _study(net, *, heads, samples, seed, weights, key_map, image, units, progress, workers, overrides) -> RFStudy:
-    from archlab.nn.erf import Weights, sample_inputs
+    from archlab.nn.erf import sample_inputs
     from archlab.spec.table import load_table
 
     if samples < 1:
@@ -105,25 +128,48 @@ def _study(net, *, heads, samples, seed, weights, key_map, image, units, progres
     ov = Overrides.from_kwargs(**overrides)
     plan = expand(spec, ov)
     if len(plan.outputs) > 1:
-        raise OptionError(f"{plan.model} has {len(plan.outputs)} outputs; archlab rf studies one FMap-end and its "
-                          "head")
+        raise OptionError(f"{plan.model} has {len(plan.outputs)} outputs; archlab rf studies one FMap-end and its head")
     if heads and head_row(plan) is None:
-        raise OptionError(f"{plan.model} has no head to compare (its table has no `head:`); use --head none for "
-                          "the unit grid alone")
+        raise OptionError(
+            f"{plan.model} has no head to compare (its table has no `head:`); use --head none for the unit grid alone"
+        )
     fmap = fmap_end_map(plan)
     state, label = _trained_state(plan, weights, key_map)  # inputs that can fail go first
     backdrop, source, user_image, notes = _backdrop(image, plan.input[1:])
     xs, inputs = sample_inputs(plan.input, samples, seed, user_image)
     c, h, w = plan.layer(fmap).out_shape
     todo = _units(units, h, w)
-    setup = Setup(spec, ov, plan, fmap, receptive_fields(plan.layers)[fmap], xs, Weights(state, seed, label),
-                  workers, _ticker(progress, plan_steps(len(todo), len(heads), samples)))
+    setup = Setup(
+        spec,
+        ov,
+        plan,
+        fmap,
+        receptive_fields(plan.layers)[fmap],
+        xs,
+        Weights(state, seed, label),
+        workers,
+        _ticker(progress, plan_steps(len(todo), len(heads), samples)),
+    )
     grid = _unit_grid(setup, todo, notes) if todo else None
     results = _heads(setup, heads, seed)
     notes = _notes(setup, grid, results) + notes
-    return RFStudy(model=plan.model, options=dict(plan.options), image_hw=setup.image_hw, fmap=fmap,
-                   fmap_shape=setup.fmap_shape, rf=setup.rf, grid=grid, heads=results, samples=samples, seed=seed,
-                   weights=label, inputs=inputs, image=backdrop, image_source=source, notes=notes)
+    return RFStudy(
+        model=plan.model,
+        options=dict(plan.options),
+        image_hw=setup.image_hw,
+        fmap=fmap,
+        fmap_shape=setup.fmap_shape,
+        rf=setup.rf,
+        grid=grid,
+        heads=results,
+        samples=samples,
+        seed=seed,
+        weights=label,
+        inputs=inputs,
+        image=backdrop,
+        image_source=source,
+        notes=notes,
+    )
 
 
 def _ticker(progress: Progress | None, total: int) -> Callable[[str], None]:
@@ -159,8 +205,12 @@ def _trained_state(plan: Plan, weights, key_map) -> tuple[dict | None, str | Non
         state = (key_map if isinstance(key_map, KeyMap) else read_key_map(key_map)).apply(state)
     head = head_row(plan)
     options = ", ".join(f"{k}={v}" for k, v in plan.options.items())
-    load_strict(build_plan(plan), state, source=label,
-                what=f"{plan.model} ({head.label if head else 'no head'}{', ' + options if options else ''})")
+    load_strict(
+        build_plan(plan),
+        state,
+        source=label,
+        what=f"{plan.model} ({head.label if head else 'no head'}{', ' + options if options else ''})",
+    )
     return state, label
 
 
@@ -211,8 +261,10 @@ def _canvas(setup: Setup) -> tuple[Plan, tuple[int, int, int, int], tuple[int, i
         _, gh, gw = cbody.layer(setup.fmap).out_shape
         if _structure(cbody) == _structure(body) and gh >= offset[0] + h and gw >= offset[1] + w:
             return cbody, (top, bottom, left, right), offset
-    raise ArchlabError(f"{setup.plan.model}: a {ch}x{cw} measuring canvas changes the network's padding; "
-                       "the unit grid cannot be measured for this table")
+    raise ArchlabError(
+        f"{setup.plan.model}: a {ch}x{cw} measuring canvas changes the network's padding; "
+        "the unit grid cannot be measured for this table"
+    )
 
 
 def _unit_grid(setup: Setup, todo: list, notes: list[str]) -> UnitGrid:
@@ -234,27 +286,36 @@ def _unit_grid(setup: Setup, todo: list, notes: list[str]) -> UnitGrid:
             cache[key] = for_input_gradients(body, cbody)
         return cache[key]
 
-    acc, count = unit_erfs(network, (ch, cw), (top, left), todo, setup.xs, offset=offset, workers=setup.workers,
-                           tick=setup.tick)
+    acc, count = unit_erfs(
+        network, (ch, cw), (top, left), todo, setup.xs, offset=offset, workers=setup.workers, tick=setup.tick
+    )
     _, h, w = setup.fmap_shape
     ih, iw = setup.image_hw
-    grid = UnitGrid(shape=(h, w), centres=[[setup.rf.centre(i, j) for j in range(w)] for i in range(h)],
-                    rf_inside=[[setup.rf.inside_fraction(i, j, setup.image_hw) for j in range(w)] for i in range(h)],
-                    erf_inside=np.full((h, w), np.nan), com=np.full((h, w, 2), np.nan), r50=np.full((h, w), np.nan),
-                    r90=np.full((h, w), np.nan), canvas=(top, left, ch, cw), samples=len(setup.xs))
+    grid = UnitGrid(
+        shape=(h, w),
+        centres=[[setup.rf.centre(i, j) for j in range(w)] for i in range(h)],
+        rf_inside=[[setup.rf.inside_fraction(i, j, setup.image_hw) for j in range(w)] for i in range(h)],
+        erf_inside=np.full((h, w), np.nan),
+        com=np.full((h, w, 2), np.nan),
+        r50=np.full((h, w), np.nan),
+        r90=np.full((h, w), np.nan),
+        canvas=(top, left, ch, cw),
+        samples=len(setup.xs),
+    )
     for u in todo:
         if not count[u]:
             continue
         m = acc[u] / count[u]
         grid.maps[u] = m.astype(np.float32)
-        grid.erf_inside[u] = m[top:top + ih, left:left + iw].sum() / m.sum()
+        grid.erf_inside[u] = m[top : top + ih, left : left + iw].sum() / m.sum()
         (cy, cx), (a, b) = mass_stats(m, -top, -left)
         grid.com[u] = (cy, cx)
         grid.r50[u], grid.r90[u] = a, b
     silent = [u for u in todo if not count[u]]
     if silent:
-        notes.append(f"{len(silent)} unit(s) had zero gradient in every sample (e.g. {silent[0]}): their RF "
-                     "lies in padding")
+        notes.append(
+            f"{len(silent)} unit(s) had zero gradient in every sample (e.g. {silent[0]}): their RF lies in padding"
+        )
     return grid
 
 
@@ -274,13 +335,24 @@ def _head(setup: Setup, name: str, trained_pool: str | None, seed: int) -> HeadR
 
     hplan = expand(setup.spec, replace(setup.overrides, head=name))
     hrow = head_row(hplan)
-    res = HeadResult(name=name, out_dim=int(np.prod(hplan.output_shape)), layers=tuple(hrow.layers if hrow else ()),
-                     **head_cost(hplan))
+    res = HeadResult(
+        name=name,
+        out_dim=int(np.prod(hplan.output_shape)),
+        layers=tuple(hrow.layers if hrow else ()),
+        **head_cost(hplan),
+    )
     trained = not setup.weights.random and name == trained_pool
     res.weights = "random" if setup.weights.random else ("trained" if trained else "backbone")
-    imp, used, pos = head_importance(frozen(build_plan(hplan)), hplan, setup.xs, setup.weights, setup.fmap_shape,
-                                     head_trained=trained, seed=seed,
-                                     tick=lambda what: setup.tick(f"head {name} {what}"))
+    imp, used, pos = head_importance(
+        frozen(build_plan(hplan)),
+        hplan,
+        setup.xs,
+        setup.weights,
+        setup.fmap_shape,
+        head_trained=trained,
+        seed=seed,
+        tick=lambda what: setup.tick(f"head {name} {what}"),
+    )
     if used:
         res.importance = imp / used
         res.com, (res.r50, res.r90) = mass_stats(res.importance)
@@ -293,21 +365,28 @@ def _head(setup: Setup, name: str, trained_pool: str | None, seed: int) -> HeadR
 def _notes(setup: Setup, grid: UnitGrid | None, results: dict[str, HeadResult]) -> list[str]:
     notes = []
     if setup.weights.random:
-        notes.append("random weights (He-normal init, eval mode): the maps show the architecture's geometry, "
-                     "not what a trained model learned; --weights FILE loads a trained state_dict")
+        notes.append(
+            "random weights (He-normal init, eval mode): the maps show the architecture's geometry, "
+            "not what a trained model learned; --weights FILE loads a trained state_dict"
+        )
     else:
         back = [n for n, r in results.items() if r.weights == "backbone"]
         if back:
             trained = next((n for n, r in results.items() if r.weights == "trained"), "table's")
-            notes.append(f"heads {', '.join(back)}: trained backbone, random head (the checkpoint holds the "
-                         f"{trained} head)")
+            notes.append(
+                f"heads {', '.join(back)}: trained backbone, random head (the checkpoint holds the {trained} head)"
+            )
     rf, image_hw = setup.rf, setup.image_hw
     if grid is not None and rf.global_context:
-        notes.append("squeeze-and-excitation gates pool the whole map: on the measuring canvas they see the zero "
-                     "margin too, so the unit grid describes the network on the enlarged canvas")
+        notes.append(
+            "squeeze-and-excitation gates pool the whole map: on the measuring canvas they see the zero "
+            "margin too, so the unit grid describes the network on the enlarged canvas"
+        )
     if grid is not None:
         covers = all(abs(f - grid.rf_inside[0][0]) < 1e-12 for row in grid.rf_inside for f in row)
         if covers and rf.size[0] >= 2 * image_hw[0] - 1 and rf.size[1] >= 2 * image_hw[1] - 1:
-            notes.append(f"theoretical RF {rf.label()} px (jump {rf.label('jump')}): every FMap-end unit's RF covers "
-                         "the whole image, so it cannot tell units apart; the effective RF does")
+            notes.append(
+                f"theoretical RF {rf.label()} px (jump {rf.label('jump')}): every FMap-end unit's RF covers "
+                "the whole image, so it cannot tell units apart; the effective RF does"
+            )
     return notes

@@ -19,14 +19,24 @@ import math
 import random
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
 
 from archlab.errors import ArchlabError, OptionError
-from archlab.storage.sweep_store import (COLUMNS, CONFIG_COLUMNS, SCHEMA_VERSION, cleanup_temp, read_rows, read_sidecar,
-                                         sidecar_path, typed_row, write_rows, write_sidecar)
+from archlab.storage.sweep_store import (
+    COLUMNS,
+    CONFIG_COLUMNS,
+    SCHEMA_VERSION,
+    cleanup_temp,
+    read_rows,
+    read_sidecar,
+    sidecar_path,
+    typed_row,
+    write_rows,
+    write_sidecar,
+)
 from archlab.timing import rounds as lat
 from archlab.timing.machine import loadavg, now, usable_cpus
 
@@ -36,6 +46,7 @@ DEFAULT_BUDGET = 240.0
 
 
 # -- configurations ----------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Config:
@@ -53,8 +64,17 @@ class Config:
 
     def key(self) -> tuple[str, ...]:
         """The resume key: every configuration column, as written in the CSV."""
-        return (self.model, fmt_width(self.width), self.stem, fmt_hw(self.input), self.head, str(self.threads),
-                str(self.batch), self.runtime, fmt_bool(self.channels_last))
+        return (
+            self.model,
+            fmt_width(self.width),
+            self.stem,
+            fmt_hw(self.input),
+            self.head,
+            str(self.threads),
+            str(self.batch),
+            self.runtime,
+            fmt_bool(self.channels_last),
+        )
 
     def plan_key(self) -> tuple:
         return (self.width, self.stem, self.input, self.head)
@@ -71,9 +91,11 @@ class Config:
         return kw
 
     def label(self) -> str:
-        return (f"width {fmt_width(self.width)}, stem {self.stem}, input {fmt_hw(self.input)}, head {self.head}, "
-                f"{self.threads} thread{'s' if self.threads != 1 else ''}, batch {self.batch}, {self.runtime}"
-                + (", channels_last" if self.channels_last else ""))
+        return (
+            f"width {fmt_width(self.width)}, stem {self.stem}, input {fmt_hw(self.input)}, head {self.head}, "
+            f"{self.threads} thread{'s' if self.threads != 1 else ''}, batch {self.batch}, {self.runtime}"
+            + (", channels_last" if self.channels_last else "")
+        )
 
     def as_dict(self) -> dict:
         return dict(zip(CONFIG_COLUMNS, self.key()))
@@ -122,6 +144,7 @@ def canonical_key(row: dict) -> tuple[str, ...]:
 
 
 # -- options -----------------------------------------------------------------------------------------------
+
 
 @dataclass
 class SweepOptions:
@@ -175,8 +198,9 @@ class SweepOptions:
             raise OptionError(f"--max-samples must be >= {self.min_samples}, got {self.max_samples}")
         unknown = set(self.baseline) - {"width", "stem", "input", "head", "threads", "batch", "runtime"}
         if unknown:
-            raise OptionError(f"--baseline: unknown key {sorted(unknown)[0]!r}; "
-                              "use width, stem, input, head, threads, batch, runtime")
+            raise OptionError(
+                f"--baseline: unknown key {sorted(unknown)[0]!r}; use width, stem, input, head, threads, batch, runtime"
+            )
 
 
 def parse_baseline(text: str | None) -> dict:
@@ -204,6 +228,7 @@ def parse_baseline(text: str | None) -> dict:
 
 
 # -- the grid ----------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Grid:
@@ -236,7 +261,7 @@ def make_grid(opts: SweepOptions) -> Grid:
                 raise OptionError(f"--heads: unknown head {h!r}; use {', '.join(POOLS)}")
         heads = list(opts.heads)
     else:
-        heads = [spec.head.pool if has_head else "none"]
+        heads = [spec.head.pool if spec.head is not None else "none"]
     threads = list(opts.threads or [usable_cpus()])
     from archlab.nn.runtimes import require
 
@@ -246,16 +271,32 @@ def make_grid(opts: SweepOptions) -> Grid:
     def dedupe(xs):
         return list(dict.fromkeys(xs))
 
-    dims = [dedupe(float(w) for w in opts.widths), dedupe(opts.stems), dedupe(inputs), dedupe(heads),
-            dedupe(threads), dedupe(opts.batches), dedupe(opts.runtimes)]
-    configs = [Config(spec.name, w, s, hw, h, t, b, rt, opts.channels_last)
-               for w, s, hw, h, t, b, rt in itertools.product(*dims)]
+    dims = [
+        dedupe(float(w) for w in opts.widths),
+        dedupe(opts.stems),
+        dedupe(inputs),
+        dedupe(heads),
+        dedupe(threads),
+        dedupe(opts.batches),
+        dedupe(opts.runtimes),
+    ]
+    configs = [
+        Config(spec.name, w, s, hw, h, t, b, rt, opts.channels_last)
+        for w, s, hw, h, t, b, rt in itertools.product(*dims)
+    ]
     bl = opts.baseline
     try:
-        baseline = Config(spec.name, float(bl.get("width", 1.0)), str(bl.get("stem", "2")),
-                          parse_hw(bl["input"]) if "input" in bl else dims[2][0], bl.get("head", dims[3][0]),
-                          int(bl.get("threads", dims[4][0])), int(bl.get("batch", dims[5][0])),
-                          bl.get("runtime", dims[6][0]), opts.channels_last)
+        baseline = Config(
+            spec.name,
+            float(bl.get("width", 1.0)),
+            str(bl.get("stem", "2")),
+            parse_hw(bl["input"]) if "input" in bl else dims[2][0],
+            bl.get("head", dims[3][0]),
+            int(bl.get("threads", dims[4][0])),
+            int(bl.get("batch", dims[5][0])),
+            bl.get("runtime", dims[6][0]),
+            opts.channels_last,
+        )
     except ArchlabError as e:
         raise OptionError(f"--baseline: {e}") from None
     if baseline.stem not in STEMS:
@@ -276,6 +317,7 @@ def make_grid(opts: SweepOptions) -> Grid:
 
 
 # -- running -----------------------------------------------------------------------------------------------
+
 
 class Progress:
     """Callbacks of a sweep (the CLI draws a rich progress bar with them). All no-ops here."""
@@ -312,20 +354,30 @@ class SweepResult:
         return [typed_row(r) for r in self.rows]
 
     def to_dict(self) -> dict:
-        return {"schema_version": SCHEMA_VERSION, "run_id": self.run_id, "model": self.model,
-                "status": self.status, "kept": self.kept, "measured": len(self.measured),
-                "baseline": self.baseline, "environment": self.environment, "method": method_dict(self.options),
-                "notes": self.notes, "out": self.out, "rows": self.typed_rows()}
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "run_id": self.run_id,
+            "model": self.model,
+            "status": self.status,
+            "kept": self.kept,
+            "measured": len(self.measured),
+            "baseline": self.baseline,
+            "environment": self.environment,
+            "method": method_dict(self.options),
+            "notes": self.notes,
+            "out": self.out,
+            "rows": self.typed_rows(),
+        }
 
 
 def method_dict(options: dict) -> dict:
     return {
         "timing": "eval mode, torch.inference_mode; warm-up; interleaved rounds in a fresh random order, the "
-                  "baseline in every round; a visit = 1 untimed call + `number` timed calls (1 sample)",
+        "baseline in every round; a visit = 1 untimed call + `number` timed calls (1 sample)",
         "ci": f"distribution-free order-statistic CI of the median "
-              f"({options.get('confidence', lat.DEFAULT_CONFIDENCE):.0%})",
+        f"({options.get('confidence', lat.DEFAULT_CONFIDENCE):.0%})",
         "stop": f"CI within ±{options.get('target', lat.DEFAULT_TARGET):.1%} of the median, or the budget "
-                f"({options.get('budget')} s) ended",
+        f"({options.get('budget')} s) ended",
         "ratio": "median over rounds of (configuration sample / baseline sample in the same round)",
     }
 
@@ -338,10 +390,20 @@ def make_row(cfg: Config, counts: dict, res: lat.Result, max_abs_diff: float | N
     s = res.latency
     r = res.ratio
     vals = {
-        **cfg.as_dict(), "params": counts["params"], "madds": counts["madds"], "median_ms": s.median,
-        "ci_low_ms": s.ci_low, "ci_high_ms": s.ci_high, "p10_ms": s.p10, "p90_ms": s.p90, "n": s.n,
-        "ratio_to_baseline": r.median if r else None, "ratio_ci_low": r.ci_low if r else None,
-        "ratio_ci_high": r.ci_high if r else None, "converged": res.converged, "max_abs_diff": max_abs_diff,
+        **cfg.as_dict(),
+        "params": counts["params"],
+        "madds": counts["madds"],
+        "median_ms": s.median,
+        "ci_low_ms": s.ci_low,
+        "ci_high_ms": s.ci_high,
+        "p10_ms": s.p10,
+        "p90_ms": s.p90,
+        "n": s.n,
+        "ratio_to_baseline": r.median if r else None,
+        "ratio_ci_low": r.ci_low if r else None,
+        "ratio_ci_high": r.ci_high if r else None,
+        "converged": res.converged,
+        "max_abs_diff": max_abs_diff,
         "run_id": run_id,
     }
     return {c: (vals[c] if isinstance(vals[c], str) else fmt_num(vals[c])) for c in COLUMNS}
@@ -384,12 +446,14 @@ class _Store:
                 if row[col] != str(counts[col]):
                     raise ArchlabError(
                         f"{self.out}: the row for {cfg.label()} has {col} {row[col]} but the table now gives "
-                        f"{counts[col]}: the table changed since that run; use --fresh or another --out")
+                        f"{counts[col]}: the table changed since that run; use --fresh or another --out"
+                    )
 
     def grid_rows(self, new: dict) -> list[dict]:
         """The grid's rows in grid order: measured in this run, else kept."""
-        return [new.get(c.key()) or self.kept[c.key()] for c in self.grid.configs
-                if c.key() in new or c.key() in self.kept]
+        return [
+            new.get(c.key()) or self.kept[c.key()] for c in self.grid.configs if c.key() in new or c.key() in self.kept
+        ]
 
     def write_rows(self, new: dict) -> None:
         """Every row: the grid's, then kept rows of other configurations (never dropped)."""
@@ -416,8 +480,9 @@ class _Store:
             write_sidecar(self.side, self.meta)
 
 
-def _prepare(grid: Grid, todo: list[Config], opts: SweepOptions, seed: int, progress: Progress,
-             notes: list[str]) -> tuple[dict, dict]:
+def _prepare(
+    grid: Grid, todo: list[Config], opts: SweepOptions, seed: int, progress: Progress, notes: list[str]
+) -> tuple[dict, dict]:
     """Every runtime of the run built, checked against eager and warmed up: (candidates, max |diff|) by key."""
     import torch
 
@@ -430,12 +495,20 @@ def _prepare(grid: Grid, todo: list[Config], opts: SweepOptions, seed: int, prog
     prepare_list = list(todo) + ([grid.baseline] if base_key not in {c.key() for c in todo} else [])
     for i, cfg in enumerate(prepare_list):
         progress.preparing(i, len(prepare_list), cfg.label())
-        prep = ws.prepare(cfg.runtime, cfg.plan_key(), grid.plans[cfg.plan_key()], batch=cfg.batch,
-                          threads=cfg.threads, channels_last=cfg.channels_last)
+        prep = ws.prepare(
+            cfg.runtime,
+            cfg.plan_key(),
+            grid.plans[cfg.plan_key()],
+            batch=cfg.batch,
+            threads=cfg.threads,
+            channels_last=cfg.channels_last,
+        )
         diffs[cfg.key()] = prep.max_abs_diff
         if not prep.check_ok:
-            notes.append(f"{cfg.label()}: output differs from eager by {prep.max_abs_diff:.3g} "
-                         f"(eager's largest |output| {prep.ref_max_abs:.3g})")
+            notes.append(
+                f"{cfg.label()}: output differs from eager by {prep.max_abs_diff:.3g} "
+                f"(eager's largest |output| {prep.ref_max_abs:.3g})"
+            )
         if prep.exporter and prep.exporter != "dynamo":
             notes.append(f"{cfg.label()}: ONNX exporter {prep.exporter}")
         cand = lat.Candidate(cfg.key(), prep.fn, prep.enter)
@@ -446,9 +519,15 @@ def _prepare(grid: Grid, todo: list[Config], opts: SweepOptions, seed: int, prog
     return candidates, diffs
 
 
-def run_sweep(opts: SweepOptions, *, out: str | Path | None = None, fresh: bool = False,
-              progress: Progress | None = None, on_row: Callable[[dict], object] | None = None,
-              clock: Callable[[], float] = time.monotonic) -> SweepResult:
+def run_sweep(
+    opts: SweepOptions,
+    *,
+    out: str | Path | None = None,
+    fresh: bool = False,
+    progress: Progress | None = None,
+    on_row: Callable[[dict], object] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> SweepResult:
     """Run (or resume) a sweep. See the module docstring; raises ArchlabError for bad options or files."""
     t_start = clock()
     progress = progress or Progress()
@@ -458,25 +537,48 @@ def run_sweep(opts: SweepOptions, *, out: str | Path | None = None, fresh: bool 
     options = _options_dict(opts, grid)
     where = (str(store.out) if store.out else None, str(store.side) if store.side else None)
     if not todo:
-        return SweepResult(None, grid.model, store.grid_rows({}), [], len(grid.configs), None, None,
-                           [f"all {len(grid.configs)} configurations are in {store.out} already; "
-                            f"nothing measured (--fresh starts over)"], "nothing_to_do", *where, options)
+        return SweepResult(
+            None,
+            grid.model,
+            store.grid_rows({}),
+            [],
+            len(grid.configs),
+            None,
+            None,
+            [
+                f"all {len(grid.configs)} configurations are in {store.out} already; "
+                f"nothing measured (--fresh starts over)"
+            ],
+            "nothing_to_do",
+            *where,
+            options,
+        )
     from archlab.nn.runtimes import environment
 
     run_id = new_run_id()
     seed = opts.seed if opts.seed is not None else secrets.randbits(32)
     env = environment(tuple(set(opts.runtimes) | {grid.baseline.runtime}))
-    run_meta = {"run_id": run_id, "started": now(), "status": "running", "options": options, "seed": seed,
-                "environment": env, "baseline": grid.baseline.as_dict(), "kept": len(store.kept), "todo": len(todo),
-                "method": method_dict(options)}
+    run_meta = {
+        "run_id": run_id,
+        "started": now(),
+        "status": "running",
+        "options": options,
+        "seed": seed,
+        "environment": env,
+        "baseline": grid.baseline.as_dict(),
+        "kept": len(store.kept),
+        "todo": len(todo),
+        "method": method_dict(options),
+    }
     store.start(run_meta)
     progress.start(len(todo), len(store.kept), opts.budget)
     notes: list[str] = []
     new_rows: dict[tuple, dict] = {}
     baseline_summary, status = None, "interrupted"
     try:
-        baseline_summary = _measure(grid, todo, opts, seed, t_start + opts.budget, run_id, store, new_rows, notes,
-                                    progress, on_row, clock)
+        baseline_summary = _measure(
+            grid, todo, opts, seed, t_start + opts.budget, run_id, store, new_rows, notes, progress, on_row, clock
+        )
         status = "complete"
     except KeyboardInterrupt:
         raise
@@ -484,14 +586,33 @@ def run_sweep(opts: SweepOptions, *, out: str | Path | None = None, fresh: bool 
         status = f"failed: {type(e).__name__}: {e}"
         raise
     finally:
-        run_meta.update({"status": status, "finished": now(), "measured": len(new_rows),
-                         "baseline_stats": baseline_summary, "notes": notes, "elapsed_s": round(clock() - t_start, 3)})
+        run_meta.update(
+            {
+                "status": status,
+                "finished": now(),
+                "measured": len(new_rows),
+                "baseline_stats": baseline_summary,
+                "notes": notes,
+                "elapsed_s": round(clock() - t_start, 3),
+            }
+        )
         if loadavg() is not None:
-            run_meta["environment"]["loadavg_end"] = loadavg()
+            env["loadavg_end"] = loadavg()
         store.write_meta()
         progress.done()
-    return SweepResult(run_id, grid.model, store.grid_rows(new_rows), list(new_rows), len(store.kept),
-                       baseline_summary, env, notes, status, *where, options)
+    return SweepResult(
+        run_id,
+        grid.model,
+        store.grid_rows(new_rows),
+        list(new_rows),
+        len(store.kept),
+        baseline_summary,
+        env,
+        notes,
+        status,
+        *where,
+        options,
+    )
 
 
 def _measure(grid, todo, opts, seed, deadline, run_id, store, new_rows, notes, progress, on_row, clock) -> dict:
@@ -513,28 +634,55 @@ def _measure(grid, todo, opts, seed, deadline, run_id, store, new_rows, notes, p
 
     with torch.inference_mode():
         results, base = lat.interleaved(
-            [candidates[c.key()] for c in todo], candidates[grid.baseline.key()], deadline=deadline,
-            target=opts.target, confidence=opts.confidence, min_samples=opts.min_samples,
-            max_samples=opts.max_samples, rng=random.Random(seed), on_final=on_final, on_round=progress.round,
-            clock=clock)
+            [candidates[c.key()] for c in todo],
+            candidates[grid.baseline.key()],
+            deadline=deadline,
+            target=opts.target,
+            confidence=opts.confidence,
+            min_samples=opts.min_samples,
+            max_samples=opts.max_samples,
+            rng=random.Random(seed),
+            on_final=on_final,
+            on_round=progress.round,
+            clock=clock,
+        )
     unconverged = [k for k, r in results.items() if not r.converged]
     if unconverged:
-        notes.append(f"{len(unconverged)} of {len(results)} configurations did not reach ±{opts.target:.1%} "
-                     f"before the budget ended (their CI is reported; a larger --budget narrows it)")
+        notes.append(
+            f"{len(unconverged)} of {len(results)} configurations did not reach ±{opts.target:.1%} "
+            f"before the budget ended (their CI is reported; a larger --budget narrows it)"
+        )
     return {"config": grid.baseline.as_dict(), **_summary_dict(base.latency)}
 
 
 def _summary_dict(s: lat.Summary) -> dict:
-    return {"median_ms": s.median, "ci_low_ms": s.ci_low, "ci_high_ms": s.ci_high, "p10_ms": s.p10,
-            "p90_ms": s.p90, "n": s.n}
+    return {
+        "median_ms": s.median,
+        "ci_low_ms": s.ci_low,
+        "ci_high_ms": s.ci_high,
+        "p10_ms": s.p10,
+        "p90_ms": s.p90,
+        "n": s.n,
+    }
 
 
 def _options_dict(opts: SweepOptions, grid: Grid) -> dict:
-    return {"net": opts.net, "model": grid.model, "widths": list(opts.widths), "stems": list(opts.stems),
-            "inputs": list(opts.inputs) if opts.inputs else None, "heads": list(opts.heads) if opts.heads else None,
-            "threads": list(opts.threads) if opts.threads else None, "batches": list(opts.batches),
-            "runtimes": list(opts.runtimes), "channels_last": opts.channels_last, "baseline": grid.baseline.as_dict(),
-            "budget": opts.budget, "target": opts.target, "confidence": opts.confidence, "warmup": opts.warmup,
-            "min_samples": opts.min_samples, "max_samples": opts.max_samples}
-
-
+    return {
+        "net": opts.net,
+        "model": grid.model,
+        "widths": list(opts.widths),
+        "stems": list(opts.stems),
+        "inputs": list(opts.inputs) if opts.inputs else None,
+        "heads": list(opts.heads) if opts.heads else None,
+        "threads": list(opts.threads) if opts.threads else None,
+        "batches": list(opts.batches),
+        "runtimes": list(opts.runtimes),
+        "channels_last": opts.channels_last,
+        "baseline": grid.baseline.as_dict(),
+        "budget": opts.budget,
+        "target": opts.target,
+        "confidence": opts.confidence,
+        "warmup": opts.warmup,
+        "min_samples": opts.min_samples,
+        "max_samples": opts.max_samples,
+    }

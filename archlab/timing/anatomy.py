@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from archlab.ir.plan import Plan
 from archlab.static.roofline import WORK_RULE, Ceilings, category, plan_work
 from archlab.timing import stats
-from archlab.timing.rounds import Result
 
 METHOD = (
     "per layer: perf_counter_ns around each leaf-module call in an instrumented pass that calls the built "
@@ -62,11 +61,26 @@ class LayerLatency:
         return "memory" if self.intensity < ceil.ridge else "compute"
 
     def to_dict(self, ceil: Ceilings | None = None) -> dict:
-        return {"name": self.name, "op": self.op, "kind": self.kind, "category": self.category, "row": self.row,
-                "latency_ms": self.latency_ms, "p10_ms": self.p10_ms, "p90_ms": self.p90_ms, "share": self.share,
-                "ran": self.ran, "flops": self.flops, "bytes": self.bytes, "intensity": self.intensity,
-                "gflops": self.gflops, "gbs": self.gbs, "ideal_ms": self.ideal_ms,
-                "roof_fraction": self.roof_fraction, "bound": self.bound(ceil)}
+        return {
+            "name": self.name,
+            "op": self.op,
+            "kind": self.kind,
+            "category": self.category,
+            "row": self.row,
+            "latency_ms": self.latency_ms,
+            "p10_ms": self.p10_ms,
+            "p90_ms": self.p90_ms,
+            "share": self.share,
+            "ran": self.ran,
+            "flops": self.flops,
+            "bytes": self.bytes,
+            "intensity": self.intensity,
+            "gflops": self.gflops,
+            "gbs": self.gbs,
+            "ideal_ms": self.ideal_ms,
+            "roof_fraction": self.roof_fraction,
+            "bound": self.bound(ceil),
+        }
 
 
 @dataclass(frozen=True)
@@ -90,9 +104,18 @@ class RowLatency:
         return self.bytes / (self.latency_ms * 1e6) if self.latency_ms > 0 else None
 
     def to_dict(self) -> dict:
-        return {"index": self.index, "type": self.type, "label": self.label, "latency_ms": self.latency_ms,
-                "share": self.share, "flops": self.flops, "bytes": self.bytes, "gflops": self.gflops,
-                "gbs": self.gbs, "ideal_ms": self.ideal_ms}
+        return {
+            "index": self.index,
+            "type": self.type,
+            "label": self.label,
+            "latency_ms": self.latency_ms,
+            "share": self.share,
+            "flops": self.flops,
+            "bytes": self.bytes,
+            "gflops": self.gflops,
+            "gbs": self.gbs,
+            "ideal_ms": self.ideal_ms,
+        }
 
 
 @dataclass
@@ -166,39 +189,60 @@ class LatencyReport:
         if ratio is not None:
             rci = f" [CI {ratio.ci_low:.3f}, {ratio.ci_high:.3f}]" if ratio.ci_low is not None else ""
             rtxt = f"; the instrumented pass takes {ratio.median:.3f}x the plain forward{rci}"
-        lines.append(f"measurement overhead: the clock costs {self.timer_ns:.0f} ns per layer, "
-                     f"{self.timer_overhead_ms:.3f} ms in the layers' sum "
-                     f"({self.timer_overhead_ms / self.e2e.median:.2%} of end-to-end){rtxt}")
+        lines.append(
+            f"measurement overhead: the clock costs {self.timer_ns:.0f} ns per layer, "
+            f"{self.timer_overhead_ms:.3f} ms in the layers' sum "
+            f"({self.timer_overhead_ms / self.e2e.median:.2%} of end-to-end){rtxt}"
+        )
         if self.ceilings is not None:
             c = self.ceilings
             ideal = self.ideal_ms or 0.0
-            lines.append(f"ceilings ({'cached' if c.cached else 'measured'} {c.measured_at}, {c.threads} thread"
-                         f"{'s' if c.threads != 1 else ''}): peak {c.peak_gflops:.1f} GFLOP/s (sgemm "
-                         f"{c.gemm_n}), bandwidth {c.bandwidth_gbs:.2f} GB/s (copy {c.copy_mib} MiB), ridge "
-                         f"{c.ridge:.1f} FLOP/B")
-            lines.append(f"roofline ideal (sum over layers of max(flops/peak, bytes/bandwidth)): {ideal:.3f} ms; "
-                         f"measured end-to-end is {e2e.median / ideal:.1f}x the ideal" if ideal > 0 else
-                         "roofline ideal: 0 ms")
+            lines.append(
+                f"ceilings ({'cached' if c.cached else 'measured'} {c.measured_at}, {c.threads} thread"
+                f"{'s' if c.threads != 1 else ''}): peak {c.peak_gflops:.1f} GFLOP/s (sgemm "
+                f"{c.gemm_n}), bandwidth {c.bandwidth_gbs:.2f} GB/s (copy {c.copy_mib} MiB), ridge "
+                f"{c.ridge:.1f} FLOP/B"
+            )
+            lines.append(
+                f"roofline ideal (sum over layers of max(flops/peak, bytes/bandwidth)): {ideal:.3f} ms; "
+                f"measured end-to-end is {e2e.median / ideal:.1f}x the ideal"
+                if ideal > 0
+                else "roofline ideal: 0 ms"
+            )
             for bound in ("memory", "compute"):
                 top = self.top(bound)
                 if top:
-                    lines.append(f"top {bound}-bound layers: " + "; ".join(
-                        f"{t.name} ({t.category}) {t.latency_ms:.3f} ms, {_pct(t.roof_fraction)} of roof"
-                        for t in top))
+                    lines.append(
+                        f"top {bound}-bound layers: "
+                        + "; ".join(
+                            f"{t.name} ({t.category}) {t.latency_ms:.3f} ms, {_pct(t.roof_fraction)} of roof"
+                            for t in top
+                        )
+                    )
         lines.append("work: " + WORK_RULE)
         return lines
 
     def to_dict(self) -> dict:
         """The ``latency`` section of ``archlab profile --latency -f json``."""
         return {
-            "runtime": self.runtime, "threads": self.threads, "batch": self.batch,
-            "channels_last": self.channels_last, "method": METHOD, "work_rule": WORK_RULE,
-            "latency_ms": self.e2e.median, "end_to_end": self.e2e.to_dict(),
+            "runtime": self.runtime,
+            "threads": self.threads,
+            "batch": self.batch,
+            "channels_last": self.channels_last,
+            "method": METHOD,
+            "work_rule": WORK_RULE,
+            "latency_ms": self.e2e.median,
+            "end_to_end": self.e2e.to_dict(),
             "instrumented": self.instrumented.to_dict(),
             "overhead_ratio": self.overhead_ratio.to_dict() if self.overhead_ratio else None,
-            "layers_sum_ms": self.layers_sum.median, "coverage": self.coverage, "framework_ms": self.framework_ms,
-            "timer_ns": self.timer_ns, "timer_overhead_ms": self.timer_overhead_ms,
-            "number": self.number, "converged": self.converged, "stop": self.stop,
+            "layers_sum_ms": self.layers_sum.median,
+            "coverage": self.coverage,
+            "framework_ms": self.framework_ms,
+            "timer_ns": self.timer_ns,
+            "timer_overhead_ms": self.timer_overhead_ms,
+            "number": self.number,
+            "converged": self.converged,
+            "stop": self.stop,
             "ceilings": self.ceilings.to_dict() if self.ceilings else None,
             "roofline_ideal_ms": self.ideal_ms,
             "top_memory_bound": [t.name for t in self.top("memory")],
@@ -212,8 +256,21 @@ def _pct(v: float | None) -> str:
     return "-" if v is None else f"{v:.0%}"
 
 
-def anatomy(plan: Plan, runtime, threads, batch, channels_last, base, results, names, layer_samples, walls, timer_ns,
-            number, ceilings) -> LatencyReport:
+def anatomy(
+    plan: Plan,
+    runtime,
+    threads,
+    batch,
+    channels_last,
+    base,
+    results,
+    names,
+    layer_samples,
+    walls,
+    timer_ns,
+    number,
+    ceilings,
+) -> LatencyReport:
     e2e = base.latency
     converged = all(r.converged for r in results.values())
     stop = "converged" if converged else ", ".join(sorted({r.stop for r in results.values() if not r.converged}))
@@ -221,20 +278,47 @@ def anatomy(plan: Plan, runtime, threads, batch, channels_last, base, results, n
     index = {name: i for i, name in enumerate(names)}
     work = plan_work(plan, batch)
     layers = []
-    per_layer = list(zip(*layer_samples)) if layer_samples else [[] for _ in names]
+    per_layer: list = list(zip(*layer_samples)) if layer_samples else [() for _ in names]
     for layer in plan.layers:
         w = work[layer.name]
         i = index.get(layer.name)
         if i is None:  # does not run in this runtime (a folded BN)
-            layers.append(LayerLatency(layer.name, layer.op, layer.kind, category(layer), layer.row, 0.0, 0.0, 0.0,
-                                       0.0, 0, 0, ran=False, ideal_ms=0.0 if ceilings else None))
+            layers.append(
+                LayerLatency(
+                    layer.name,
+                    layer.op,
+                    layer.kind,
+                    category(layer),
+                    layer.row,
+                    0.0,
+                    0.0,
+                    0.0,
+                    0.0,
+                    0,
+                    0,
+                    ran=False,
+                    ideal_ms=0.0 if ceilings else None,
+                )
+            )
             continue
         s = sorted(per_layer[i])
         med = stats.quantile(s, 0.5)
-        layers.append(LayerLatency(
-            layer.name, layer.op, layer.kind, category(layer), layer.row, med, stats.quantile(s, 0.1),
-            stats.quantile(s, 0.9), med / e2e.median if e2e.median > 0 else 0.0, w.flops, w.bytes,
-            ideal_ms=1e3 * ceilings.ideal_s(w.flops, w.bytes) if ceilings else None))
+        layers.append(
+            LayerLatency(
+                layer.name,
+                layer.op,
+                layer.kind,
+                category(layer),
+                layer.row,
+                med,
+                stats.quantile(s, 0.1),
+                stats.quantile(s, 0.9),
+                med / e2e.median if e2e.median > 0 else 0.0,
+                w.flops,
+                w.bytes,
+                ideal_ms=1e3 * ceilings.ideal_s(w.flops, w.bytes) if ceilings else None,
+            )
+        )
     by_name = {layer.name: layer for layer in layers}
     rows = []
     for info in plan.rows:
@@ -242,12 +326,38 @@ def anatomy(plan: Plan, runtime, threads, batch, channels_last, base, results, n
         sums = sorted(sum(sample[i] for i in idx) for sample in layer_samples) if layer_samples else [0.0]
         med = stats.quantile(sums, 0.5)
         members = [by_name[n] for n in info.layers]
-        rows.append(RowLatency(info.index, info.type, info.label, tuple(info.layers), med,
-                               med / e2e.median if e2e.median > 0 else 0.0, sum(m.flops for m in members),
-                               sum(m.bytes for m in members),
-                               sum(m.ideal_ms or 0.0 for m in members) if ceilings else None))
+        rows.append(
+            RowLatency(
+                info.index,
+                info.type,
+                info.label,
+                tuple(info.layers),
+                med,
+                med / e2e.median if e2e.median > 0 else 0.0,
+                sum(m.flops for m in members),
+                sum(m.bytes for m in members),
+                sum(m.ideal_ms or 0.0 for m in members) if ceilings else None,
+            )
+        )
     totals = [sum(sample) for sample in layer_samples] or [0.0]
-    return LatencyReport(plan.model, dict(plan.options), runtime, threads, batch, channels_last, e2e,
-                         stats.summarize(walls or [0.0]), res.ratio, stats.summarize(totals), timer_ns, number,
-                         converged, stop, tuple(layers),
-                         tuple(rows), ceilings, layer_samples, walls)
+    return LatencyReport(
+        plan.model,
+        dict(plan.options),
+        runtime,
+        threads,
+        batch,
+        channels_last,
+        e2e,
+        stats.summarize(walls or [0.0]),
+        res.ratio,
+        stats.summarize(totals),
+        timer_ns,
+        number,
+        converged,
+        stop,
+        tuple(layers),
+        tuple(rows),
+        ceilings,
+        layer_samples,
+        walls,
+    )

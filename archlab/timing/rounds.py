@@ -29,8 +29,8 @@ import gc
 import math
 import random
 import time
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Hashable, Sequence
 
 from archlab.timing.stats import DEFAULT_CONFIDENCE, Summary, median_ci_ranks, summarize
 
@@ -50,8 +50,14 @@ class Candidate:
     warmup_ms: float | None = None  # per-call time seen at the end of the warm-up
 
 
-def warm_up(c: Candidate, seconds: float = 0.3, min_calls: int = 3, min_sample_s: float = 0.01,
-            max_number: int = 10_000, clock=time.perf_counter) -> float:
+def warm_up(
+    c: Candidate,
+    seconds: float = 0.3,
+    min_calls: int = 3,
+    min_sample_s: float = 0.01,
+    max_number: int = 10_000,
+    clock=time.perf_counter,
+) -> float:
     """Run ``c`` until ``seconds`` have passed (at least ``min_calls`` calls); set ``c.number``.
 
     Returns the per-call time in ms of the last calls (used for ``number`` and the ETA).
@@ -64,7 +70,7 @@ def warm_up(c: Candidate, seconds: float = 0.3, min_calls: int = 3, min_sample_s
         t0 = clock()
         c.fn()
         times.append(clock() - t0)
-    late = sorted(times[len(times) // 2:])  # the second half: past first-call effects
+    late = sorted(times[len(times) // 2 :])  # the second half: past first-call effects
     per_call = max(late[len(late) // 2], 1e-7)
     if not c.number:
         c.number = max(1, min(max_number, math.ceil(min_sample_s / per_call - 1e-9)))
@@ -174,7 +180,7 @@ def interleaved(
             try:
                 for c in order:
                     got[c.key] = sample(c)
-                    if may_cut and clock() >= deadline:
+                    if may_cut and deadline is not None and clock() >= deadline:
                         cut = True
                         break
             finally:
@@ -189,8 +195,11 @@ def interleaved(
                         on_final(res)
                 active = []
                 if on_round is not None:
-                    on_round(_round_info(r, clock() - start, active, results, round_times, target, min_samples,
-                                         deadline, clock()))
+                    on_round(
+                        _round_info(
+                            r, clock() - start, active, results, round_times, target, min_samples, deadline, clock()
+                        )
+                    )
                 break
             b = got[baseline.key]
             base.samples.append(b)
@@ -224,8 +233,7 @@ def interleaved(
                     on_final(res)
             active = still
             if on_round is not None:
-                on_round(_round_info(r, now - start, active, results, round_times, target, min_samples,
-                                     deadline, now))
+                on_round(_round_info(r, now - start, active, results, round_times, target, min_samples, deadline, now))
     except KeyboardInterrupt:
         for c in active:
             results[c.key].stop = "interrupted"

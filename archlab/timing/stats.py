@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Sequence
 
 DEFAULT_CONFIDENCE = 0.95
 EXACT_LIMIT = 5000
@@ -27,7 +27,7 @@ def median_ci_ranks(n: int, confidence: float = DEFAULT_CONFIDENCE) -> tuple[int
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
     if n <= EXACT_LIMIT:
         alpha_half = (1 - Fraction(str(confidence))) / 2  # exact: compare integers, no rounding
-        total = 2 ** n
+        total = 2**n
         cum = 0  # sum_{k <= l-1} C(n, k)
         l = 0
         term = 1  # C(n, k), updated incrementally
@@ -62,7 +62,7 @@ def ci_coverage(n: int, confidence: float = DEFAULT_CONFIDENCE) -> float | None:
     l = ranks[0]
     if n > EXACT_LIMIT:
         return confidence
-    tail = Fraction(sum(math.comb(n, k) for k in range(l)), 2 ** n)
+    tail = Fraction(sum(math.comb(n, k) for k in range(l)), 2**n)
     return float(1 - 2 * tail)
 
 
@@ -104,12 +104,19 @@ class Summary:
         return max(self.median - self.ci_low, self.ci_high - self.median) / self.median
 
     def to_dict(self) -> dict:
-        return {"n": self.n, "median": self.median, "ci_low": self.ci_low, "ci_high": self.ci_high,
-                "p10": self.p10, "p90": self.p90}
+        return {
+            "n": self.n,
+            "median": self.median,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "p10": self.p10,
+            "p90": self.p90,
+        }
 
 
 def summarize(values: Sequence[float], confidence: float = DEFAULT_CONFIDENCE) -> Summary:
     xs = sorted(values)
     ci = median_ci(xs, confidence)
-    return Summary(len(xs), quantile(xs, 0.5), ci[0] if ci else None, ci[1] if ci else None,
-                   quantile(xs, 0.1), quantile(xs, 0.9))
+    return Summary(
+        len(xs), quantile(xs, 0.5), ci[0] if ci else None, ci[1] if ci else None, quantile(xs, 0.1), quantile(xs, 0.9)
+    )

@@ -8,15 +8,17 @@ recipe calls only that context (its builder's op constructors, naming, channel r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from archlab.spec.fields import ACTS, NORMS, Field, parse_fields
 
 Context = Any  # the plan tier's RowContext (archlab.ir.context), handed to every recipe
 
-SCALE = Field("scale", "choice", "how --width applies: all, up (only widths > 1) or none", "all",
-              choices=("all", "up", "none"))
+SCALE = Field(
+    "scale", "choice", "how --width applies: all, up (only widths > 1) or none", "all", choices=("all", "up", "none")
+)
 
 
 def common_fields() -> tuple[Field, ...]:
@@ -26,8 +28,13 @@ def common_fields() -> tuple[Field, ...]:
         Field("id", "str", "optional name for the row (used by `edit:` in files that extend this one)", None),
         Field("norm", "choice", "normalisation after each conv (defaults.norm when omitted)", None, choices=NORMS),
         Field("act", "choice", "activation (defaults.act when omitted)", None, choices=ACTS),
-        Field("from", "ref", "read this instead of the previous row's output: a row index (negative: counted back),"
-              " a row id, or a layer name inside a block (a tap, e.g. 6.0.expand_act)", None),
+        Field(
+            "from",
+            "ref",
+            "read this instead of the previous row's output: a row index (negative: counted back),"
+            " a row id, or a layer name inside a block (a tap, e.g. 6.0.expand_act)",
+            None,
+        ),
         Field("output", "bool", "this row's output is a network output (detectors have several)", None),
     )
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from archlab.errors import TableError
 from archlab.spec.fields import ACTS, Field
-from archlab.spec.rows.base import Context, RowType, SCALE
 from archlab.spec.rounding import make_divisible
+from archlab.spec.rows.base import SCALE, Context, RowType
 
 FIELDS = (
     Field("t", "float", "expansion factor (of each block's input channels)", None, min=0, exclusive_min=True),
@@ -27,16 +27,20 @@ FIELDS = (
     Field("k", "int", "depthwise kernel size", 3, min=1),
     Field("se", "bool", "squeeze-and-excitation after the depthwise conv (MobileNetV3)", False),
     Field("residual", "bool", "residual add where the shapes allow it", True),
-    Field("project_act", "choice", "activation after the projection (the papers: none, a linear bottleneck)",
-          "none", choices=ACTS),
+    Field(
+        "project_act",
+        "choice",
+        "activation after the projection (the papers: none, a linear bottleneck)",
+        "none",
+        choices=ACTS,
+    ),
     SCALE,
 )
 
 
 def validate(v: dict) -> None:
     if (v["t"] is None) == (v["e"] is None):
-        raise TableError("missing value: give exactly one of t (expansion factor) or e (expanded channels)",
-                         field="t")
+        raise TableError("missing value: give exactly one of t (expansion factor) or e (expanded channels)", field="t")
 
 
 def squeeze_excite(ctx: Context, block: int, x: str) -> str:
@@ -76,5 +80,6 @@ def expand(v: dict, ctx: Context) -> None:
         ctx.x = x
 
 
-ROW = RowType("bottleneck", "inverted residual block(s): expand, depthwise, linear projection", FIELDS, expand,
-              validate)
+ROW = RowType(
+    "bottleneck", "inverted residual block(s): expand, depthwise, linear projection", FIELDS, expand, validate
+)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from archlab.errors import TableError
-from archlab.spec.fields import Field
 from archlab.spec.rows.base import Context, RowType
 
 FIELDS = ()

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from archlab.errors import ShapeError, TableError
 from archlab.spec.fields import Field
-from archlab.spec.rows.base import Context, RowType, SCALE
+from archlab.spec.rows.base import SCALE, Context, RowType
 
 FIELDS = (
-    Field("c", "int", "output channels (scaled by --width); omit for a depthwise conv to keep the input's", None,
-          min=1),
+    Field(
+        "c", "int", "output channels (scaled by --width); omit for a depthwise conv to keep the input's", None, min=1
+    ),
     Field("k", "int", "kernel size", 3, min=1),
     Field("s", "int", "stride", 1, min=1),
     Field("groups", "int", "convolution groups", 1, min=1),
     Field("depthwise", "bool", "groups = input channels", False),
     Field("dilation", "int", "dilation", 1, min=1),
-    Field("padding", "padding", "auto (k//2 * dilation), same (TensorFlow), valid (0) or an integer; "
-          "defaults.padding when omitted", None),
+    Field(
+        "padding",
+        "padding",
+        "auto (k//2 * dilation), same (TensorFlow), valid (0) or an integer; defaults.padding when omitted",
+        None,
+    ),
     Field("bias", "bool", "conv has a bias", False),
     Field("pool", "bool", "a 3x3 stride-2 pad-1 max-pool after the activation (used by --stem-pool)", False),
     SCALE,
@@ -36,10 +41,10 @@ def expand(v: dict, ctx: Context) -> None:
     if v["depthwise"]:
         groups = cin
         if c % cin:
-            raise ShapeError(f"a depthwise conv's channels ({c}) must be a multiple of its input's ({cin})",
-                             field="c")
-    x = ctx.unit(0, "conv", ctx.x, c, v["k"], v["s"], groups=groups, dilation=v["dilation"],
-                 padding=v["padding"], bias=v["bias"])
+            raise ShapeError(f"a depthwise conv's channels ({c}) must be a multiple of its input's ({cin})", field="c")
+    x = ctx.unit(
+        0, "conv", ctx.x, c, v["k"], v["s"], groups=groups, dilation=v["dilation"], padding=v["padding"], bias=v["bias"]
+    )
     if v["pool"]:
         x = ctx.builder.pool(ctx.name(0, "pool"), x, "max", 3, 2, 1)
     ctx.x = x

@@ -8,7 +8,7 @@ has nothing between the two convolutions (``dw_norm: false``).
 from __future__ import annotations
 
 from archlab.spec.fields import Field
-from archlab.spec.rows.base import Context, RowType, SCALE
+from archlab.spec.rows.base import SCALE, Context, RowType
 
 FIELDS = (
     Field("c", "int", "output channels of the pointwise conv (scaled by --width)", min=1),

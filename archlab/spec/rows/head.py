@@ -15,27 +15,32 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from archlab.errors import ShapeError, TableError
-from archlab.spec.fields import ACTS, Field, NORMS, parse_fields, suggest
+from archlab.spec.fields import ACTS, NORMS, Field, parse_fields, suggest
 from archlab.spec.rows.base import Context
 
 POOLS = ("gdconv", "gap", "fc")
 
 HEAD_FIELDS = (
     Field("pool", "choice", "how FMap-end becomes a vector: gdconv, gap or fc", choices=POOLS),
-    Field("norm", "choice", "norm after the GDConv and embedding (defaults.norm when omitted)", None,
-          choices=NORMS),
+    Field("norm", "choice", "norm after the GDConv and embedding (defaults.norm when omitted)", None, choices=NORMS),
     Field("embedding", "mapping", "{size, layer: linear|conv}: a face-embedding output", None),
     Field("classifier", "mapping", "{classes, dropout}: a classification output", None),
 )
 EMBEDDING_FIELDS = (
     Field("size", "int", "embedding dimension", min=1),
-    Field("layer", "choice", "linear (after flatten) or conv (1x1, before flatten)", "linear",
-          choices=("linear", "conv")),
+    Field(
+        "layer", "choice", "linear (after flatten) or conv (1x1, before flatten)", "linear", choices=("linear", "conv")
+    ),
 )
 CLASSIFIER_FIELDS = (
     Field("classes", "int", "number of classes", min=1),
-    Field("hidden", "int", "a hidden linear layer (with bias) before the classifier, scaled by --width "
-          "(MobileNetV3: 1280)", None, min=1),
+    Field(
+        "hidden",
+        "int",
+        "a hidden linear layer (with bias) before the classifier, scaled by --width (MobileNetV3: 1280)",
+        None,
+        min=1,
+    ),
     Field("act", "choice", "activation after the hidden layer", "hardswish", choices=ACTS),
     Field("dropout", "float", "dropout probability before the linear layer (0: no dropout layer)", 0.0, min=0),
 )
@@ -63,8 +68,9 @@ def parse_head(raw: dict) -> HeadSpec:
     known = {f.name: f for f in HEAD_FIELDS}
     for key in raw:
         if key not in known:
-            raise TableError(f"unknown field{suggest(str(key), known)}; allowed: {', '.join(known)}",
-                             field=f"head.{key}")
+            raise TableError(
+                f"unknown field{suggest(str(key), known)}; allowed: {', '.join(known)}", field=f"head.{key}"
+            )
     if raw.get("pool") is None:
         raise TableError("missing value", field="head.pool")
     pool = _sub({"pool": raw["pool"]}, HEAD_FIELDS[:1], "head")["pool"]

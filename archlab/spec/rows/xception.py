@@ -9,7 +9,7 @@ identity otherwise; then the residual add. Stride ``s`` applies to the first of 
 from __future__ import annotations
 
 from archlab.spec.fields import Field
-from archlab.spec.rows.base import Context, RowType, SCALE
+from archlab.spec.rows.base import SCALE, Context, RowType
 
 FIELDS = (
     Field("c", "int", "output channels (scaled by --width)", min=1),
