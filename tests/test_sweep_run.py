@@ -9,6 +9,7 @@ import pytest
 
 import archlab
 from archlab.errors import ArchlabError
+from archlab.storage import sweep_store
 from archlab.studies import sweep as sw
 
 TINY = """
@@ -48,9 +49,9 @@ def test_rows_are_complete_and_sane(first):
     res, out = first
     rows = read_csv(out)
     assert res.status == "complete" and len(rows) == 6
-    assert list(rows[0]) == list(sw.COLUMNS)
+    assert list(rows[0]) == list(sweep_store.COLUMNS)
     for r in rows:
-        assert all(r[c] != "" for c in sw.COLUMNS), r
+        assert all(r[c] != "" for c in sweep_store.COLUMNS), r
         med, lo, hi = float(r["median_ms"]), float(r["ci_low_ms"]), float(r["ci_high_ms"])
         assert 0 < lo <= med <= hi
         assert float(r["p10_ms"]) <= med <= float(r["p90_ms"])
@@ -96,7 +97,7 @@ def test_resume_measures_only_what_is_missing_and_keeps_rows_verbatim(first, tin
     assert res2.kept == 6 and res2.run_id != res.run_id
     # the old rows are kept exactly (the stem-1 rows too, though this grid has no stem 1)
     assert all(r in after for r in before)
-    assert len(after) == 8 and len({tuple(r[c] for c in sw.CONFIG_COLUMNS) for r in after}) == 8
+    assert len(after) == 8 and len({tuple(r[c] for c in sweep_store.CONFIG_COLUMNS) for r in after}) == 8
     assert {r["run_id"] for r in after if r["width"] == "2.0"} == {res2.run_id}
     assert res2.baseline["n"] >= 6  # the baseline was measured again in this run
     meta = json.loads(out2.with_suffix(".json").read_text())
@@ -125,7 +126,7 @@ def test_foreign_or_ragged_csv_is_refused(tiny, tmp_path):
     out.write_text("a,b\n1,2\n")
     with pytest.raises(ArchlabError, match="not a sweep CSV"):
         sw.run_sweep(sw.SweepOptions(str(tiny), widths=(1.0,), stems=("2",), **FAST), out=out)
-    out.write_text(",".join(sw.COLUMNS) + "\n" + "tiny,1.0,2\n")
+    out.write_text(",".join(sweep_store.COLUMNS) + "\n" + "tiny,1.0,2\n")
     with pytest.raises(ArchlabError, match="3 values"):
         sw.run_sweep(sw.SweepOptions(str(tiny), widths=(1.0,), stems=("2",), **FAST), out=out)
 

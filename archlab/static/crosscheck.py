@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from archlab.ir.layer import Layer, numel
-from archlab.ir.ops import MADD_OPS, OPS, ToolRule, op_of
+from archlab.ir.ops import OPS, ToolRule, op_of
 from archlab.ir.plan import Plan
 
 
@@ -198,7 +198,7 @@ def explain(plan: Plan, results: dict, batch: int = 1, tools: dict | None = None
             disagree.append(f"no module {n!r} in the {' and '.join(missing)} results (module path != layer name)")
         f_ops, f_act, f_par = f_ops or 0, f_act or 0, f_par or 0
         t_ops, t_par = t_ops or 0, t_par or 0
-        if layer.op in MADD_OPS:
+        if entry.weighted:
             if f_ops != madds:
                 disagree.append(f"MAdds: archlab {madds:,}, fvcore {f_ops:,}")
             if t_ops != madds:

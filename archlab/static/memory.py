@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from archlab.ir.layer import INPUT, numel
-from archlab.ir.ops import ALIASING_OPS
+from archlab.ir.ops import op_of
 from archlab.ir.plan import Plan
 
 PEAK_RULE = (
@@ -94,7 +94,7 @@ def memory(plan: Plan, batch: int = 1, *, bytes_per_element: int = 4, keep_input
     storage = {INPUT: INPUT}
     size = {INPUT: numel(plan.input) * batch * bytes_per_element}
     for layer in layers:
-        if layer.op in ALIASING_OPS:
+        if op_of(layer.op, layer.kind).aliases:
             storage[layer.name] = storage[layer.inputs[0]]
         else:
             storage[layer.name] = layer.name

@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from archlab.ir.layer import INPUT, Layer, numel
-from archlab.ir.ops import ALIASING_OPS, MADD_OPS
+from archlab.ir.ops import op_of
 from archlab.ir.plan import Plan
 
 BYTES_PER_ELEMENT = 4  # fp32
@@ -93,12 +93,12 @@ class Work:
 
 
 def layer_flops(layer: Layer) -> int:
-    return 2 * layer.madds if layer.op in MADD_OPS else layer.other_ops
+    return 2 * layer.madds if op_of(layer.op, layer.kind).weighted else layer.other_ops
 
 
 def layer_work(layer: Layer, shapes: dict[str, tuple[int, ...]], batch: int = 1) -> Work:
     """FLOPs and bytes moved by one layer (see ``WORK_RULE``); ``shapes`` maps tensor names to shapes."""
-    if layer.op in ALIASING_OPS:
+    if op_of(layer.op, layer.kind).aliases:
         return Work(0, 0)
     elements = sum(numel(shapes[src]) for src in layer.inputs) + numel(layer.out_shape)
     return Work(batch * layer_flops(layer), BYTES_PER_ELEMENT * (batch * elements + layer.params))

@@ -14,8 +14,6 @@ that measured it. The runs' environments and baselines go beside the CSV in a JS
 
 from __future__ import annotations
 
-import itertools
-import math
 import random
 import secrets
 import time
@@ -24,297 +22,26 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from archlab.errors import ArchlabError, OptionError
 from archlab.storage.sweep_store import (
     COLUMNS,
-    CONFIG_COLUMNS,
     SCHEMA_VERSION,
-    cleanup_temp,
-    read_rows,
-    read_sidecar,
-    sidecar_path,
     typed_row,
-    write_rows,
-    write_sidecar,
 )
+from archlab.studies.sweep_grid import (  # noqa: F401  (re-exported: the sweep's vocabulary)
+    DEFAULT_BUDGET,
+    DEFAULT_WIDTHS,
+    STEMS,
+    Config,
+    Grid,
+    SweepOptions,
+    canonical_key,
+    fmt_num,
+    make_grid,
+    parse_baseline,
+)
+from archlab.studies.sweep_resume import RunStore
 from archlab.timing import rounds as lat
-from archlab.timing.machine import loadavg, now, usable_cpus
-
-STEMS = ("2", "1", "1+pool")
-DEFAULT_WIDTHS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
-DEFAULT_BUDGET = 240.0
-
-
-# -- configurations ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Config:
-    """One point of the grid. ``head`` is the pool of the head (``none`` when the table has no head)."""
-
-    model: str
-    width: float
-    stem: str
-    input: tuple[int, int]
-    head: str
-    threads: int
-    batch: int
-    runtime: str
-    channels_last: bool
-
-    def key(self) -> tuple[str, ...]:
-        """The resume key: every configuration column, as written in the CSV."""
-        return (
-            self.model,
-            fmt_width(self.width),
-            self.stem,
-            fmt_hw(self.input),
-            self.head,
-            str(self.threads),
-            str(self.batch),
-            self.runtime,
-            fmt_bool(self.channels_last),
-        )
-
-    def plan_key(self) -> tuple:
-        return (self.width, self.stem, self.input, self.head)
-
-    def overrides(self, has_head: bool) -> dict:
-        """The keyword arguments of ``archlab.plan`` / ``archlab.profile`` for this configuration."""
-        kw: dict = {"width": self.width, "input": fmt_hw(self.input)}
-        if self.stem == "1+pool":
-            kw["stem_pool"] = True
-        else:
-            kw["stem_stride"] = int(self.stem)
-        if has_head:
-            kw["head"] = self.head
-        return kw
-
-    def label(self) -> str:
-        return (
-            f"width {fmt_width(self.width)}, stem {self.stem}, input {fmt_hw(self.input)}, head {self.head}, "
-            f"{self.threads} thread{'s' if self.threads != 1 else ''}, batch {self.batch}, {self.runtime}"
-            + (", channels_last" if self.channels_last else "")
-        )
-
-    def as_dict(self) -> dict:
-        return dict(zip(CONFIG_COLUMNS, self.key()))
-
-
-def fmt_width(w: float) -> str:
-    return repr(float(w))
-
-
-def fmt_hw(hw) -> str:
-    return f"{hw[0]}x{hw[1]}"
-
-
-def fmt_bool(v: bool) -> str:
-    return "true" if v else "false"
-
-
-def fmt_num(v) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return fmt_bool(v)
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "nan"
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return f"{v:.6g}"
-    return str(v)
-
-
-def canonical_key(row: dict) -> tuple[str, ...]:
-    """The resume key of a CSV row, normalised (``1`` and ``1.0`` are the same width)."""
-    from archlab.ir.overrides import parse_hw
-
-    try:
-        width = fmt_width(float(row["width"]))
-        hw = fmt_hw(parse_hw(row["input"]))
-        threads, batch = str(int(row["threads"])), str(int(row["batch"]))
-        cl = fmt_bool(str(row["channels_last"]).strip().lower() in ("true", "1", "yes"))
-    except (ValueError, ArchlabError) as e:
-        raise ValueError(f"bad configuration value: {e}") from None
-    return (row["model"], width, str(row["stem"]), hw, row["head"], threads, batch, row["runtime"], cl)
-
-
-# -- options -----------------------------------------------------------------------------------------------
-
-
-@dataclass
-class SweepOptions:
-    """What to sweep and how long. ``None`` for inputs/heads/threads means: the table's input, the table's
-    head, all usable CPUs."""
-
-    net: str
-    widths: tuple[float, ...] = DEFAULT_WIDTHS
-    stems: tuple[str, ...] = STEMS
-    inputs: tuple[str, ...] | None = None
-    heads: tuple[str, ...] | None = None
-    threads: tuple[int, ...] | None = None
-    batches: tuple[int, ...] = (1,)
-    runtimes: tuple[str, ...] = ("eager",)
-    channels_last: bool = False
-    baseline: dict = field(default_factory=dict)  # width, stem, input, head, threads, batch, runtime
-    budget: float = DEFAULT_BUDGET  # seconds for the whole sweep (preparation included)
-    target: float = lat.DEFAULT_TARGET
-    confidence: float = lat.DEFAULT_CONFIDENCE
-    warmup: float = 0.3  # seconds of warm-up per configuration
-    min_samples: int = lat.MIN_SAMPLES
-    max_samples: int | None = None
-    seed: int | None = None
-
-    def check(self) -> None:
-        if not self.widths:
-            raise OptionError("--widths: give at least one width")
-        for w in self.widths:
-            if not (isinstance(w, (int, float)) and w > 0 and math.isfinite(w)):
-                raise OptionError(f"--widths: every width must be > 0, got {w}")
-        for s in self.stems:
-            if s not in STEMS:
-                raise OptionError(f"--stems: unknown stem {s!r}; use 2, 1 or 1+pool")
-        for t in self.threads or ():
-            if t < 1:
-                raise OptionError(f"--threads: every thread count must be >= 1, got {t}")
-        for b in self.batches:
-            if b < 1:
-                raise OptionError(f"--batch: every batch size must be >= 1, got {b}")
-        if not self.stems or not self.batches or not self.runtimes:
-            raise OptionError("--stems, --batch and --runtimes need at least one value")
-        if not self.budget > 0:
-            raise OptionError(f"--budget must be > 0 seconds, got {self.budget}")
-        if not 0 < self.target < 1:
-            raise OptionError(f"--target must be between 0 and 1 (0.02 = ±2%), got {self.target}")
-        if not 0.5 <= self.confidence < 1:
-            raise OptionError(f"confidence must be in [0.5, 1), got {self.confidence}")
-        if self.warmup < 0:
-            raise OptionError(f"--warmup must be >= 0 seconds, got {self.warmup}")
-        if self.max_samples is not None and self.max_samples < self.min_samples:
-            raise OptionError(f"--max-samples must be >= {self.min_samples}, got {self.max_samples}")
-        unknown = set(self.baseline) - {"width", "stem", "input", "head", "threads", "batch", "runtime"}
-        if unknown:
-            raise OptionError(
-                f"--baseline: unknown key {sorted(unknown)[0]!r}; use width, stem, input, head, threads, batch, runtime"
-            )
-
-
-def parse_baseline(text: str | None) -> dict:
-    """``width=1.0,stem=2`` -> {'width': 1.0, 'stem': '2'}."""
-    out: dict = {}
-    if not text:
-        return out
-    for part in text.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        if "=" not in part:
-            raise OptionError(f"--baseline: expected key=value pairs like width=1.0,stem=2, got {part!r}")
-        k, v = (s.strip() for s in part.split("=", 1))
-        try:
-            if k == "width":
-                out[k] = float(v)
-            elif k in ("threads", "batch"):
-                out[k] = int(v)
-            else:
-                out[k] = v
-        except ValueError:
-            raise OptionError(f"--baseline: {k} must be a number, got {v!r}") from None
-    return out
-
-
-# -- the grid ----------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Grid:
-    model: str
-    spec: object
-    configs: list[Config]
-    baseline: Config
-    plans: dict  # plan_key -> Plan
-
-    def counts(self, cfg: Config) -> dict:
-        tot = self.plans[cfg.plan_key()].totals()
-        return {"params": tot["params"], "madds": tot["madds"]}
-
-
-def make_grid(opts: SweepOptions) -> Grid:
-    from archlab.ir.expand import expand
-    from archlab.ir.overrides import Overrides, parse_hw
-    from archlab.spec.rows.head import POOLS
-    from archlab.spec.table import load_table
-
-    opts.check()
-    spec = load_table(opts.net)
-    has_head = spec.head is not None
-    inputs = [parse_hw(i) for i in (opts.inputs or [fmt_hw(spec.input)])]
-    if opts.heads:
-        if not has_head:
-            raise OptionError(f"--heads: {spec.name} has no head to change")
-        for h in opts.heads:
-            if h not in POOLS:
-                raise OptionError(f"--heads: unknown head {h!r}; use {', '.join(POOLS)}")
-        heads = list(opts.heads)
-    else:
-        heads = [spec.head.pool if spec.head is not None else "none"]
-    threads = list(opts.threads or [usable_cpus()])
-    from archlab.nn.runtimes import require
-
-    for rt in opts.runtimes:
-        require(rt)
-
-    def dedupe(xs):
-        return list(dict.fromkeys(xs))
-
-    dims = [
-        dedupe(float(w) for w in opts.widths),
-        dedupe(opts.stems),
-        dedupe(inputs),
-        dedupe(heads),
-        dedupe(threads),
-        dedupe(opts.batches),
-        dedupe(opts.runtimes),
-    ]
-    configs = [
-        Config(spec.name, w, s, hw, h, t, b, rt, opts.channels_last)
-        for w, s, hw, h, t, b, rt in itertools.product(*dims)
-    ]
-    bl = opts.baseline
-    try:
-        baseline = Config(
-            spec.name,
-            float(bl.get("width", 1.0)),
-            str(bl.get("stem", "2")),
-            parse_hw(bl["input"]) if "input" in bl else dims[2][0],
-            bl.get("head", dims[3][0]),
-            int(bl.get("threads", dims[4][0])),
-            int(bl.get("batch", dims[5][0])),
-            bl.get("runtime", dims[6][0]),
-            opts.channels_last,
-        )
-    except ArchlabError as e:
-        raise OptionError(f"--baseline: {e}") from None
-    if baseline.stem not in STEMS:
-        raise OptionError(f"--baseline: unknown stem {baseline.stem!r}; use 2, 1 or 1+pool")
-    if baseline.head != "none" and not has_head or has_head and baseline.head not in POOLS:
-        raise OptionError(f"--baseline: unknown head {baseline.head!r}")
-    require(baseline.runtime)
-    plans = {}
-    for cfg in [*configs, baseline]:
-        if cfg.plan_key() in plans:
-            continue
-        try:
-            plans[cfg.plan_key()] = expand(spec, Overrides.from_kwargs(**cfg.overrides(has_head)))
-        except ArchlabError as e:
-            what = "the baseline" if cfg is baseline else "configuration"
-            raise type(e)(f"{what} {cfg.label()}: {e}") from None
-    return Grid(spec.name, spec, configs, baseline, plans)
-
+from archlab.timing.machine import loadavg, now
 
 # -- running -----------------------------------------------------------------------------------------------
 
@@ -409,77 +136,6 @@ def make_row(cfg: Config, counts: dict, res: lat.Result, max_abs_diff: float | N
     return {c: (vals[c] if isinstance(vals[c], str) else fmt_num(vals[c])) for c in COLUMNS}
 
 
-class _Store:
-    """The run's view of the sweep store: rows kept from earlier runs, the runs' metadata, and writing both."""
-
-    def __init__(self, grid: Grid, out: str | Path | None, fresh: bool) -> None:
-        self.grid, self.fresh = grid, fresh
-        self.out = Path(out) if out is not None else None
-        self.side = sidecar_path(self.out) if self.out is not None else None
-        self.by_key = {c.key(): c for c in grid.configs}
-        self.kept: dict[tuple, dict] = {}
-        self.meta: dict = {"schema_version": SCHEMA_VERSION, "runs": []}
-        if self.out is None:
-            return
-        if self.out.exists() and self.out.is_dir():
-            raise ArchlabError(f"--out {self.out} is a folder; give a .csv file")
-        if not (self.out.parent if str(self.out.parent) else Path(".")).is_dir():
-            raise ArchlabError(f"cannot write {self.out}: folder {self.out.parent} does not exist")
-        if self.out.exists() and not fresh:
-            self._keep(read_rows(self.out))
-
-    def _keep(self, existing: list[dict]) -> None:
-        for row in existing:
-            try:
-                key = canonical_key(row)
-            except (ValueError, KeyError) as e:
-                raise ArchlabError(f"{self.out}: row {row.get('model')}/{row.get('width')}: {e}; use --fresh") from None
-            if key in self.kept:
-                raise ArchlabError(f"{self.out}: configuration {', '.join(key)} appears twice; use --fresh")
-            self.kept[key] = row
-        for key, row in self.kept.items():
-            cfg = self.by_key.get(key)
-            if cfg is None:
-                continue
-            counts = self.grid.counts(cfg)
-            for col in ("params", "madds"):
-                if row[col] != str(counts[col]):
-                    raise ArchlabError(
-                        f"{self.out}: the row for {cfg.label()} has {col} {row[col]} but the table now gives "
-                        f"{counts[col]}: the table changed since that run; use --fresh or another --out"
-                    )
-
-    def grid_rows(self, new: dict) -> list[dict]:
-        """The grid's rows in grid order: measured in this run, else kept."""
-        return [
-            new.get(c.key()) or self.kept[c.key()] for c in self.grid.configs if c.key() in new or c.key() in self.kept
-        ]
-
-    def write_rows(self, new: dict) -> None:
-        """Every row: the grid's, then kept rows of other configurations (never dropped)."""
-        if self.out is not None:
-            others = [r for k, r in self.kept.items() if k not in self.by_key]
-            write_rows(self.out, self.grid_rows(new) + others)
-
-    def start(self, run_meta: dict) -> None:
-        if self.out is None:
-            return
-        if not self.fresh and self.side is not None:
-            self.meta = read_sidecar(self.side)
-        for run in self.meta["runs"]:
-            if run.get("status") == "running":  # that process died without a word (SIGKILL, power loss)
-                run["status"] = "did not finish (killed?)"
-        self.meta["runs"].append(run_meta)
-        cleanup_temp(self.out)
-        if self.fresh or not self.out.exists():
-            self.write_rows({})
-        self.write_meta()
-
-    def write_meta(self) -> None:
-        if self.side is not None:
-            write_sidecar(self.side, self.meta)
-
-
 def _prepare(
     grid: Grid, todo: list[Config], opts: SweepOptions, seed: int, progress: Progress, notes: list[str]
 ) -> tuple[dict, dict]:
@@ -532,7 +188,7 @@ def run_sweep(
     t_start = clock()
     progress = progress or Progress()
     grid = make_grid(opts)
-    store = _Store(grid, out, fresh)
+    store = RunStore(grid, out, fresh)
     todo = [c for c in grid.configs if c.key() not in store.kept]
     options = _options_dict(opts, grid)
     where = (str(store.out) if store.out else None, str(store.side) if store.side else None)
