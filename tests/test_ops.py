@@ -100,13 +100,16 @@ def _plan_with_unknown_op() -> Plan:
     return Plan("odd", (3, 8, 8), tuple(layers), "a.act", (), {})
 
 
-@pytest.mark.parametrize("consumer", [
-    lambda p: receptive_fields(p.layers),
-    lambda p: memory(p),
-    lambda p: plan_work(p),
-    lambda p: build_plan(p),
-    lambda p: op_of(p.layers[-1].op),
-])
+@pytest.mark.parametrize(
+    "consumer",
+    [
+        lambda p: receptive_fields(p.layers),
+        lambda p: memory(p),
+        lambda p: plan_work(p),
+        lambda p: build_plan(p),
+        lambda p: op_of(p.layers[-1].op),
+    ],
+)
 def test_every_consumer_refuses_an_op_it_has_no_rule_for(consumer):
     with pytest.raises(ArchlabError, match="mystery"):
         consumer(_plan_with_unknown_op())

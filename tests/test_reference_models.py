@@ -92,8 +92,10 @@ def test_state_dict_layout(state_dicts, name, key, shape):
 
 def test_first_keys_follow_registration_order(state_dicts):
     assert list(state_dicts("xception"))[:3] == ["conv1.weight", "bn1.weight", "bn1.bias"]
-    assert list(state_dicts("regnet_x_400mf"))[5:7] == ["stem.1.num_batches_tracked",
-                                                       "trunk_output.block1.block1-0.proj.0.weight"]
+    assert list(state_dicts("regnet_x_400mf"))[5:7] == [
+        "stem.1.num_batches_tracked",
+        "trunk_output.block1.block1-0.proj.0.weight",
+    ]
     block1 = [k for k in state_dicts("xception") if k.startswith("block1.")]
     assert block1[0] == "block1.skip.weight" and block1[6] == "block1.rep.0.conv1.weight"
 
@@ -120,20 +122,22 @@ def test_efficientnet_stochastic_depth_ramps_to_0_2():
     assert len(blocks) == 16 and probs[0] == 0.0 and probs[-1] == pytest.approx(0.2 * 15 / 16)
 
 
-@pytest.mark.parametrize("name, table", [
-    ("insightface_mobilefacenet", "mobilefacenet"),
-    ("xception", "xception"),
-    ("mobilenet_v2", "mobilenetv2"),
-    ("mobilenet_v3_large", "mobilenetv3-large"),
-    ("mobilenet_v3_small", "mobilenetv3-small"),
-])
+@pytest.mark.parametrize(
+    "name, table",
+    [
+        ("insightface_mobilefacenet", "mobilefacenet"),
+        ("xception", "xception"),
+        ("mobilenet_v2", "mobilenetv2"),
+        ("mobilenet_v3_large", "mobilenetv3-large"),
+        ("mobilenet_v3_small", "mobilenetv3-small"),
+    ],
+)
 def test_agrees_with_archlab_table(name, table):
     t = archlab.plan(table).totals()
     assert (t["params"], t["madds"]) == (SPECS[name].params, SPECS[name].madds)
 
 
-@pytest.mark.parametrize("width, params", [(0.35, 1_677_128), (0.5, 1_968_680), (0.75, 2_636_424),
-                                           (1.4, 6_108_776)])
+@pytest.mark.parametrize("width, params", [(0.35, 1_677_128), (0.5, 1_968_680), (0.75, 2_636_424), (1.4, 6_108_776)])
 def test_mobilenet_v2_width_multipliers(width, params):
     from tests.reference_models import mobilenet_v2
 
@@ -151,8 +155,9 @@ def _load_example(filename):
     return module
 
 
-@pytest.mark.parametrize("filename, function", [("resnet.py", "resnet18"), ("resnet.py", "resnet50"),
-                                                ("mobilenetv2.py", "mobilenet_v2")])
+@pytest.mark.parametrize(
+    "filename, function", [("resnet.py", "resnet18"), ("resnet.py", "resnet50"), ("mobilenetv2.py", "mobilenet_v2")]
+)
 def test_examples_have_the_reference_layout(state_dicts, filename, function):
     example = getattr(_load_example(filename), function)().state_dict()
     layout = [(k, tuple(v.shape)) for k, v in example.items()]

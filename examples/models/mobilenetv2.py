@@ -14,8 +14,11 @@ from torch import nn
 
 def conv_bn_relu6(cin, cout, kernel=3, stride=1, groups=1):
     """conv -> BN -> ReLU6 as one Sequential (keys .0 .1 .2, like torchvision's Conv2dNormActivation)."""
-    return nn.Sequential(nn.Conv2d(cin, cout, kernel, stride, (kernel - 1) // 2, groups=groups, bias=False),
-                         nn.BatchNorm2d(cout), nn.ReLU6(inplace=True))
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, kernel, stride, (kernel - 1) // 2, groups=groups, bias=False),
+        nn.BatchNorm2d(cout),
+        nn.ReLU6(inplace=True),
+    )
 
 
 def round8(channels):
@@ -31,8 +34,11 @@ class InvertedResidual(nn.Module):
         super().__init__()
         hidden = cin * t
         layers = [conv_bn_relu6(cin, hidden, 1)] if t != 1 else []
-        layers += [conv_bn_relu6(hidden, hidden, 3, stride, groups=hidden),
-                   nn.Conv2d(hidden, cout, 1, bias=False), nn.BatchNorm2d(cout)]
+        layers += [
+            conv_bn_relu6(hidden, hidden, 3, stride, groups=hidden),
+            nn.Conv2d(hidden, cout, 1, bias=False),
+            nn.BatchNorm2d(cout),
+        ]
         self.conv = nn.Sequential(*layers)
         self.use_res_connect = stride == 1 and cin == cout
 
@@ -42,8 +48,15 @@ class InvertedResidual(nn.Module):
 
 class MobileNetV2(nn.Module):
     # expansion t, output channels c, repeats n, first stride s (paper Table 2)
-    SETTING = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
-               (6, 320, 1, 1)]
+    SETTING = [
+        (1, 16, 1, 1),
+        (6, 24, 2, 2),
+        (6, 32, 3, 2),
+        (6, 64, 4, 2),
+        (6, 96, 3, 1),
+        (6, 160, 3, 2),
+        (6, 320, 1, 1),
+    ]
 
     def __init__(self, width_mult=1.0, num_classes=1000):
         super().__init__()

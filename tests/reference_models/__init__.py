@@ -8,26 +8,36 @@ conv + linear multiply-adds as fvcore counts them (one per MAC, bias adds exclud
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from torch import nn
 
 from .insightface_style import arcface_mbf, insightface_mobilefacenet
-from .torchvision_style import (efficientnet_b0, mnasnet1_0, mobilenet_v2, mobilenet_v3_large,
-                                mobilenet_v3_small, regnet_x_400mf, resnet18, resnet50, shufflenet_v2_x0_5,
-                                shufflenet_v2_x1_0, squeezenet1_1)
+from .torchvision_style import (
+    efficientnet_b0,
+    mnasnet1_0,
+    mobilenet_v2,
+    mobilenet_v3_large,
+    mobilenet_v3_small,
+    regnet_x_400mf,
+    resnet18,
+    resnet50,
+    shufflenet_v2_x0_5,
+    shufflenet_v2_x1_0,
+    squeezenet1_1,
+)
 from .xception import xception
 
 
 @dataclass(frozen=True)
 class Spec:
     build: Callable[[], nn.Module]
-    input: int          # square input side
-    params: int         # sum(p.numel() for p in model.parameters())
-    madds: int          # fvcore conv + linear (addmm) entries at `input`; the two face models' figures
-                        # are what fvcore measures (mobilefacenet's equals archlab's table, 220,965,376)
-    output: tuple       # output shape for a batch of 1
+    input: int  # square input side
+    params: int  # sum(p.numel() for p in model.parameters())
+    madds: int  # fvcore conv + linear (addmm) entries at `input`; the two face models' figures
+    # are what fvcore measures (mobilefacenet's equals archlab's table, 220,965,376)
+    output: tuple  # output shape for a batch of 1
 
 
 SPECS: dict[str, Spec] = {

@@ -30,14 +30,26 @@ class ConvNormActivation(nn.Sequential):
     only when there is no norm layer, ``out_channels`` attribute.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, stride: int = 1,
-                 groups: int = 1, norm_layer=nn.BatchNorm2d, activation_layer=nn.ReLU,
-                 dilation: int = 1, bias: bool | None = None) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int = 3,
+        stride: int = 1,
+        groups: int = 1,
+        norm_layer=nn.BatchNorm2d,
+        activation_layer=nn.ReLU,
+        dilation: int = 1,
+        bias: bool | None = None,
+    ) -> None:
         padding = (kernel_size - 1) // 2 * dilation
         if bias is None:
             bias = norm_layer is None
-        layers: list[nn.Module] = [nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding,
-                                             dilation=dilation, groups=groups, bias=bias)]
+        layers: list[nn.Module] = [
+            nn.Conv2d(
+                in_channels, out_channels, kernel_size, stride, padding, dilation=dilation, groups=groups, bias=bias
+            )
+        ]
         if norm_layer is not None:
             layers.append(norm_layer(out_channels))
         if activation_layer is not None:
@@ -49,8 +61,9 @@ class ConvNormActivation(nn.Sequential):
 class SqueezeExcitation(nn.Module):
     """Squeeze-and-excitation with 1x1 convs ``fc1``/``fc2`` (both with bias), as in torchvision."""
 
-    def __init__(self, input_channels: int, squeeze_channels: int, activation=nn.ReLU,
-                 scale_activation=nn.Sigmoid) -> None:
+    def __init__(
+        self, input_channels: int, squeeze_channels: int, activation=nn.ReLU, scale_activation=nn.Sigmoid
+    ) -> None:
         super().__init__()
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc1 = nn.Conv2d(input_channels, squeeze_channels, 1)

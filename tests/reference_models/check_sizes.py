@@ -31,8 +31,10 @@ def main(names: list[str]) -> int:
         if got["output"] != spec.output:
             bad.append(f"output expected {spec.output}")
         failures += bool(bad)
-        print(f"{name:27s} {spec.input:>5d} {got['params']:>12,}  {got['madds']:>17,}  {str(got['output']):12s} "
-              f"{'ok' if not bad else 'MISMATCH: ' + '; '.join(bad)}")
+        print(
+            f"{name:27s} {spec.input:>5d} {got['params']:>12,}  {got['madds']:>17,}  {str(got['output']):12s} "
+            f"{'ok' if not bad else 'MISMATCH: ' + '; '.join(bad)}"
+        )
 
     if not names or "arcface_mbf" in names:
         model = arcface_mbf()

@@ -17,17 +17,29 @@ from ._blocks import ConvNormActivation, SqueezeExcitation, StochasticDepth, mak
 
 
 class MBConv(nn.Module):
-    def __init__(self, expand_ratio: float, kernel: int, stride: int, input_channels: int, out_channels: int,
-                 stochastic_depth_prob: float, norm_layer=nn.BatchNorm2d) -> None:
+    def __init__(
+        self,
+        expand_ratio: float,
+        kernel: int,
+        stride: int,
+        input_channels: int,
+        out_channels: int,
+        stochastic_depth_prob: float,
+        norm_layer=nn.BatchNorm2d,
+    ) -> None:
         super().__init__()
         self.use_res_connect = stride == 1 and input_channels == out_channels
         expanded = make_divisible(input_channels * expand_ratio, 8)
         layers: list[nn.Module] = []
         if expanded != input_channels:
-            layers.append(ConvNormActivation(input_channels, expanded, 1, norm_layer=norm_layer,
-                                             activation_layer=nn.SiLU))
-        layers.append(ConvNormActivation(expanded, expanded, kernel, stride, groups=expanded,
-                                         norm_layer=norm_layer, activation_layer=nn.SiLU))
+            layers.append(
+                ConvNormActivation(input_channels, expanded, 1, norm_layer=norm_layer, activation_layer=nn.SiLU)
+            )
+        layers.append(
+            ConvNormActivation(
+                expanded, expanded, kernel, stride, groups=expanded, norm_layer=norm_layer, activation_layer=nn.SiLU
+            )
+        )
         squeeze = max(1, input_channels // 4)
         layers.append(SqueezeExcitation(expanded, squeeze, activation=nn.SiLU))
         layers.append(ConvNormActivation(expanded, out_channels, 1, norm_layer=norm_layer, activation_layer=None))
@@ -55,12 +67,27 @@ B0_SETTING = [
 
 
 class EfficientNet(nn.Module):
-    def __init__(self, width_mult: float = 1.0, depth_mult: float = 1.0, dropout: float = 0.2,
-                 stochastic_depth_prob: float = 0.2, num_classes: int = 1000) -> None:
+    def __init__(
+        self,
+        width_mult: float = 1.0,
+        depth_mult: float = 1.0,
+        dropout: float = 0.2,
+        stochastic_depth_prob: float = 0.2,
+        num_classes: int = 1000,
+    ) -> None:
         super().__init__()
         norm_layer = nn.BatchNorm2d
-        setting = [(e, k, s, make_divisible(i * width_mult, 8), make_divisible(o * width_mult, 8),
-                    int(math.ceil(n * depth_mult))) for e, k, s, i, o, n in B0_SETTING]
+        setting = [
+            (
+                e,
+                k,
+                s,
+                make_divisible(i * width_mult, 8),
+                make_divisible(o * width_mult, 8),
+                int(math.ceil(n * depth_mult)),
+            )
+            for e, k, s, i, o, n in B0_SETTING
+        ]
         first = setting[0][3]
         layers: list[nn.Module] = [ConvNormActivation(3, first, 3, 2, norm_layer=norm_layer, activation_layer=nn.SiLU)]
         total = sum(row[5] for row in setting)
@@ -69,8 +96,9 @@ class EfficientNet(nn.Module):
             stage: list[nn.Module] = []
             for i in range(n):
                 sd_prob = stochastic_depth_prob * float(block_id) / total
-                stage.append(MBConv(expand, kernel, stride if i == 0 else 1, cin if i == 0 else cout, cout,
-                                    sd_prob, norm_layer))
+                stage.append(
+                    MBConv(expand, kernel, stride if i == 0 else 1, cin if i == 0 else cout, cout, sd_prob, norm_layer)
+                )
                 block_id += 1
             layers.append(nn.Sequential(*stage))
         last_in = setting[-1][4]

@@ -83,8 +83,16 @@ class Linear_block(nn.Module):  # noqa: N801
 class Depth_Wise(nn.Module):  # noqa: N801
     """1x1 expand to ``groups`` channels -> depthwise kxk -> 1x1 linear projection (+ identity)."""
 
-    def __init__(self, in_c: int, out_c: int, residual: bool = False, kernel=(3, 3), stride=(2, 2),
-                 padding=(1, 1), groups: int = 1) -> None:
+    def __init__(
+        self,
+        in_c: int,
+        out_c: int,
+        residual: bool = False,
+        kernel=(3, 3),
+        stride=(2, 2),
+        padding=(1, 1),
+        groups: int = 1,
+    ) -> None:
         super().__init__()
         self.conv = Conv_block(in_c, groups, (1, 1), (1, 1), (0, 0))
         self.conv_dw = Conv_block(groups, groups, kernel, stride, padding, groups=groups)
@@ -99,8 +107,7 @@ class Depth_Wise(nn.Module):  # noqa: N801
 class Residual(nn.Module):
     def __init__(self, c: int, num_block: int, groups: int, kernel=(3, 3), stride=(1, 1), padding=(1, 1)) -> None:
         super().__init__()
-        self.model = nn.Sequential(*[Depth_Wise(c, c, True, kernel, stride, padding, groups)
-                                     for _ in range(num_block)])
+        self.model = nn.Sequential(*[Depth_Wise(c, c, True, kernel, stride, padding, groups) for _ in range(num_block)])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
@@ -127,8 +134,21 @@ class MobileFaceNet(nn.Module):
         self.bn = nn.BatchNorm1d(embedding_size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for name in ("conv1", "conv2_dw", "conv_23", "conv_3", "conv_34", "conv_4", "conv_45", "conv_5",
-                     "conv_6_sep", "conv_6_dw", "conv_6_flatten", "linear", "bn"):
+        for name in (
+            "conv1",
+            "conv2_dw",
+            "conv_23",
+            "conv_3",
+            "conv_34",
+            "conv_4",
+            "conv_45",
+            "conv_5",
+            "conv_6_sep",
+            "conv_6_dw",
+            "conv_6_flatten",
+            "linear",
+            "bn",
+        ):
             x = getattr(self, name)(x)
         return l2_norm(x)
 
@@ -144,8 +164,11 @@ def insightface_mobilefacenet(embedding_size: int = 128) -> MobileFaceNet:
 class ConvBlock(nn.Module):
     def __init__(self, in_c: int, out_c: int, kernel=(1, 1), stride=(1, 1), padding=(0, 0), groups: int = 1) -> None:
         super().__init__()
-        self.layers = nn.Sequential(nn.Conv2d(in_c, out_c, kernel, stride, padding, groups=groups, bias=False),
-                                    nn.BatchNorm2d(out_c), nn.PReLU(out_c))
+        self.layers = nn.Sequential(
+            nn.Conv2d(in_c, out_c, kernel, stride, padding, groups=groups, bias=False),
+            nn.BatchNorm2d(out_c),
+            nn.PReLU(out_c),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.layers(x)
@@ -154,16 +177,25 @@ class ConvBlock(nn.Module):
 class LinearBlock(nn.Module):
     def __init__(self, in_c: int, out_c: int, kernel=(1, 1), stride=(1, 1), padding=(0, 0), groups: int = 1) -> None:
         super().__init__()
-        self.layers = nn.Sequential(nn.Conv2d(in_c, out_c, kernel, stride, padding, groups=groups, bias=False),
-                                    nn.BatchNorm2d(out_c))
+        self.layers = nn.Sequential(
+            nn.Conv2d(in_c, out_c, kernel, stride, padding, groups=groups, bias=False), nn.BatchNorm2d(out_c)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.layers(x)
 
 
 class DepthWise(nn.Module):
-    def __init__(self, in_c: int, out_c: int, residual: bool = False, kernel=(3, 3), stride=(2, 2),
-                 padding=(1, 1), groups: int = 1) -> None:
+    def __init__(
+        self,
+        in_c: int,
+        out_c: int,
+        residual: bool = False,
+        kernel=(3, 3),
+        stride=(2, 2),
+        padding=(1, 1),
+        groups: int = 1,
+    ) -> None:
         super().__init__()
         self.residual = residual
         self.layers = nn.Sequential(
@@ -182,8 +214,7 @@ class ResidualStack(nn.Module):
 
     def __init__(self, c: int, num_block: int, groups: int, kernel=(3, 3), stride=(1, 1), padding=(1, 1)) -> None:
         super().__init__()
-        self.layers = nn.Sequential(*[DepthWise(c, c, True, kernel, stride, padding, groups)
-                                      for _ in range(num_block)])
+        self.layers = nn.Sequential(*[DepthWise(c, c, True, kernel, stride, padding, groups) for _ in range(num_block)])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.layers(x)
@@ -194,16 +225,19 @@ class GDC(nn.Module):
 
     def __init__(self, embedding_size: int) -> None:
         super().__init__()
-        self.layers = nn.Sequential(LinearBlock(512, 512, (7, 7), (1, 1), (0, 0), groups=512), Flatten(),
-                                    nn.Linear(512, embedding_size, bias=False), nn.BatchNorm1d(embedding_size))
+        self.layers = nn.Sequential(
+            LinearBlock(512, 512, (7, 7), (1, 1), (0, 0), groups=512),
+            Flatten(),
+            nn.Linear(512, embedding_size, bias=False),
+            nn.BatchNorm1d(embedding_size),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.layers(x)
 
 
 class ArcFaceMobileFaceNet(nn.Module):
-    def __init__(self, num_features: int = 512, blocks=(1, 4, 6, 2), scale: int = 2,
-                 norm_output: bool = False) -> None:
+    def __init__(self, num_features: int = 512, blocks=(1, 4, 6, 2), scale: int = 2, norm_output: bool = False) -> None:
         super().__init__()
         self.scale = scale
         self.norm_output = norm_output
@@ -214,14 +248,16 @@ class ArcFaceMobileFaceNet(nn.Module):
             self.layers.append(ConvBlock(c1, c1, (3, 3), (1, 1), (1, 1), groups=64))
         else:
             self.layers.append(ResidualStack(c1, blocks[0], groups=128))
-        self.layers.extend([
-            DepthWise(c1, c1, kernel=(3, 3), stride=(2, 2), padding=(1, 1), groups=128),
-            ResidualStack(c1, blocks[1], groups=128),
-            DepthWise(c1, c2, kernel=(3, 3), stride=(2, 2), padding=(1, 1), groups=256),
-            ResidualStack(c2, blocks[2], groups=256),
-            DepthWise(c2, c2, kernel=(3, 3), stride=(2, 2), padding=(1, 1), groups=512),
-            ResidualStack(c2, blocks[3], groups=256),
-        ])
+        self.layers.extend(
+            [
+                DepthWise(c1, c1, kernel=(3, 3), stride=(2, 2), padding=(1, 1), groups=128),
+                ResidualStack(c1, blocks[1], groups=128),
+                DepthWise(c1, c2, kernel=(3, 3), stride=(2, 2), padding=(1, 1), groups=256),
+                ResidualStack(c2, blocks[2], groups=256),
+                DepthWise(c2, c2, kernel=(3, 3), stride=(2, 2), padding=(1, 1), groups=512),
+                ResidualStack(c2, blocks[3], groups=256),
+            ]
+        )
         self.conv_sep = ConvBlock(c2, 512)
         self.features = GDC(num_features)
         for m in self.modules():
@@ -250,8 +286,16 @@ def arcface_mbf(num_features: int = 512, blocks=(1, 4, 6, 2), scale: int = 2) ->
 
 # The hand derivation above, per module, for the defaults; the tests assert it against the model.
 ARCFACE_MBF_PARAMS = {
-    "layers.0": 3_840, "layers.1": 2_688, "layers.2": 34_944, "layers.3": 139_776, "layers.4": 102_656,
-    "layers.5": 812_544, "layers.6": 270_336, "layers.7": 270_848, "conv_sep": 132_608, "features": 289_280,
+    "layers.0": 3_840,
+    "layers.1": 2_688,
+    "layers.2": 34_944,
+    "layers.3": 139_776,
+    "layers.4": 102_656,
+    "layers.5": 812_544,
+    "layers.6": 270_336,
+    "layers.7": 270_848,
+    "conv_sep": 132_608,
+    "features": 289_280,
 }
 ARCFACE_MBF_TOTAL = 2_059_520
 assert sum(ARCFACE_MBF_PARAMS.values()) == ARCFACE_MBF_TOTAL

@@ -14,26 +14,32 @@ _BN_MOMENTUM = 1 - 0.9997
 
 
 class _InvertedResidual(nn.Module):
-    def __init__(self, in_ch: int, out_ch: int, kernel_size: int, stride: int, expansion_factor: int,
-                 bn_momentum: float = 0.1) -> None:
+    def __init__(
+        self, in_ch: int, out_ch: int, kernel_size: int, stride: int, expansion_factor: int, bn_momentum: float = 0.1
+    ) -> None:
         super().__init__()
         if stride not in (1, 2) or kernel_size not in (3, 5):
             raise ValueError("stride must be 1 or 2 and kernel 3 or 5")
         mid = in_ch * expansion_factor
         self.apply_residual = in_ch == out_ch and stride == 1
         self.layers = nn.Sequential(
-            nn.Conv2d(in_ch, mid, 1, bias=False), nn.BatchNorm2d(mid, momentum=bn_momentum), nn.ReLU(inplace=True),
+            nn.Conv2d(in_ch, mid, 1, bias=False),
+            nn.BatchNorm2d(mid, momentum=bn_momentum),
+            nn.ReLU(inplace=True),
             nn.Conv2d(mid, mid, kernel_size, stride, kernel_size // 2, groups=mid, bias=False),
-            nn.BatchNorm2d(mid, momentum=bn_momentum), nn.ReLU(inplace=True),
-            nn.Conv2d(mid, out_ch, 1, bias=False), nn.BatchNorm2d(out_ch, momentum=bn_momentum),
+            nn.BatchNorm2d(mid, momentum=bn_momentum),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(mid, out_ch, 1, bias=False),
+            nn.BatchNorm2d(out_ch, momentum=bn_momentum),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.layers(x) + x if self.apply_residual else self.layers(x)
 
 
-def _stack(in_ch: int, out_ch: int, kernel_size: int, stride: int, exp_factor: int, repeats: int,
-           bn_momentum: float) -> nn.Sequential:
+def _stack(
+    in_ch: int, out_ch: int, kernel_size: int, stride: int, exp_factor: int, repeats: int, bn_momentum: float
+) -> nn.Sequential:
     first = _InvertedResidual(in_ch, out_ch, kernel_size, stride, exp_factor, bn_momentum)
     rest = [_InvertedResidual(out_ch, out_ch, kernel_size, 1, exp_factor, bn_momentum) for _ in range(1, repeats)]
     return nn.Sequential(first, *rest)
@@ -55,11 +61,14 @@ class MNASNet(nn.Module):
         d = _depths(alpha)
         m = _BN_MOMENTUM
         layers = [
-            nn.Conv2d(3, d[0], 3, padding=1, stride=2, bias=False), nn.BatchNorm2d(d[0], momentum=m),
+            nn.Conv2d(3, d[0], 3, padding=1, stride=2, bias=False),
+            nn.BatchNorm2d(d[0], momentum=m),
             nn.ReLU(inplace=True),
-            nn.Conv2d(d[0], d[0], 3, padding=1, stride=1, groups=d[0], bias=False), nn.BatchNorm2d(d[0], momentum=m),
+            nn.Conv2d(d[0], d[0], 3, padding=1, stride=1, groups=d[0], bias=False),
+            nn.BatchNorm2d(d[0], momentum=m),
             nn.ReLU(inplace=True),
-            nn.Conv2d(d[0], d[1], 1, padding=0, stride=1, bias=False), nn.BatchNorm2d(d[1], momentum=m),
+            nn.Conv2d(d[0], d[1], 1, padding=0, stride=1, bias=False),
+            nn.BatchNorm2d(d[1], momentum=m),
             # in, out, kernel, stride, expansion, repeats
             _stack(d[1], d[2], 3, 2, 3, 3, m),
             _stack(d[2], d[3], 5, 2, 3, 3, m),
@@ -67,7 +76,8 @@ class MNASNet(nn.Module):
             _stack(d[4], d[5], 3, 1, 6, 2, m),
             _stack(d[5], d[6], 5, 2, 6, 4, m),
             _stack(d[6], d[7], 3, 1, 6, 1, m),
-            nn.Conv2d(d[7], 1280, 1, padding=0, stride=1, bias=False), nn.BatchNorm2d(1280, momentum=m),
+            nn.Conv2d(d[7], 1280, 1, padding=0, stride=1, bias=False),
+            nn.BatchNorm2d(1280, momentum=m),
             nn.ReLU(inplace=True),
         ]
         self.layers = nn.Sequential(*layers)

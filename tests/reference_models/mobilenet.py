@@ -28,8 +28,9 @@ class InvertedResidual(nn.Module):
         if expand_ratio != 1:
             layers.append(ConvNormActivation(inp, hidden, 1, norm_layer=norm_layer, activation_layer=nn.ReLU6))
         layers += [
-            ConvNormActivation(hidden, hidden, 3, stride, groups=hidden, norm_layer=norm_layer,
-                               activation_layer=nn.ReLU6),
+            ConvNormActivation(
+                hidden, hidden, 3, stride, groups=hidden, norm_layer=norm_layer, activation_layer=nn.ReLU6
+            ),
             nn.Conv2d(hidden, oup, 1, 1, 0, bias=False),
             norm_layer(oup),
         ]
@@ -54,8 +55,9 @@ MOBILENET_V2_SETTING = [
 
 
 class MobileNetV2(nn.Module):
-    def __init__(self, num_classes: int = 1000, width_mult: float = 1.0, round_nearest: int = 8,
-                 dropout: float = 0.2) -> None:
+    def __init__(
+        self, num_classes: int = 1000, width_mult: float = 1.0, round_nearest: int = 8, dropout: float = 0.2
+    ) -> None:
         super().__init__()
         input_channel = make_divisible(32 * width_mult, round_nearest)
         self.last_channel = make_divisible(1280 * max(1.0, width_mult), round_nearest)
@@ -87,8 +89,18 @@ def mobilenet_v2(width_mult: float = 1.0, num_classes: int = 1000) -> MobileNetV
 class BlockConfig:
     """One row of the MobileNetV3 tables (paper Tables 1 and 2)."""
 
-    def __init__(self, input_channels: int, kernel: int, expanded_channels: int, out_channels: int,
-                 use_se: bool, activation: str, stride: int, dilation: int = 1, width_mult: float = 1.0) -> None:
+    def __init__(
+        self,
+        input_channels: int,
+        kernel: int,
+        expanded_channels: int,
+        out_channels: int,
+        use_se: bool,
+        activation: str,
+        stride: int,
+        dilation: int = 1,
+        width_mult: float = 1.0,
+    ) -> None:
         self.input_channels = make_divisible(input_channels * width_mult)
         self.kernel = kernel
         self.expanded_channels = make_divisible(expanded_channels * width_mult)
@@ -108,17 +120,30 @@ class InvertedResidualV3(nn.Module):
         act = nn.Hardswish if cnf.use_hs else nn.ReLU
         layers: list[nn.Module] = []
         if cnf.expanded_channels != cnf.input_channels:
-            layers.append(ConvNormActivation(cnf.input_channels, cnf.expanded_channels, 1,
-                                             norm_layer=norm_layer, activation_layer=act))
+            layers.append(
+                ConvNormActivation(
+                    cnf.input_channels, cnf.expanded_channels, 1, norm_layer=norm_layer, activation_layer=act
+                )
+            )
         stride = 1 if cnf.dilation > 1 else cnf.stride
-        layers.append(ConvNormActivation(cnf.expanded_channels, cnf.expanded_channels, cnf.kernel, stride,
-                                         groups=cnf.expanded_channels, dilation=cnf.dilation,
-                                         norm_layer=norm_layer, activation_layer=act))
+        layers.append(
+            ConvNormActivation(
+                cnf.expanded_channels,
+                cnf.expanded_channels,
+                cnf.kernel,
+                stride,
+                groups=cnf.expanded_channels,
+                dilation=cnf.dilation,
+                norm_layer=norm_layer,
+                activation_layer=act,
+            )
+        )
         if cnf.use_se:
             squeeze = make_divisible(cnf.expanded_channels // 4, 8)
             layers.append(SqueezeExcitation(cnf.expanded_channels, squeeze, scale_activation=nn.Hardsigmoid))
-        layers.append(ConvNormActivation(cnf.expanded_channels, cnf.out_channels, 1,
-                                         norm_layer=norm_layer, activation_layer=None))
+        layers.append(
+            ConvNormActivation(cnf.expanded_channels, cnf.out_channels, 1, norm_layer=norm_layer, activation_layer=None)
+        )
         self.block = nn.Sequential(*layers)
         self.out_channels = cnf.out_channels
         self._is_cn = cnf.stride > 1
@@ -162,13 +187,15 @@ MOBILENET_V3_SMALL = [
 
 
 class MobileNetV3(nn.Module):
-    def __init__(self, setting: list[BlockConfig], last_channel: int, num_classes: int = 1000,
-                 dropout: float = 0.2) -> None:
+    def __init__(
+        self, setting: list[BlockConfig], last_channel: int, num_classes: int = 1000, dropout: float = 0.2
+    ) -> None:
         super().__init__()
         norm_layer = partial(nn.BatchNorm2d, eps=0.001, momentum=0.01)
         first = setting[0].input_channels
-        layers: list[nn.Module] = [ConvNormActivation(3, first, 3, 2, norm_layer=norm_layer,
-                                                      activation_layer=nn.Hardswish)]
+        layers: list[nn.Module] = [
+            ConvNormActivation(3, first, 3, 2, norm_layer=norm_layer, activation_layer=nn.Hardswish)
+        ]
         layers += [InvertedResidualV3(cnf, norm_layer) for cnf in setting]
         last_in = setting[-1].out_channels
         last_out = 6 * last_in

@@ -18,8 +18,9 @@ from ._blocks import ConvNormActivation
 
 
 class BottleneckTransform(nn.Sequential):
-    def __init__(self, width_in: int, width_out: int, stride: int, group_width: int,
-                 bottleneck_multiplier: float = 1.0) -> None:
+    def __init__(
+        self, width_in: int, width_out: int, stride: int, group_width: int, bottleneck_multiplier: float = 1.0
+    ) -> None:
         w_b = int(round(width_out * bottleneck_multiplier))
         groups = w_b // group_width
         layers = OrderedDict(
@@ -31,8 +32,9 @@ class BottleneckTransform(nn.Sequential):
 
 
 class ResBottleneckBlock(nn.Module):
-    def __init__(self, width_in: int, width_out: int, stride: int, group_width: int = 1,
-                 bottleneck_multiplier: float = 1.0) -> None:
+    def __init__(
+        self, width_in: int, width_out: int, stride: int, group_width: int = 1, bottleneck_multiplier: float = 1.0
+    ) -> None:
         super().__init__()
         self.proj = None
         if width_in != width_out or stride != 1:
@@ -46,18 +48,38 @@ class ResBottleneckBlock(nn.Module):
 
 
 class AnyStage(nn.Sequential):
-    def __init__(self, width_in: int, width_out: int, stride: int, depth: int, group_width: int,
-                 bottleneck_multiplier: float, stage_index: int) -> None:
+    def __init__(
+        self,
+        width_in: int,
+        width_out: int,
+        stride: int,
+        depth: int,
+        group_width: int,
+        bottleneck_multiplier: float,
+        stage_index: int,
+    ) -> None:
         super().__init__()
         for i in range(depth):
-            block = ResBottleneckBlock(width_in if i == 0 else width_out, width_out, stride if i == 0 else 1,
-                                       group_width, bottleneck_multiplier)
+            block = ResBottleneckBlock(
+                width_in if i == 0 else width_out,
+                width_out,
+                stride if i == 0 else 1,
+                group_width,
+                bottleneck_multiplier,
+            )
             self.add_module(f"block{stage_index}-{i}", block)
 
 
 class RegNet(nn.Module):
-    def __init__(self, widths: list[int], depths: list[int], group_width: int, stem_width: int = 32,
-                 bottleneck_multiplier: float = 1.0, num_classes: int = 1000) -> None:
+    def __init__(
+        self,
+        widths: list[int],
+        depths: list[int],
+        group_width: int,
+        stem_width: int = 32,
+        bottleneck_multiplier: float = 1.0,
+        num_classes: int = 1000,
+    ) -> None:
         super().__init__()
         self.stem = ConvNormActivation(3, stem_width, 3, 2)
         current = stem_width

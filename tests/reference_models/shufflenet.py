@@ -35,14 +35,20 @@ class InvertedResidual(nn.Module):
         if stride == 1 and inp != 2 * branch:
             raise ValueError("a stride-1 unit needs inp == oup")
         if stride > 1:
-            self.branch1 = nn.Sequential(_dw(inp, stride), nn.BatchNorm2d(inp),
-                                         _pw(inp, branch), nn.BatchNorm2d(branch), nn.ReLU(inplace=True))
+            self.branch1 = nn.Sequential(
+                _dw(inp, stride), nn.BatchNorm2d(inp), _pw(inp, branch), nn.BatchNorm2d(branch), nn.ReLU(inplace=True)
+            )
         else:
             self.branch1 = nn.Sequential()
         self.branch2 = nn.Sequential(
-            _pw(inp if stride > 1 else branch, branch), nn.BatchNorm2d(branch), nn.ReLU(inplace=True),
-            _dw(branch, stride), nn.BatchNorm2d(branch),
-            _pw(branch, branch), nn.BatchNorm2d(branch), nn.ReLU(inplace=True),
+            _pw(inp if stride > 1 else branch, branch),
+            nn.BatchNorm2d(branch),
+            nn.ReLU(inplace=True),
+            _dw(branch, stride),
+            nn.BatchNorm2d(branch),
+            _pw(branch, branch),
+            nn.BatchNorm2d(branch),
+            nn.ReLU(inplace=True),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -59,8 +65,9 @@ class ShuffleNetV2(nn.Module):
         super().__init__()
         self._stage_out_channels = stages_out_channels
         cin, cout = 3, stages_out_channels[0]
-        self.conv1 = nn.Sequential(nn.Conv2d(cin, cout, 3, 2, 1, bias=False), nn.BatchNorm2d(cout),
-                                   nn.ReLU(inplace=True))
+        self.conv1 = nn.Sequential(
+            nn.Conv2d(cin, cout, 3, 2, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)
+        )
         cin = cout
         self.maxpool = nn.MaxPool2d(3, 2, 1)
         for name, repeats, cout in zip(("stage2", "stage3", "stage4"), stages_repeats, stages_out_channels[1:]):
@@ -68,8 +75,9 @@ class ShuffleNetV2(nn.Module):
             setattr(self, name, nn.Sequential(*units))
             cin = cout
         cout = stages_out_channels[-1]
-        self.conv5 = nn.Sequential(nn.Conv2d(cin, cout, 1, 1, 0, bias=False), nn.BatchNorm2d(cout),
-                                   nn.ReLU(inplace=True))
+        self.conv5 = nn.Sequential(
+            nn.Conv2d(cin, cout, 1, 1, 0, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)
+        )
         self.fc = nn.Linear(cout, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -23,8 +23,9 @@ class Fire(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         s = self.squeeze_activation(self.squeeze(x))
-        return torch.cat([self.expand1x1_activation(self.expand1x1(s)),
-                          self.expand3x3_activation(self.expand3x3(s))], 1)
+        return torch.cat(
+            [self.expand1x1_activation(self.expand1x1(s)), self.expand3x3_activation(self.expand3x3(s))], 1
+        )
 
 
 class SqueezeNet(nn.Module):
@@ -33,14 +34,24 @@ class SqueezeNet(nn.Module):
         self.num_classes = num_classes
         pool = lambda: nn.MaxPool2d(3, 2, ceil_mode=True)  # noqa: E731
         self.features = nn.Sequential(
-            nn.Conv2d(3, 64, 3, stride=2), nn.ReLU(inplace=True), pool(),
-            Fire(64, 16, 64, 64), Fire(128, 16, 64, 64), pool(),
-            Fire(128, 32, 128, 128), Fire(256, 32, 128, 128), pool(),
-            Fire(256, 48, 192, 192), Fire(384, 48, 192, 192), Fire(384, 64, 256, 256), Fire(512, 64, 256, 256),
+            nn.Conv2d(3, 64, 3, stride=2),
+            nn.ReLU(inplace=True),
+            pool(),
+            Fire(64, 16, 64, 64),
+            Fire(128, 16, 64, 64),
+            pool(),
+            Fire(128, 32, 128, 128),
+            Fire(256, 32, 128, 128),
+            pool(),
+            Fire(256, 48, 192, 192),
+            Fire(384, 48, 192, 192),
+            Fire(384, 64, 256, 256),
+            Fire(512, 64, 256, 256),
         )
         final_conv = nn.Conv2d(512, num_classes, 1)
-        self.classifier = nn.Sequential(nn.Dropout(p=dropout), final_conv, nn.ReLU(inplace=True),
-                                        nn.AdaptiveAvgPool2d((1, 1)))
+        self.classifier = nn.Sequential(
+            nn.Dropout(p=dropout), final_conv, nn.ReLU(inplace=True), nn.AdaptiveAvgPool2d((1, 1))
+        )
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 if m is final_conv:

@@ -8,5 +8,16 @@ from .resnet import resnet18, resnet50
 from .shufflenet import shufflenet_v2_x0_5, shufflenet_v2_x1_0
 from .squeezenet import squeezenet1_1
 
-__all__ = ["efficientnet_b0", "mnasnet1_0", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small",
-           "regnet_x_400mf", "resnet18", "resnet50", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "squeezenet1_1"]
+__all__ = [
+    "efficientnet_b0",
+    "mnasnet1_0",
+    "mobilenet_v2",
+    "mobilenet_v3_large",
+    "mobilenet_v3_small",
+    "regnet_x_400mf",
+    "resnet18",
+    "resnet50",
+    "shufflenet_v2_x0_5",
+    "shufflenet_v2_x1_0",
+    "squeezenet1_1",
+]

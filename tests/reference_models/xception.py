@@ -14,11 +14,20 @@ from torch import nn
 
 
 class SeparableConv2d(nn.Module):
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 1, stride: int = 1,
-                 padding: int = 0, dilation: int = 1, bias: bool = False) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int = 1,
+        stride: int = 1,
+        padding: int = 0,
+        dilation: int = 1,
+        bias: bool = False,
+    ) -> None:
         super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, in_channels, kernel_size, stride, padding, dilation,
-                               groups=in_channels, bias=bias)
+        self.conv1 = nn.Conv2d(
+            in_channels, in_channels, kernel_size, stride, padding, dilation, groups=in_channels, bias=bias
+        )
         self.pointwise = nn.Conv2d(in_channels, out_channels, 1, 1, 0, 1, 1, bias=bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -26,8 +35,15 @@ class SeparableConv2d(nn.Module):
 
 
 class Block(nn.Module):
-    def __init__(self, in_filters: int, out_filters: int, reps: int, strides: int = 1,
-                 start_with_relu: bool = True, grow_first: bool = True) -> None:
+    def __init__(
+        self,
+        in_filters: int,
+        out_filters: int,
+        reps: int,
+        strides: int = 1,
+        start_with_relu: bool = True,
+        grow_first: bool = True,
+    ) -> None:
         super().__init__()
         if out_filters != in_filters or strides != 1:
             self.skip = nn.Conv2d(in_filters, out_filters, 1, stride=strides, bias=False)
