@@ -45,95 +45,91 @@ def apply_overrides(spec: NetSpec, ov: Overrides) -> tuple[list[RowSpec], HeadSp
     return rows, head
 
 
-def expand(spec: NetSpec, overrides: Overrides | None = None) -> Plan:
-    ov = overrides or Overrides()
-    rows, head = apply_overrides(spec, ov)
-    hw = ov.input or spec.input
-    builder = PlanBuilder((spec.in_channels, *hw))
-    width = 1.0 if ov.width is None else ov.width
-    classes = ov.classes if (ov.classes is not None and spec.classes is not None) else spec.classes
-    x = INPUT
-    infos = []
-    row_outputs: list[str] = []
-    ids = {row.values["id"]: row.index for row in rows if row.values.get("id")}
-    outputs: list[str] = []
-    for row in rows:
-        builder.row = row.index
+class _Expansion:
+    """The state of one expansion: the builder, the rows' outputs so far, the network outputs, the row records."""
+
+    def __init__(self, spec: NetSpec, ov: Overrides, rows: list[RowSpec]) -> None:
+        self.spec = spec
+        self.hw = ov.input or spec.input
+        self.builder = PlanBuilder((spec.in_channels, *self.hw))
+        self.width = 1.0 if ov.width is None else ov.width
+        self.classes = ov.classes if (ov.classes is not None and spec.classes is not None) else spec.classes
+        self.x = INPUT
+        self.infos: list[RowInfo] = []
+        self.row_outputs: list[str] = []
+        self.outputs: list[str] = []
+        self.ids = {row.values["id"]: row.index for row in rows if row.values.get("id")}
+
+    def context(self, index: int | str, sources: list[str], norm: str, act: str) -> RowContext:
+        d = self.spec.defaults
+        return RowContext(
+            self.builder,
+            index,
+            sources[0],
+            self.width,
+            d["round"],
+            norm,
+            act,
+            d["padding"],
+            self.classes,
+            tuple(sources),
+        )
+
+    def record(self, index, row_type: str, label: str, start: int, in_shape, file: str, line) -> None:
+        layers = tuple(layer.name for layer in self.builder.layers[start:])
+        self.infos.append(RowInfo(index, row_type, label, layers, in_shape, self.builder.shape(self.x), file, line))
+
+    def row(self, row: RowSpec) -> None:
+        self.builder.row = row.index
+        start = len(self.builder.layers)
         try:
-            sources = resolve_from(row.values.get("from"), row.index, row_outputs, ids, builder, x)
-            ctx = RowContext(
-                builder,
-                row.index,
-                sources[0],
-                width,
-                spec.defaults["round"],
-                row.values.get("norm") or spec.defaults["norm"],
-                row.values.get("act") or spec.defaults["act"],
-                spec.defaults["padding"],
-                classes,
-                tuple(sources),
+            sources = resolve_from(row.values.get("from"), row.index, self.row_outputs, self.ids, self.builder, self.x)
+            d = self.spec.defaults
+            ctx = self.context(
+                row.index, sources, row.values.get("norm") or d["norm"], row.values.get("act") or d["act"]
             )
-            start = len(builder.layers)
-            in_shape = builder.shape(sources[0])
+            in_shape = self.builder.shape(sources[0])
             ROW_TYPES[row.type].expand(row.values, ctx)
         except ArchlabError as e:
             raise e.located(**row.where()) from None
-        x = ctx.x
-        row_outputs.append(x)
+        self.x = ctx.x
+        self.row_outputs.append(self.x)
         is_output = row.values.get("output")
         if is_output or (is_output is None and row.type == "ssdlite"):
-            outputs.append(x)
-        infos.append(
-            RowInfo(
-                row.index,
-                row.type,
-                row.label(),
-                tuple(l.name for l in builder.layers[start:]),
-                in_shape,
-                builder.shape(x),
-                row.file,
-                row.line,
-            )
-        )
-    if head is not None:
-        builder.row = "head"
-        ctx = RowContext(
-            builder,
-            "head",
-            x,
-            width,
-            spec.defaults["round"],
-            spec.defaults["norm"],
-            spec.defaults["act"],
-            spec.defaults["padding"],
-        )
-        start = len(builder.layers)
-        in_shape = builder.shape(x)
+            self.outputs.append(self.x)
+        self.record(row.index, row.type, row.label(), start, in_shape, row.file, row.line)
+
+    def head(self, head: HeadSpec) -> None:
+        spec = self.spec
+        self.builder.row = "head"
+        start = len(self.builder.layers)
+        ctx = self.context("head", [self.x], spec.defaults["norm"], spec.defaults["act"])
+        in_shape = self.builder.shape(self.x)
         try:
             expand_head(head, ctx)
         except ArchlabError as e:
             raise e.located(file=spec.file, line=spec.head_line, row="head") from None
-        x = ctx.x
-        outputs.append(x)
-        infos.append(
-            RowInfo(
-                "head",
-                "head",
-                head.describe(),
-                tuple(l.name for l in builder.layers[start:]),
-                in_shape,
-                builder.shape(x),
-                spec.file,
-                spec.head_line,
-            )
-        )
-    outputs = outputs or [x]
+        self.x = ctx.x
+        self.outputs.append(self.x)
+        self.record("head", "head", head.describe(), start, in_shape, spec.file, spec.head_line)
+
+
+def expand(spec: NetSpec, overrides: Overrides | None = None) -> Plan:
+    """The plan of ``spec`` under ``overrides``: every row's recipe, then the head, through one builder."""
+    ov = overrides or Overrides()
+    rows, head = apply_overrides(spec, ov)
+    run = _Expansion(spec, ov, rows)
+    for row in rows:
+        run.row(row)
+    if head is not None:
+        run.head(head)
+    outputs = run.outputs or [run.x]
     return Plan(
         model=spec.name,
-        input=(spec.in_channels, *hw),
-        layers=tuple(builder.layers),
+        input=(spec.in_channels, *run.hw),
+        layers=tuple(run.builder.layers),
         output=outputs[-1],
-        rows=tuple(infos),
+        rows=tuple(run.infos),
         options=ov.as_dict(),
         outputs=tuple(outputs),
     )

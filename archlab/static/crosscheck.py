@@ -179,90 +179,105 @@ class CheckReport:
         }
 
 
+def check_layer(layer: Layer, fv: dict, th: dict, batch: int = 1) -> LayerCheck:
+    """One layer against both tools: conv/linear counts must agree exactly; any other difference must be the
+    tool's rule from the op table."""
+    n = layer.name
+    entry = op_of(layer.op, layer.kind)
+    fr, tr = entry.fvcore(layer, batch), entry.thop(layer, batch)
+    madds, acts = layer.madds * batch, layer.activations * batch
+    got = {"fvcore": fv["flops"].get(n), "thop": th["layers"].get(n, (None, None))[0]}
+    missing = [tool for tool, v in got.items() if v is None]
+    f_ops, t_ops = got["fvcore"] or 0, got["thop"] or 0
+    f_act, f_par = fv["activations"].get(n) or 0, fv["params"].get(n) or 0
+    t_par = th["layers"].get(n, (0, 0))[1] or 0
+    uns = fv["unsupported"].get(n, {})
+    disagree, unexplained = [], []
+    if missing:
+        disagree.append(f"no module {n!r} in the {' and '.join(missing)} results (module path != layer name)")
+    for tool, ops, rule in (("fvcore", f_ops, fr), ("thop", t_ops, tr)):
+        if entry.weighted and ops != madds:
+            disagree.append(f"MAdds: archlab {madds:,}, {tool} {ops:,}")
+        elif not entry.weighted and ops != rule.expected:
+            unexplained.append(f"{tool} counts {ops:,}; its rule ({rule.short or layer.op}) gives {rule.expected:,}")
+    if not missing:
+        exact = (
+            ("activations", acts, f_act, "fvcore"),
+            ("params", layer.params, f_par, "fvcore"),
+            ("params", layer.params, t_par, "thop"),
+        )
+        disagree += [
+            f"{what}: archlab {mine:,}, {tool} {theirs:,}" for what, mine, theirs, tool in exact if mine != theirs
+        ]
+    if fr.unsupported is not None and Counter(uns) != Counter(fr.unsupported):
+        unexplained.append(
+            f"fvcore lists unsupported {dict(uns) or 'nothing'}; expected {dict(Counter(fr.unsupported)) or 'nothing'}"
+        )
+    return LayerCheck(
+        n,
+        layer.op,
+        layer.kind,
+        layer.row,
+        numel(layer.out_shape) * batch,
+        madds,
+        layer.other_ops * batch,
+        acts,
+        layer.params,
+        f_ops,
+        f_act,
+        f_par,
+        uns,
+        t_ops,
+        t_par,
+        fr,
+        tr,
+        tuple(disagree),
+        tuple(unexplained),
+    )
+
+
 def explain(plan: Plan, results: dict, batch: int = 1, tools: dict | None = None) -> CheckReport:
     """Join tool results to plan layers by name and explain every difference (pure Python)."""
     fv, th = results["fvcore"], results["thop"]
-    checks = []
-    for layer in plan.layers:
-        n = layer.name
-        entry = op_of(layer.op, layer.kind)
-        fr, tr = entry.fvcore(layer, batch), entry.thop(layer, batch)
-        madds, acts = layer.madds * batch, layer.activations * batch
-        f_ops, f_act = fv["flops"].get(n), fv["activations"].get(n)
-        f_par = fv["params"].get(n)
-        t_ops, t_par = th["layers"].get(n, (None, None))
-        uns = fv["unsupported"].get(n, {})
-        disagree, unexplained = [], []
-        missing = [tool for tool, v in (("fvcore", f_ops), ("thop", t_ops)) if v is None]
-        if missing:
-            disagree.append(f"no module {n!r} in the {' and '.join(missing)} results (module path != layer name)")
-        f_ops, f_act, f_par = f_ops or 0, f_act or 0, f_par or 0
-        t_ops, t_par = t_ops or 0, t_par or 0
-        if entry.weighted:
-            if f_ops != madds:
-                disagree.append(f"MAdds: archlab {madds:,}, fvcore {f_ops:,}")
-            if t_ops != madds:
-                disagree.append(f"MAdds: archlab {madds:,}, thop {t_ops:,}")
-        else:
-            if f_ops != fr.expected:
-                unexplained.append(f"fvcore counts {f_ops:,}; its rule ({fr.short or layer.op}) gives {fr.expected:,}")
-            if t_ops != tr.expected:
-                unexplained.append(f"thop counts {t_ops:,}; its rule ({tr.short or layer.op}) gives {tr.expected:,}")
-        if not missing and f_act != acts:
-            disagree.append(f"activations: archlab {acts:,}, fvcore {f_act:,}")
-        if not missing and f_par != layer.params:
-            disagree.append(f"params: archlab {layer.params:,}, fvcore {f_par:,}")
-        if not missing and t_par != layer.params:
-            disagree.append(f"params: archlab {layer.params:,}, thop {t_par:,}")
-        if fr.unsupported is not None and Counter(uns) != Counter(fr.unsupported):
-            unexplained.append(
-                f"fvcore lists unsupported {dict(uns) or 'nothing'}; expected "
-                f"{dict(Counter(fr.unsupported)) or 'nothing'}"
-            )
-        _, e_out = _elements(layer, batch)
-        checks.append(
-            LayerCheck(
-                n,
-                layer.op,
-                layer.kind,
-                layer.row,
-                e_out,
-                madds,
-                layer.other_ops * batch,
-                acts,
-                layer.params,
-                f_ops,
-                f_act,
-                f_par,
-                uns,
-                t_ops,
-                t_par,
-                fr,
-                tr,
-                tuple(disagree),
-                tuple(unexplained),
-            )
-        )
+    checks = [check_layer(layer, fv, th, batch) for layer in plan.layers]
     by_name = {c.name: c for c in checks}
     rows = tuple(
         RowCheck(info.index, info.type, info.label, tuple(by_name[n] for n in info.layers)) for info in plan.rows
     )
+    totals = {
+        "archlab": {k: sum(getattr(c, k) for c in checks) for k in ("madds", "other_ops", "activations", "params")},
+        "fvcore": {"flops": fv["total"], "activations": fv["activations_total"], "params": fv["params"].get("", 0)},
+        "thop": {"ops": th["total"], "params": th["params"]},
+    }
+    adds = [c for c in checks if c.op == "add"]
+    not_counted = {
+        "residual_adds": len(adds),
+        "elements": sum(c.out_elements for c in adds),
+        "archlab_other_ops": sum(c.other_ops for c in adds),
+    }
+    return CheckReport(
+        plan.model,
+        plan.input,
+        batch,
+        dict(tools or {}),
+        tuple(checks),
+        rows,
+        totals,
+        _breakdown(plan, checks, batch),
+        dict(fv["unsupported_total"]),
+        not_counted,
+        tuple(_total_problems(checks, totals)),
+    )
 
-    def tot(key):
-        return sum(getattr(c, key) for c in checks)
 
-    def elements(pred):
-        return sum(c.out_elements for c in checks if pred(c))
-
-    def inputs(pred):
-        return sum(numel(plan.layer(c.name).in_shape) * batch for c in checks if pred(c))
-
-    bn = elements(lambda c: c.op == "bn")
-    prelu = elements(lambda c: c.op == "act" and c.kind == "prelu")
-    gap_in = inputs(lambda c: c.op == "pool" and c.kind == "global")
+def _breakdown(plan: Plan, checks: list[LayerCheck], batch: int) -> dict:
+    """Each tool's total explained term by term."""
+    bn = sum(c.out_elements for c in checks if c.op == "bn")
+    prelu = sum(c.out_elements for c in checks if c.op == "act" and c.kind == "prelu")
+    gap_in = sum(numel(plan.layer(c.name).in_shape) * batch for c in checks if c.op == "pool" and c.kind == "global")
     thop_pools = sum(c.thop_rule.expected for c in checks if c.op == "pool")
-    madds = tot("madds")
-    breakdown = {
+    madds = sum(c.madds for c in checks)
+    return {
         "bn_elements": bn,
         "prelu_elements": prelu,
         "global_pool_input_elements": gap_in,
@@ -274,42 +289,19 @@ def explain(plan: Plan, results: dict, batch: int = 1, tools: dict | None = None
             "pools (avg: windows+out, global: in+out, max: 0)": thop_pools,
         },
     }
-    adds = [c for c in checks if c.op == "add"]
-    not_counted = {
-        "residual_adds": len(adds),
-        "elements": sum(c.out_elements for c in adds),
-        "archlab_other_ops": sum(c.other_ops for c in adds),
-    }
-    totals = {
-        "archlab": {
-            "madds": madds,
-            "other_ops": tot("other_ops"),
-            "activations": tot("activations"),
-            "params": tot("params"),
-        },
-        "fvcore": {"flops": fv["total"], "activations": fv["activations_total"], "params": fv["params"].get("", 0)},
-        "thop": {"ops": th["total"], "params": th["params"]},
-    }
+
+
+def _total_problems(checks: list[LayerCheck], totals: dict) -> list[str]:
+    """The tools' totals must be the sums over the plan's layers (else something went unattributed)."""
+    mine = totals["archlab"]
     problems = []
-    if tot("fvcore") != fv["total"]:
-        problems.append(f"fvcore total {fv['total']:,} is not the sum over plan layers {tot('fvcore'):,}")
-    if tot("thop") != th["total"]:
-        problems.append(f"thop total {th['total']:,} is not the sum over plan layers {tot('thop'):,}")
-    if fv["activations_total"] != tot("activations"):
-        problems.append(f"fvcore activations {fv['activations_total']:,} != archlab {tot('activations'):,}")
-    for tool, p in (("fvcore", totals["fvcore"]["params"]), ("thop", th["params"])):
-        if p != tot("params"):
-            problems.append(f"{tool} params {p:,} != archlab {tot('params'):,}")
-    return CheckReport(
-        plan.model,
-        plan.input,
-        batch,
-        dict(tools or {}),
-        tuple(checks),
-        rows,
-        totals,
-        breakdown,
-        dict(fv["unsupported_total"]),
-        not_counted,
-        tuple(problems),
-    )
+    for tool, key, total in (("fvcore", "fvcore", totals["fvcore"]["flops"]), ("thop", "thop", totals["thop"]["ops"])):
+        summed = sum(getattr(c, key) for c in checks)
+        if summed != total:
+            problems.append(f"{tool} total {total:,} is not the sum over plan layers {summed:,}")
+    if totals["fvcore"]["activations"] != mine["activations"]:
+        problems.append(f"fvcore activations {totals['fvcore']['activations']:,} != archlab {mine['activations']:,}")
+    for tool, p in (("fvcore", totals["fvcore"]["params"]), ("thop", totals["thop"]["params"])):
+        if p != mine["params"]:
+            problems.append(f"{tool} params {p:,} != archlab {mine['params']:,}")
+    return problems
