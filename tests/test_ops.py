@@ -35,6 +35,7 @@ def sample_layers() -> list:
     b.add("c.add", x, g, x)
     b.concat("c.concat", [x, g])
     b.pad("c.pad", x, (0, 1, 1, 0))
+    b.layer("shuffle", "c.shuffle", (x,), groups=2)
     v = b.flatten("c.flatten", x)
     b.dropout("c.dropout", v, 0.25)
     b.linear("c.linear", v, 6, bias=True)
@@ -83,6 +84,16 @@ def test_counts_by_hand():
     assert by["c.add"].other_ops == 2 * 200  # three tensors: two adds per element
     assert by["c.concat"].out_shape == (16, 5, 5) and by["c.pad"].out_shape == (8, 6, 6)
     assert by["c.linear"].madds == 200 * 6 and by["c.linear"].params == 200 * 6 + 6
+    assert (by["c.shuffle"].out_shape, by["c.shuffle"].other_ops, by["c.shuffle"].madds) == ((8, 5, 5), 0, 0)
+
+
+def test_shuffle_interleaves_the_groups_and_checks_them():
+    b = PlanBuilder((8, 1, 1))
+    b.layer("shuffle", "s", ("input",), groups=2)
+    module = make_module(b.layers[-1])
+    assert module(torch.arange(8.0).view(1, 8, 1, 1)).flatten().tolist() == [0, 4, 1, 5, 2, 6, 3, 7]
+    with pytest.raises(ArchlabError, match="groups=3 must divide the channels 8"):
+        PlanBuilder((8, 2, 2)).layer("shuffle", "s", ("input",), groups=3)
 
 
 def test_conventions_name_every_op_that_is_not_conv_or_linear():

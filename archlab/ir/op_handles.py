@@ -306,6 +306,13 @@ def pad_module(layer: Layer) -> tuple[str, dict]:
     return "ZeroPad2d", {"padding": (left, right, top, bottom)}
 
 
+def make_shuffle(name, row, inputs, in_shapes, *, groups):
+    c, _, _ = _map(in_shapes[0], "a channel shuffle")
+    if groups < 1 or c % groups:
+        raise ShapeError(f"shuffle groups={groups} must divide the channels {c}", field="groups")
+    return Layer(**_base(name, row, inputs, in_shapes, "shuffle"), out_shape=in_shapes[0], groups=groups)
+
+
 def make_flatten(name, row, inputs, in_shapes):
     return Layer(**_base(name, row, inputs, in_shapes, "flatten"), out_shape=(numel(in_shapes[0]),))
 

@@ -182,6 +182,18 @@ OPS: dict[str, Op] = {
         ),
         Op("concat", "0", h.make_concat, h.none, "merge", h.simple("Concat"), h.nothing(), h.nothing(), "ignored", "0"),
         Op(
+            "shuffle",
+            "0 (a permutation of channels, copied: ShuffleNet's channel shuffle)",
+            h.make_shuffle,
+            h.none,
+            "identity",
+            lambda l: ("ChannelShuffle", {"groups": l.groups}),
+            h.nothing("shuffle unsupported", ("aten::channel_shuffle",)),
+            h.nothing(),
+            "unsupported, not counted, listed (aten::channel_shuffle)",
+            "0 (no rule for nn.ChannelShuffle)",
+        ),
+        Op(
             "pad",
             "0",
             h.make_pad,
