@@ -6,56 +6,31 @@
     220965376
     >>> net = archlab.build("mobilefacenet", width=0.5)   # an nn.Module; imports torch
 
-Every function of :mod:`archlab.api` is here; heavy packages (torch, pandas) are imported only by the
-functions that need them.
+Every function of :mod:`archlab.api` is here, loaded on first use; heavy packages (torch, pandas) are imported
+only by the functions that need them.
 """
 
-from archlab.api import (
-    HEADS,
-    build,
-    ceilings,
-    compare,
-    crosscheck,
-    diff,
-    export,
-    latency,
-    lint,
-    load_table,
-    memory,
-    networks,
-    output_fields,
-    plan,
-    profile,
-    report,
-    rf,
-    schema,
-    sweep,
-    table_errors,
-)
+from typing import TYPE_CHECKING
+
 from archlab.errors import ArchlabError
 from archlab.version import __version__
 
-__all__ = [
-    "ArchlabError",
-    "HEADS",
-    "__version__",
-    "build",
-    "ceilings",
-    "compare",
-    "crosscheck",
-    "diff",
-    "export",
-    "latency",
-    "lint",
-    "load_table",
-    "memory",
-    "networks",
-    "output_fields",
-    "plan",
-    "profile",
-    "report",
-    "rf",
-    "schema",
-    "sweep",
-    "table_errors",
-]
+if TYPE_CHECKING:  # for type checkers and editors; at run time the names load on first use
+    from archlab.api import *  # noqa: F403
+
+__all__ = ["ArchlabError", "__version__"]
+
+
+def __getattr__(name: str):
+    import importlib
+
+    api = importlib.import_module("archlab.api")  # not `from archlab import api`: that asks this hook again
+    if name in api.__all__:
+        return getattr(api, name)
+    raise AttributeError(f"module 'archlab' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    import importlib
+
+    return sorted(set(globals()) | set(importlib.import_module("archlab.api").__all__))

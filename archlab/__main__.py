@@ -1,3 +1,3 @@
-from archlab.cli.app import app
+from archlab.cli import main
 
-app(prog_name="archlab")
+main()

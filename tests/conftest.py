@@ -19,7 +19,7 @@ def write_table(tmp_path):
 @pytest.fixture
 def cli():
     """Run the archlab CLI in-process; returns the click Result (stdout, stderr, exit_code)."""
-    from typer.testing import CliRunner
+    from click.testing import CliRunner
 
     from archlab.cli.app import app
 

@@ -4,28 +4,30 @@ import subprocess
 import sys
 from pathlib import Path
 
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 from archlab.cli.app import app
 
 
 def complete(words: str, env_extra=None):
-    env = {"_ARCHLAB_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - 1)}
-    return CliRunner().invoke(app, [], env={**env, **(env_extra or {})}, prog_name="archlab")
+    env = {"_ARCHLAB_COMPLETE": "bash_complete", "COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - 1)}
+    r = CliRunner().invoke(app, [], env={**env, **(env_extra or {})}, prog_name="archlab")
+    r.items = [line.split(",", 1)[1] for line in r.output.split()]  # click prints "type,value" per candidate
+    return r
 
 
 def test_completion_of_network_names():
     r = complete("archlab profile mobilefacenet-")
     assert r.exit_code == 0
-    assert r.output.split() == ["mobilefacenet-m", "mobilefacenet-s", "mobilefacenet-tf"]
-    assert "mobilenetv1" in complete("archlab diff mobilefacenet mobilenet").output.split()
+    assert r.items == ["mobilefacenet-m", "mobilefacenet-s", "mobilefacenet-tf"]
+    assert "mobilenetv1" in complete("archlab diff mobilefacenet mobilenet").items
 
 
 def test_completion_of_yaml_paths(tmp_path, monkeypatch):
     (tmp_path / "my_net.yaml").write_text("x")
     (tmp_path / "my_notes.txt").write_text("x")
     monkeypatch.chdir(tmp_path)
-    assert complete("archlab show my_").output.split() == ["my_net.yaml"]
+    assert complete("archlab show my_").items == ["my_net.yaml"]
 
 
 def test_install_completion_is_offered():
@@ -49,7 +51,7 @@ def test_readme_has_the_comparison_table():
 
 def test_profile_without_check_does_not_import_torch():
     code = (
-        "import sys; from typer.testing import CliRunner; from archlab.cli.app import app; "
+        "import sys; from click.testing import CliRunner; from archlab.cli.app import app; "
         "r = CliRunner().invoke(app, ['profile', 'mobilefacenet', '--units', 'flops', '--batch', '2']); "
         "assert r.exit_code == 0, r.output; print('torch' in sys.modules)"
     )

@@ -145,7 +145,7 @@ def test_python_api_frames():
 def test_profile_does_not_import_heavy_packages():
     code = (
         "import sys\n"
-        "from typer.testing import CliRunner\n"
+        "from click.testing import CliRunner\n"
         "from archlab.cli.app import app\n"
         "r = CliRunner().invoke(app, ['profile', 'mobilefacenet', '-f', 'json'])\n"
         "assert r.exit_code == 0, r.stderr\n"

@@ -66,7 +66,18 @@ def test_rf_json_contract(cli, tmp_path):
 
 def test_rf_head_none_and_key_units(cli):
     res = cli(
-        "rf", "mobilefacenet", "--head", "none", "--units", "key", "--input", "64x64", "--samples", "1", "-f", "json"
+        "rf",
+        "mobilefacenet",
+        "--head",
+        "none",
+        "--fmap-units",
+        "key",
+        "--input",
+        "64x64",
+        "--samples",
+        "1",
+        "-f",
+        "json",
     )
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
@@ -183,7 +194,7 @@ def test_rf_with_insightface_weights(cli, insightface_checkpoint):
         INSIGHTFACE_MAP,
         "--head",
         "gdconv",
-        "--units",
+        "--fmap-units",
         "key",
         "--samples",
         "1",

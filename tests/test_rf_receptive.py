@@ -124,7 +124,7 @@ def test_profile_without_flags_imports_no_torch():
     import sys
 
     code = (
-        "import sys; from typer.testing import CliRunner; from archlab.cli.app import app; "
+        "import sys; from click.testing import CliRunner; from archlab.cli.app import app; "
         "r = CliRunner().invoke(app, ['profile', 'mobilefacenet']); assert r.exit_code == 0, r.output; "
         "print('torch' in sys.modules)"
     )

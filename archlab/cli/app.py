@@ -1,135 +1,178 @@
-"""The `archlab` command."""
+"""The `archlab` command: a click group that imports a command's module only when that command runs, and the
+one error boundary of the CLI.
+
+Every error a user can cause ends as one line on stderr and exit code 2 (a bad option or value, a bad table, a
+file that cannot be written); Ctrl-C (or SIGTERM) at any moment is "archlab: interrupted" and exit code 130; a
+bug in archlab is one line and exit code 1. ``--debug`` (anywhere on the command line) shows tracebacks instead
+and keeps the exit code.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import importlib
+import sys
 
-import typer
+import click
 
-from archlab.cli import (
-    ceilings_cmd,
-    compare_cmd,
-    diff_cmd,
-    export_cmd,
-    list_cmd,
-    profile_cmd,
-    report_cmd,
-    rf_cmd,
-    show_cmd,
-    sweep_cmd,
-    table_cmds,
-)
-from archlab.cli.common import STATE
+from archlab.errors import ArchlabError
 
-app = typer.Typer(
-    name="archlab",
+# name -> (module:attribute of its click command, one-line summary for `archlab --help`)
+COMMANDS = {
+    "list": ("list_cmd:list_networks", "The shipped networks with params, MAdds and published figures."),
+    "show": ("show_cmd:show", "The resolved layer table, each row with its shapes."),
+    "profile": ("profile_cmd:profile", "Per-row or per-layer params, MAdds, memory, RF; --check, --latency."),
+    "diff": ("diff_cmd:diff", "Two networks or option sets row by row, with deltas."),
+    "compare": ("compare_cmd:compare", "Networks and variants side by side (Markdown, HTML, JSON)."),
+    "report": ("report_cmd:report", "The MobileFaceNets study end to end for a network (Markdown, HTML)."),
+    "rf": ("rf_cmd:rf", "Receptive fields and the embedding-head study (GAP vs GDConv vs FC)."),
+    "sweep": ("sweep_cmd:sweep", "Latency over widths, stems, inputs, heads, threads and runtimes."),
+    "export": ("export_cmd:export", "ONNX / TorchScript export, BN optionally folded, checked."),
+    "ceilings": ("ceilings_cmd:ceilings", "The machine's peak GFLOP/s and memory bandwidth (cached)."),
+    "validate": ("table_cmds:validate", "Every error in a table file at once."),
+    "lint": ("table_cmds:lint", "Architecture smells, each naming its row (exit 1 when found)."),
+    "schema": ("table_cmds:schema", "A JSON Schema of the table format, for editors."),
+}
+STATE = {"debug": False}
+
+
+class ArchlabGroup(click.Group):
+    """Lazy subcommands and the error boundary (see the module docstring)."""
+
+    def list_commands(self, ctx):
+        return list(COMMANDS)
+
+    def get_command(self, ctx, name):
+        spec = COMMANDS.get(name)
+        if spec is None:
+            return None
+        module, _, attr = spec[0].partition(":")
+        return getattr(importlib.import_module(f"archlab.cli.{module}"), attr)
+
+    def format_commands(self, ctx, formatter):  # --help without importing any command module
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, summary) for name, (_, summary) in COMMANDS.items()])
+
+    def resolve_command(self, ctx, args):
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and name not in COMMANDS:
+            import difflib
+
+            close = difflib.get_close_matches(name, list(COMMANDS), n=2, cutoff=0.5)
+            hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+            raise click.UsageError(f"no command {name!r}{hint}; commands: {', '.join(COMMANDS)}")
+        return super().resolve_command(ctx, args)
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        prog_name = prog_name or "archlab"
+        self._main_shell_completion(extra, prog_name, complete_var or "_ARCHLAB_COMPLETE")
+        args = list(sys.argv[1:] if args is None else args)
+        cut = args.index("--") if "--" in args else len(args)
+        STATE["debug"] = "--debug" in args[:cut]
+        args = [a for i, a in enumerate(args) if not (a == "--debug" and i < cut)]
+        sys.exit(run_guarded(lambda: self._invoke(prog_name, args, extra), STATE["debug"]))
+
+    def _invoke(self, prog_name: str, args: list[str], extra: dict) -> int:
+        with self.make_context(prog_name, args, **extra) as ctx:
+            self.invoke(ctx)
+        return 0
+
+
+def run_guarded(work, debug: bool) -> int:
+    """Run ``work`` and turn every way it can end into an exit code, with at most one line on stderr."""
+    try:
+        return work()
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        if debug:
+            raise
+        click.echo("archlab: interrupted", err=True)
+        return 130
+    except click.UsageError as e:
+        if debug:
+            raise
+        where = f" (see: {e.ctx.command_path} --help)" if e.ctx is not None else ""
+        click.echo(f"archlab: error: {_one_line(e.format_message())}{where}", err=True)
+        return 2
+    except ArchlabError as e:
+        if debug:
+            raise
+        click.echo(f"archlab: error: {_one_line(str(e))}", err=True)
+        return 2
+    except click.ClickException as e:
+        if debug:
+            raise
+        click.echo(f"archlab: error: {_one_line(e.format_message())}", err=True)
+        return e.exit_code
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 0
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    except Exception as e:  # a bug in archlab: say so on one line, traceback with --debug
+        if debug:
+            raise
+        click.echo(
+            f"archlab: internal error: {type(e).__name__}: {_one_line(str(e))} (run with --debug for the traceback)",
+            err=True,
+        )
+        return 1
+
+
+def _one_line(text: str) -> str:
+    return "; ".join(line.strip() for line in str(text).splitlines() if line.strip())
+
+
+def _version(ctx, param, given):
+    if given and not ctx.resilient_parsing:
+        from archlab.version import __version__
+
+        click.echo(f"archlab {__version__}")
+        ctx.exit()
+
+
+def _completion(install: bool):
+    def callback(ctx, param, given):
+        if not given or ctx.resilient_parsing:
+            return
+        from archlab.cli.completion import install_completion, show_completion
+
+        click.echo(install_completion(ctx.command) if install else show_completion(ctx.command), nl=not install)
+        ctx.exit()
+
+    return callback
+
+
+@click.group(
+    cls=ArchlabGroup,
     help="Analyse and profile mobile CNN architectures from declarative layer tables.",
     epilog="Example: archlab profile mobilefacenet",
     no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=True,
+    context_settings={"max_content_width": 110},
 )
+@click.option(
+    "--version", is_flag=True, expose_value=False, is_eager=True, callback=_version, help="print the version and exit"
+)
+@click.option("--debug", is_flag=True, expose_value=False, help="show tracebacks (accepted anywhere)")
+@click.option(
+    "--install-completion",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_completion(True),
+    help="install shell completion (names and .yaml paths) for the current shell",
+)
+@click.option(
+    "--show-completion",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_completion(False),
+    help="print the shell completion script for the current shell",
+)
+def app() -> None:
+    """The group itself does nothing: every command is a subcommand."""
 
 
-def _version(value: bool) -> None:
-    if value:
-        from archlab.version import __version__
-
-        typer.echo(f"archlab {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def main(
-    version: Annotated[
-        bool | None, typer.Option("--version", callback=_version, is_eager=True, help="print the version and exit")
-    ] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="show tracebacks instead of one-line errors")] = False,
-) -> None:
-    STATE["debug"] = debug
-
-
-# (name, function, one-line summary for `archlab --help`, full help, epilog with an example)
-COMMANDS = [
-    (
-        "list",
-        list_cmd.list_networks,
-        "The shipped networks with params, MAdds and published figures.",
-        list_cmd.HELP,
-        list_cmd.EPILOG,
-    ),
-    ("show", show_cmd.show, "The resolved layer table, each row with its shapes.", show_cmd.HELP, show_cmd.EPILOG),
-    (
-        "profile",
-        profile_cmd.profile,
-        "Per-row or per-layer params, MAdds, memory, RF; --check, --latency.",
-        profile_cmd.HELP,
-        profile_cmd.EPILOG,
-    ),
-    ("diff", diff_cmd.diff, "Two networks or option sets row by row, with deltas.", diff_cmd.HELP, diff_cmd.EPILOG),
-    (
-        "compare",
-        compare_cmd.compare,
-        "Networks and variants side by side (Markdown, HTML, JSON).",
-        compare_cmd.HELP,
-        compare_cmd.EPILOG,
-    ),
-    (
-        "report",
-        report_cmd.report,
-        "The MobileFaceNets study end to end for a network (Markdown, HTML).",
-        report_cmd.HELP,
-        report_cmd.EPILOG,
-    ),
-    (
-        "rf",
-        rf_cmd.rf,
-        "Receptive fields and the embedding-head study (GAP vs GDConv vs FC).",
-        rf_cmd.HELP,
-        rf_cmd.EPILOG,
-    ),
-    (
-        "sweep",
-        sweep_cmd.sweep,
-        "Latency over widths, stems, inputs, heads, threads and runtimes.",
-        sweep_cmd.HELP,
-        sweep_cmd.EPILOG,
-    ),
-    (
-        "export",
-        export_cmd.export,
-        "ONNX / TorchScript export, BN optionally folded, checked.",
-        export_cmd.HELP,
-        export_cmd.EPILOG,
-    ),
-    (
-        "ceilings",
-        ceilings_cmd.ceilings_cmd,
-        "The machine's peak GFLOP/s and memory bandwidth (cached).",
-        ceilings_cmd.HELP,
-        ceilings_cmd.EPILOG,
-    ),
-    (
-        "validate",
-        table_cmds.validate,
-        "Every error in a table file at once.",
-        table_cmds.VALIDATE_HELP,
-        table_cmds.VALIDATE_EPILOG,
-    ),
-    (
-        "lint",
-        table_cmds.lint,
-        "Architecture smells, each naming its row (exit 1 when found).",
-        table_cmds.LINT_HELP,
-        table_cmds.LINT_EPILOG,
-    ),
-    (
-        "schema",
-        table_cmds.schema,
-        "A JSON Schema of the table format, for editors.",
-        table_cmds.SCHEMA_HELP,
-        table_cmds.SCHEMA_EPILOG,
-    ),
-]
-for name, function, summary, help_text, epilog in COMMANDS:
-    app.command(name, help=help_text, short_help=summary, epilog=epilog)(function)
+def main() -> None:
+    app(prog_name="archlab")

@@ -1,41 +1,69 @@
-"""Options shared by commands, and the error boundary: user errors -> one line on stderr, exit code 2."""
+"""What every command shares: the network argument, the override options, --format/--output, value types that
+refuse nan/inf, and the helpers that turn options into api calls. Commands are plain click commands, imported
+only when they run (archlab.cli.app)."""
 
 from __future__ import annotations
 
 import functools
-import inspect
-import sys
-from enum import Enum
+import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, get_type_hints
+from typing import Any
 
-import typer
+import click
 
-from archlab.errors import ArchlabError
-
-STATE = {"debug": False}
-
-
-class Format(str, Enum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    md = "md"
+FORMATS = ("table", "json", "csv", "md")
+HEADS = ("gdconv", "gap", "fc")
+OVERRIDES = ("input", "width", "stem_stride", "stem_pool", "head", "embedding", "classes")
 
 
-class Depth(str, Enum):
-    row = "row"
-    layer = "layer"
+class Number(click.ParamType):
+    """A finite float (nan, inf and, with ``positive``, values <= 0 refused), e.g. --width, --budget."""
+
+    name = "number"
+
+    def __init__(self, positive: bool = True, at_least: float | None = None) -> None:
+        self.positive, self.at_least = positive, at_least
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            number = float(value)
+        else:
+            try:
+                number = float(str(value).strip())
+            except ValueError:
+                self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        if self.positive and number <= 0:
+            self.fail(f"must be > 0, got {value}", param, ctx)
+        if self.at_least is not None and number < self.at_least:
+            self.fail(f"must be >= {self.at_least:g}, got {value}", param, ctx)
+        return number
 
 
-class HeadChoice(str, Enum):
-    gdconv = "gdconv"
-    gap = "gap"
-    fc = "fc"
+class Count(click.ParamType):
+    """A positive integer (``at_least``, default 1)."""
+
+    name = "integer"
+
+    def __init__(self, at_least: int = 1) -> None:
+        self.at_least = at_least
+
+    def convert(self, value, param, ctx):
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            self.fail(f"{value!r} is not an integer", param, ctx)
+        if number < self.at_least:
+            self.fail(f"must be >= {self.at_least}, got {number}", param, ctx)
+        return number
 
 
-def complete_network(incomplete: str) -> list[str]:
+def complete_network(ctx, param, incomplete: str) -> list:
     """Shell completion for NAME|PATH: shipped network names, then .yaml/.yml files matching what is typed."""
+    from click.shell_completion import CompletionItem
+
     from archlab import api
 
     names = [n for n in api.network_names() if n.startswith(incomplete)]
@@ -49,139 +77,87 @@ def complete_network(incomplete: str) -> list[str]:
         )
     except OSError:
         files = []
-    return names + [f + "/" if Path(f).is_dir() else f for f in files if not Path(f).name.startswith(".")]
+    files = [f + "/" if Path(f).is_dir() else f for f in files if not Path(f).name.startswith(".")]
+    return [CompletionItem(n) for n in names + files]
 
 
-NetArg = Annotated[
-    str,
-    typer.Argument(
-        help="a shipped network name (see `archlab list`) or a path to a .yaml table",
-        metavar="NAME|PATH",
-        autocompletion=complete_network,
-    ),
-]
-InputOpt = Annotated[
-    str | None, typer.Option("--input", help="input size HxW, e.g. 112x96", metavar="HxW", rich_help_panel="Overrides")
-]
-WidthOpt = Annotated[
-    float | None,
-    typer.Option("--width", help="width multiplier (the table's rounding rule)", rich_help_panel="Overrides"),
-]
-StemStrideOpt = Annotated[
-    int | None, typer.Option("--stem-stride", help="stride of the first layer: 1 or 2", rich_help_panel="Overrides")
-]
-StemPoolOpt = Annotated[
-    bool,
-    typer.Option(
-        "--stem-pool", help="first layer at stride 1, then a 3x3 stride-2 max-pool", rich_help_panel="Overrides"
-    ),
-]
-HeadOpt = Annotated[
-    HeadChoice | None, typer.Option("--head", help="how FMap-end becomes a vector", rich_help_panel="Overrides")
-]
-EmbeddingOpt = Annotated[
-    int | None, typer.Option("--embedding", help="embedding size (replaces a classifier)", rich_help_panel="Overrides")
-]
-ClassesOpt = Annotated[
-    int | None, typer.Option("--classes", help="number of classes of a classifier head", rich_help_panel="Overrides")
-]
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="output format")]
-OutputOpt = Annotated[
-    Path | None, typer.Option("--output", "-o", help="write to FILE (atomically) instead of stdout", metavar="FILE")
-]
+NET_HELP = "a shipped network name (see `archlab list`) or a path to a .yaml table"
 
 
-def overrides(input, width, stem_stride, stem_pool, head, embedding, classes) -> dict:
-    """CLI options -> the keyword arguments of the Python API (one code path for both)."""
-    kw = {
-        "input": input,
-        "width": width,
-        "stem_stride": stem_stride,
-        "stem_pool": stem_pool,
-        "head": head.value if head is not None else None,
-        "embedding": embedding,
-        "classes": classes,
+def net_argument(name: str = "net", metavar: str = "NAME|PATH"):
+    return click.argument(name, metavar=metavar, shell_complete=complete_network)
+
+
+def override_options(fn=None, *, exclude: tuple[str, ...] = ()):
+    """The table overrides (--input ... --classes), handed to the command as one ``overrides`` dict of API
+    keywords (None and False left out). ``exclude`` leaves some out (``rf`` has its own --head)."""
+    options = {
+        "input": click.option("--input", metavar="HxW", help="input size HxW, e.g. 112x96"),
+        "width": click.option(
+            "--width", type=Number(positive=False), help="width multiplier (the table's rounding rule)"
+        ),
+        "stem_stride": click.option("--stem-stride", type=int, help="stride of the first layer: 1 or 2"),
+        "stem_pool": click.option(
+            "--stem-pool", is_flag=True, help="first layer at stride 1, then a 3x3 stride-2 max-pool"
+        ),
+        "head": click.option("--head", type=click.Choice(HEADS), help="how FMap-end becomes a vector"),
+        "embedding": click.option("--embedding", type=int, help="embedding size (replaces a classifier)"),
+        "classes": click.option("--classes", type=int, help="number of classes of a classifier head"),
     }
-    return {k: v for k, v in kw.items() if v is not None and v is not False}
+    names = [n for n in OVERRIDES if n not in exclude]
 
-
-def fail(message: str, code: int = 2) -> None:
-    typer.echo(f"archlab: error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def user_errors(fn):
-    """Turn ArchlabError into one stderr line and exit code 2; unexpected errors into one line and exit 1."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except typer.Exit:
-            raise
-        except ArchlabError as e:
-            if STATE["debug"]:
-                raise
-            fail(str(e), 2)
-        except KeyboardInterrupt:
-            typer.echo("archlab: interrupted", err=True)
-            raise typer.Exit(130) from None
-        except BrokenPipeError:
-            sys.stderr.close()
-            raise typer.Exit(0) from None
-        except Exception as e:  # a bug in archlab: say so on one line, traceback with --debug
-            if STATE["debug"]:
-                raise
-            fail(f"internal error: {type(e).__name__}: {e} (run with --debug for the traceback)", 1)
-
-    return wrapper
-
-
-OVERRIDE_OPTIONS = {  # name: (annotated option, default) -- the Python API's override keywords
-    "input": (InputOpt, None),
-    "width": (WidthOpt, None),
-    "stem_stride": (StemStrideOpt, None),
-    "stem_pool": (StemPoolOpt, False),
-    "head": (HeadOpt, None),
-    "embedding": (EmbeddingOpt, None),
-    "classes": (ClassesOpt, None),
-}
-
-
-def with_overrides(fn=None, *, exclude: tuple[str, ...] = ()):
-    """Give a command the override options (--input ... --classes) in place of its ``overrides`` parameter.
-
-    The command receives them as one dict of API keywords (``overrides(...)``); the options are declared once
-    here instead of in every command's signature. ``exclude`` leaves some out (``rf`` has its own ``--head``).
-    """
-
-    def decorate(fn):
-        hints = get_type_hints(fn, include_extras=True)
-        params = [
-            p.replace(annotation=hints.get(p.name, p.annotation)) for p in inspect.signature(fn).parameters.values()
-        ]
-        names = [n for n in OVERRIDE_OPTIONS if n not in exclude]
-        at = [p.name for p in params].index("overrides")
-        injected = [
-            inspect.Parameter(
-                n,
-                inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                default=OVERRIDE_OPTIONS[n][1],
-                annotation=OVERRIDE_OPTIONS[n][0],
-            )
-            for n in names
-        ]
-        signature = inspect.Signature(params[:at] + injected + params[at + 1 :], return_annotation=None)
-
-        @functools.wraps(fn)
+    def decorate(f):
+        @functools.wraps(f)
         def wrapper(*args, **kwargs):
             given = {n: kwargs.pop(n, None) for n in names}
-            kwargs["overrides"] = overrides(**{n: given.get(n) for n in OVERRIDE_OPTIONS})
-            return fn(*args, **kwargs)
+            kwargs["overrides"] = {k: v for k, v in given.items() if v is not None and v is not False}
+            return f(*args, **kwargs)
 
-        del wrapper.__wrapped__  # Typer must read the signature below, not the wrapped function's
-        wrapper.__signature__ = signature  # type: ignore[attr-defined]
-        wrapper.__annotations__ = {p.name: p.annotation for p in signature.parameters.values()}
+        for n in reversed(names):
+            wrapper = options[n](wrapper)
         return wrapper
 
     return decorate(fn) if fn is not None else decorate
+
+
+def format_option(choices: tuple[str, ...] = FORMATS, default: str = "table"):
+    return click.option(
+        "--format", "-f", "fmt", type=click.Choice(choices), default=default, show_default=True, help="output format"
+    )
+
+
+def output_option(fn):
+    return click.option(
+        "--output", "-o", metavar="FILE", default=None, help="write to FILE (atomically) instead of stdout; - is stdout"
+    )(fn)
+
+
+def output_path(output: str | None) -> str | None:
+    """``-o -`` and no ``-o`` both mean stdout; an empty name is refused by the writer."""
+    return None if output in (None, "-") else output
+
+
+def emit(tables, data, fmt: str, output: str | None, header: list[str] | None = None) -> None:
+    from archlab.render.output import emit as render_emit
+
+    render_emit(tables, data, fmt, output_path(output), header=header)
+
+
+def echo(text: str = "", *, err: bool = False) -> None:
+    click.echo(text, err=err)
+
+
+def fail(message: str, code: int = 1) -> None:
+    """A finished command that reports a failed check: one line on stderr, then the exit code."""
+    click.echo(f"archlab: {message}", err=True)
+    raise SystemExit(code)
+
+
+def command(name: str, help: str, epilog: str = "", **kw) -> Callable[[Callable], click.Command]:
+    """A command whose help keeps its paragraphs as written (``\\b`` blocks) and ends with its example."""
+    return click.command(name, help=help, epilog=epilog, context_settings={"max_content_width": 110}, **kw)
+
+
+def value(v: Any) -> Any:
+    """An enum's value or the value itself (options arrive as plain strings with click)."""
+    return getattr(v, "value", v)

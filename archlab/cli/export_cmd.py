@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from enum import Enum
-from pathlib import Path
-from typing import Annotated
+import click
 
-import typer
-
-from archlab.cli.common import NetArg, user_errors, with_overrides
+from archlab.cli.common import (
+    Count,
+    command,
+    fail,
+    format_option,
+    net_argument,
+    output_option,
+    output_path,
+    override_options,
+)
 from archlab.errors import OptionError
 
 HELP = """Export a network for deployment: ONNX (--onnx) and/or TorchScript (--torchscript), BN optionally folded.
@@ -25,49 +30,46 @@ randomised BN statistics. With onnxruntime installed the ONNX file is run and co
 EPILOG = "Example: archlab export mobilefacenet --onnx mfn.onnx --fold-bn"
 
 
-class Exporter(str, Enum):
-    dynamo = "dynamo"
-    torchscript = "torchscript"
-
-
-class Fmt(str, Enum):
-    table = "table"
-    json = "json"
-
-
-@user_errors
-@with_overrides
+@command("export", HELP, EPILOG)
+@net_argument()
+@click.option("--onnx", metavar="FILE", help="write the ONNX model")
+@click.option("--torchscript", metavar="FILE", help="write a traced TorchScript module")
+@click.option("--fold-bn", is_flag=True, help="fold BN into the conv/linear before it")
+@click.option("--channels-last", is_flag=True, help="channels-last memory format for the PyTorch module")
+@click.option("--weights", metavar="FILE", help="a trained state_dict (torch.load, weights_only)")
+@click.option("--key-map", metavar="FILE", help="rename checkpoint keys (see archlab/nn/weights.py)")
+@click.option("--batch", type=Count(), default=1, show_default=True, help="batch size of the exported graph")
+@click.option(
+    "--exporter",
+    type=click.Choice(("dynamo", "torchscript")),
+    default="dynamo",
+    show_default=True,
+    help="torch.onnx exporter (dynamo falls back to torchscript when it fails)",
+)
+@override_options
+@format_option(("table", "json"))
+@output_option
 def export(
-    net: NetArg,
-    onnx: Annotated[Path | None, typer.Option("--onnx", metavar="FILE", help="write the ONNX model")] = None,
-    torchscript: Annotated[
-        Path | None, typer.Option("--torchscript", metavar="FILE", help="write a traced TorchScript module")
-    ] = None,
-    fold_bn: Annotated[bool, typer.Option("--fold-bn", help="fold BN into the conv/linear before it")] = False,
-    channels_last: Annotated[
-        bool, typer.Option("--channels-last", help="channels-last memory format for the PyTorch module")
-    ] = False,
-    weights: Annotated[
-        Path | None, typer.Option("--weights", metavar="FILE", help="a trained state_dict (torch.load, weights_only)")
-    ] = None,
-    key_map: Annotated[
-        Path | None, typer.Option("--key-map", metavar="FILE", help="rename checkpoint keys (see archlab/weights.py)")
-    ] = None,
-    batch: Annotated[int, typer.Option("--batch", min=1, help="batch size of the exported graph")] = 1,
-    exporter: Annotated[
-        Exporter,
-        typer.Option("--exporter", help="torch.onnx exporter (dynamo falls back to torchscript when it fails)"),
-    ] = Exporter.dynamo,
-    overrides: dict | None = None,  # --input, --width, --stem-stride, --stem-pool, --head, --embedding, --classes
-    format: Annotated[Fmt, typer.Option("--format", "-f", help="report format")] = Fmt.table,
+    net: str,
+    onnx: str | None,
+    torchscript: str | None,
+    fold_bn: bool,
+    channels_last: bool,
+    weights: str | None,
+    key_map: str | None,
+    batch: int,
+    exporter: str,
+    overrides: dict,
+    fmt: str,
+    output: str | None,
 ) -> None:
     from archlab import api
-    from archlab.render.output import dumps_json
+    from archlab.render.output import dumps_json, write_text
 
     if onnx is None and torchscript is None:
         raise OptionError("nothing to write: give --onnx FILE and/or --torchscript FILE")
     report = api.export(
-        api.plan(net, **(overrides or {})),
+        api.plan(net, **overrides),
         onnx=onnx,
         torchscript=torchscript,
         fold_bn=fold_bn,
@@ -75,15 +77,11 @@ def export(
         batch=batch,
         weights=weights,
         key_map=key_map,
-        exporter=exporter.value,
+        exporter=exporter,
     )
-    if format == Fmt.json:
-        typer.echo(dumps_json(report.to_dict()), nl=False)
-    else:
-        for line in report.lines():
-            typer.echo(line)
+    text = dumps_json(report.to_dict()) if fmt == "json" else "".join(line + "\n" for line in report.lines())
+    write_text(text, output_path(output))
     if not report.ok:
         fails = report.failures
         more = f" (and {len(fails) - 1} more)" if len(fails) > 1 else ""
-        typer.echo(f"archlab: export check failed: {fails[0]}{more}", err=True)
-        raise typer.Exit(1)
+        fail(f"export check failed: {fails[0]}{more}", 1)

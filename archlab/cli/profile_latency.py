@@ -1,116 +1,89 @@
-"""`archlab profile --latency`: the options of issue 6 and their run (kept out of ``profile_cmd``).
+"""`archlab profile --latency`: its options and its run (kept out of ``profile_cmd``).
 
 torch is imported only when ``--latency`` (or ``--roofline``) is given.
 """
 
 from __future__ import annotations
 
-from enum import Enum
-from pathlib import Path
-from typing import Annotated
+import functools
 
-import typer
+import click
 
+from archlab.cli.common import Count, Number
 from archlab.errors import OptionError
 
-PANEL = "Latency"
-
-
-class LayerRuntime(str, Enum):
-    eager = "eager"
-    folded = "folded"
-
-
-LatencyOpt = Annotated[
-    bool,
-    typer.Option(
-        "--latency",
-        help="measure time per layer and per row, against the machine's ceilings (imports torch)",
-        rich_help_panel=PANEL,
-    ),
-]
-ThreadsOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--threads", min=1, help="torch threads for --latency (default: torch's default)", rich_help_panel=PANEL
-    ),
-]
-RuntimeOpt = Annotated[
-    LayerRuntime,
-    typer.Option(
-        "--runtime",
-        help="eager: the built network; folded: BN folded into the conv/linear before it",
-        rich_help_panel=PANEL,
-    ),
-]
-ChannelsLastOpt = Annotated[
-    bool,
-    typer.Option(
-        "--channels-last", help="run the network and its input in channels-last memory format", rich_help_panel=PANEL
-    ),
-]
-BudgetOpt = Annotated[
-    float,
-    typer.Option(
-        "--budget",
-        min=0.1,
-        help="seconds of timing rounds at most (stops earlier when the medians' 95% CIs are within +-2%)",
-        metavar="SECONDS",
-        rich_help_panel=PANEL,
-    ),
-]
-RemeasureOpt = Annotated[
-    bool,
-    typer.Option(
-        "--remeasure",
-        help="measure the machine's ceilings again instead of using the cached ones",
-        rich_help_panel=PANEL,
-    ),
-]
-RooflineOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--roofline",
-        help="write the roofline figure (.png, .svg or .pdf); implies --latency",
-        metavar="FILE",
-        rich_help_panel=PANEL,
-    ),
-]
-
-LATENCY_HELP = """
+DEFAULT_BUDGET = 10.0
+HELP = """
 \b
---latency: the plain forward and an instrumented pass (a clock around every leaf-module call) are timed in
-interleaved rounds; per layer and per row: median time, share of the end-to-end median, achieved GFLOP/s and
-GB/s, arithmetic intensity and fraction of the roofline. FLOPs = 2 x MAdds (conv/linear), other ops as
-other_ops; bytes = 4 x (inputs + weights + output). The measurement overhead and the framework time (end-to-end
-minus the layers' sum) are printed. Ceilings (sgemm peak, copy bandwidth) are measured once per machine and
-thread count and cached (ARCHLAB_CACHE_DIR, default ~/.cache/archlab; --remeasure to refresh).
+--latency: the plain forward and an instrumented pass (a clock around every
+leaf-module call) are timed in interleaved rounds; per layer and per row:
+median time, share of the end-to-end median, achieved GFLOP/s and GB/s,
+arithmetic intensity and fraction of the roofline. FLOPs = 2 x MAdds
+(conv/linear), other ops as other_ops; bytes = 4 x (inputs + weights +
+output). The measurement overhead and the framework time (end-to-end minus
+the layers' sum) are printed. Ceilings (sgemm peak, copy bandwidth) are
+measured once per machine and thread count and cached (ARCHLAB_CACHE_DIR,
+default ~/.cache/archlab; --remeasure to refresh).
 """
 
 
-def wanted(latency: bool, roofline) -> bool:
-    return bool(latency or roofline is not None)
-
-
-def reject_unused(threads, runtime, channels_last, budget, remeasure, default_budget: float) -> None:
-    """Options that only mean something with --latency must not be ignored silently."""
-    given = [
-        name
-        for name, on in (
-            ("--threads", threads is not None),
-            ("--runtime", _value(runtime) != "eager"),
-            ("--channels-last", channels_last),
-            ("--budget", budget != default_budget),
-            ("--remeasure", remeasure),
-        )
-        if on
+def options(fn):
+    """The latency options, handed to the command as one ``latency`` dict (empty without --latency/--roofline)."""
+    decorators = [
+        click.option(
+            "--latency",
+            "want",
+            is_flag=True,
+            help="measure time per layer and per row, against the machine's ceilings (imports torch)",
+        ),
+        click.option("--threads", type=Count(), help="torch threads for --latency (default: torch's default)"),
+        click.option(
+            "--runtime",
+            default="eager",
+            show_default=True,
+            help="eager: the built network; folded: BN folded into the conv/linear before it",
+        ),
+        click.option("--channels-last", is_flag=True, help="run the network and its input in channels-last format"),
+        click.option(
+            "--budget",
+            type=Number(),
+            default=DEFAULT_BUDGET,
+            show_default=True,
+            metavar="SECONDS",
+            help="seconds of timing rounds at most (stops earlier when the medians' 95% CIs are within 2%)",
+        ),
+        click.option("--remeasure", is_flag=True, help="measure the machine's ceilings again"),
+        click.option(
+            "--roofline", metavar="FILE", help="write the roofline figure (.png, .svg or .pdf); implies --latency"
+        ),
     ]
-    if given:
-        raise OptionError(f"{', '.join(given)} only apply with --latency")
 
+    @functools.wraps(fn)
+    def wrapper(*args, want, threads, runtime, channels_last, budget, remeasure, roofline, **kwargs):
+        given = {
+            "threads": threads,
+            "runtime": runtime,
+            "channels_last": channels_last,
+            "budget": budget,
+            "remeasure": remeasure,
+            "roofline": roofline,
+        }
+        if not (want or roofline is not None):
+            unused = [
+                f"--{k.replace('_', '-')}"
+                for k, v in given.items()
+                if v not in (None, False)
+                and not (k == "runtime" and v == "eager")
+                and not (k == "budget" and v == DEFAULT_BUDGET)
+            ]
+            if unused:
+                raise OptionError(f"{', '.join(unused)} only apply with --latency")
+            given = {}
+        return fn(*args, latency=given, **kwargs)
 
-def _value(v):
-    return v.value if hasattr(v, "value") else v
+    for decorate in reversed(decorators):
+        wrapper = decorate(wrapper)
+    return wrapper
 
 
 def run(
@@ -121,11 +94,11 @@ def run(
     *,
     batch: int = 1,
     threads: int | None = None,
-    runtime="eager",
+    runtime: str = "eager",
     channels_last: bool = False,
-    budget: float = 10.0,
+    budget: float = DEFAULT_BUDGET,
     remeasure: bool = False,
-    roofline: Path | None = None,
+    roofline: str | None = None,
     check: bool = False,
 ) -> None:
     """Measure, then render the latency table (text forms) or the profile JSON with the latency merged in."""
@@ -142,7 +115,7 @@ def run(
         check_path(roofline)  # before minutes of measuring
     report = api.latency(
         prof.plan,
-        runtime=_value(runtime),
+        runtime=runtime,
         threads=threads,
         batch=batch,
         channels_last=channels_last,

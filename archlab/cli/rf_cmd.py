@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from enum import Enum
-from pathlib import Path
-from typing import Annotated
+import click
 
-import typer
-
-from archlab.cli.common import Format, FormatOpt, NetArg, OutputOpt, user_errors, with_overrides
+from archlab.cli.common import Count, command, emit, format_option, net_argument, output_option, override_options
 
 HELP = """Receptive fields at FMap-end (the last feature map) and what each embedding head looks at.
 
@@ -30,83 +26,65 @@ EPILOG = (
 )
 
 
-class StudyHead(str, Enum):
-    all = "all"
-    gap = "gap"
-    gdconv = "gdconv"
-    fc = "fc"
-    none = "none"
-
-
-StudyHeadOpt = Annotated[StudyHead, typer.Option("--head", help="heads to compare (none: the unit grid alone)")]
-SamplesOpt = Annotated[
-    int, typer.Option("--samples", "-n", min=1, help="N: samples (input, initialisation) to average")
-]
-SeedOpt = Annotated[int, typer.Option("--seed", help="random seed of inputs, initialisations and unit vectors")]
-WeightsOpt = Annotated[
-    Path | None, typer.Option("--weights", metavar="FILE", help="trained state_dict (torch.save), loaded strictly")
-]
-KeyMapOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--key-map", metavar="FILE", help="YAML: a list of (pattern, replacement) regex pairs, or old: new names"
-    ),
-]
-ImageOpt = Annotated[
-    Path | None,
-    typer.Option("--image", metavar="FILE", help="an aligned face crop: input (+ noise) and figure backdrop"),
-]
-OutDirOpt = Annotated[
-    Path | None, typer.Option("--out", metavar="DIR", help="write the figures (PNG, 150 dpi) into DIR")
-]
-SvgOpt = Annotated[bool, typer.Option("--svg", help="also write SVG figures (with --out)")]
-
-
-class UnitsChoice(str, Enum):
-    all = "all"
-    key = "key"
-
-
-UnitsOpt = Annotated[
-    UnitsChoice,
-    typer.Option("--units", help="FMap-end units to measure: all, or key (corners, edge midpoints, centre; faster)"),
-]
-
-
-@user_errors
-@with_overrides(exclude=("head",))
+@command("rf", HELP, EPILOG)
+@net_argument()
+@override_options(exclude=("head",))
+@click.option(
+    "--head",
+    type=click.Choice(("all", "gap", "gdconv", "fc", "none")),
+    default="all",
+    show_default=True,
+    help="heads to compare (none: the unit grid alone)",
+)
+@click.option(
+    "--samples", "-n", type=Count(), default=8, show_default=True, help="N: samples (input, initialisation) to average"
+)
+@click.option(
+    "--fmap-units",
+    type=click.Choice(("all", "key")),
+    default="all",
+    show_default=True,
+    help="FMap-end units to measure: all, or key (corners, edge midpoints, centre; faster)",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="seed of inputs, initialisations, unit vectors")
+@click.option("--weights", metavar="FILE", help="trained state_dict (torch.save), loaded strictly")
+@click.option("--key-map", metavar="FILE", help="YAML: a list of (pattern, replacement) regex pairs, or old: new names")
+@click.option("--image", metavar="FILE", help="an aligned face crop: input (+ noise) and figure backdrop")
+@click.option("--out", metavar="DIR", help="write the figures (PNG, 150 dpi) into DIR")
+@click.option("--svg", is_flag=True, help="also write SVG figures (with --out)")
+@format_option()
+@output_option
 def rf(
-    net: NetArg,
-    overrides: dict | None = None,  # --input, --width, --stem-stride, --stem-pool, --head, --embedding, --classes
-    head: StudyHeadOpt = StudyHead.all,
-    samples: SamplesOpt = 8,
-    units: UnitsOpt = UnitsChoice.all,
-    seed: SeedOpt = 0,
-    weights: WeightsOpt = None,
-    key_map: KeyMapOpt = None,
-    image: ImageOpt = None,
-    out: OutDirOpt = None,
-    svg: SvgOpt = False,
-    format: FormatOpt = Format.table,
-    output: OutputOpt = None,
+    net: str,
+    overrides: dict,
+    head: str,
+    samples: int,
+    fmap_units: str,
+    seed: int,
+    weights: str | None,
+    key_map: str | None,
+    image: str | None,
+    out: str | None,
+    svg: bool,
+    fmt: str,
+    output: str | None,
 ) -> None:
+    from pathlib import Path
+
     from archlab import api
     from archlab.errors import OptionError
-    from archlab.render.output import emit
     from archlab.render.progress import progress_bar
     from archlab.render.rf import outputs_data, outputs_table, rf_header, rf_tables
 
     if svg and out is None:
         raise OptionError("--svg writes figures; give --out DIR too")
-    if out is not None and out.exists() and not out.is_dir():
+    if out is not None and Path(out).exists() and not Path(out).is_dir():
         raise OptionError(f"--out {out}: exists and is not a folder")
-    value = head.value if hasattr(head, "value") else head
-    heads = api.HEADS if value == "all" else (() if value == "none" else (value,))
-    fmt = format.value if hasattr(format, "value") else format
-    plan = api.plan(net, **(overrides or {}))  # table and option errors before torch is imported
+    heads = api.HEADS if head == "all" else (() if head == "none" else (head,))
+    plan = api.plan(net, **overrides)  # table and option errors before torch is imported
     if len(plan.outputs) > 1:  # a detector: the receptive field of each prediction head (analytic)
         fields = api.output_fields(plan)
-        emit([outputs_table(plan, fields)], outputs_data(plan, fields), fmt, str(output) if output else None)
+        emit([outputs_table(plan, fields)], outputs_data(plan, fields), fmt, output)
         return
     callback, stop = progress_bar("rf")
     try:
@@ -118,9 +96,9 @@ def rf(
             weights=weights,
             key_map=key_map,
             image=image,
-            units=units.value if hasattr(units, "value") else units,
+            units=fmap_units,
             progress=callback,
-            **(overrides or {}),
+            **overrides,
         )
     finally:
         stop()
@@ -131,4 +109,4 @@ def rf(
         files = save_figures(study, out, svg=svg)
     data = study.to_dict()
     data["files"] = files
-    emit(rf_tables(study, files), data, fmt, str(output) if output else None, header=rf_header(study))
+    emit(rf_tables(study, files), data, fmt, output, header=rf_header(study))

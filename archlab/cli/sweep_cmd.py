@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
+import click
 
-import typer
-
-from archlab.cli.common import Format, FormatOpt, NetArg, OutputOpt, user_errors
+from archlab.cli.common import Number, command, emit, format_option, net_argument, output_option, output_path
 from archlab.errors import OptionError
 
 HELP = (
@@ -24,9 +21,6 @@ EPILOG = (
     "Example: archlab sweep mobilefacenet --widths 0.5,1.0,2.0 --stems 2,1+pool --threads 1,2 "
     "--out sweep.csv --plot sweep.png"
 )
-
-P = "Grid"
-M = "Method"
 
 
 def split_list(value: str | None, option: str, conv=str, kind: str = "a value") -> tuple | None:
@@ -45,87 +39,8 @@ def split_list(value: str | None, option: str, conv=str, kind: str = "a value") 
     return tuple(out)
 
 
-@user_errors
-def sweep(
-    net: NetArg,
-    widths: Annotated[
-        str | None,
-        typer.Option(
-            "--widths",
-            help="width multipliers, comma-separated (default: 0.5,0.75,1.0,1.25,1.5,2.0)",
-            rich_help_panel=P,
-        ),
-    ] = None,
-    stems: Annotated[
-        str | None,
-        typer.Option("--stems", help="first layer: 2, 1 (strides) or 1+pool (default: 2,1,1+pool)", rich_help_panel=P),
-    ] = None,
-    inputs: Annotated[
-        str | None,
-        typer.Option("--inputs", help="input sizes HxW, comma-separated (default: the table's)", rich_help_panel=P),
-    ] = None,
-    heads: Annotated[
-        str | None, typer.Option("--heads", help="heads: gdconv, gap, fc (default: the table's)", rich_help_panel=P)
-    ] = None,
-    threads: Annotated[
-        str | None, typer.Option("--threads", help="thread counts (default: the usable CPUs)", rich_help_panel=P)
-    ] = None,
-    batch: Annotated[str | None, typer.Option("--batch", help="batch sizes (default: 1)", rich_help_panel=P)] = None,
-    runtimes: Annotated[
-        str | None,
-        typer.Option("--runtimes", help="eager, onnxruntime, torchscript, compile (default: eager)", rich_help_panel=P),
-    ] = None,
-    channels_last: Annotated[
-        bool, typer.Option("--channels-last", help="channels-last memory format (torch runtimes)", rich_help_panel=P)
-    ] = False,
-    baseline: Annotated[
-        str | None,
-        typer.Option(
-            "--baseline",
-            help="the baseline configuration, e.g. "
-            "width=1.0,stem=2 (other keys: input, head, threads, batch, "
-            "runtime; default: their first value)",
-            rich_help_panel=M,
-        ),
-    ] = None,
-    budget: Annotated[
-        float, typer.Option("--budget", help="seconds for the whole sweep (preparation included)", rich_help_panel=M)
-    ] = 240.0,
-    target: Annotated[
-        float,
-        typer.Option(
-            "--target",
-            help="stop a configuration when its median's 95% CI is within ± this fraction",
-            rich_help_panel=M,
-        ),
-    ] = 0.02,
-    warmup: Annotated[
-        float, typer.Option("--warmup", help="seconds of warm-up per configuration", rich_help_panel=M)
-    ] = 0.3,
-    seed: Annotated[
-        int | None, typer.Option("--seed", help="seed of the round order and weights", rich_help_panel=M)
-    ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", help="the resumable CSV (runs' metadata beside it in FILE.json)", metavar="FILE.csv"),
-    ] = None,
-    plot: Annotated[
-        Path | None,
-        typer.Option(
-            "--plot",
-            help="write a figure: latency vs width per stem, latency vs MAdds with the Pareto front",
-            metavar="FILE.png",
-        ),
-    ] = None,
-    fresh: Annotated[bool, typer.Option("--fresh", help="ignore and overwrite the rows already in --out")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress on stderr")] = False,
-    format: FormatOpt = Format.table,
-    output: OutputOpt = None,
-) -> None:
-    import signal
-
-    from archlab import api
-    from archlab.render.sweep_progress import sweep_progress
+def _grid(widths, stems, inputs, heads, threads, batch, runtimes) -> dict:
+    """The comma-separated grid options -> the API's keyword arguments (options not given are left out)."""
 
     def stem(s: str) -> str:
         s = s.lower().replace(" ", "")
@@ -133,33 +48,102 @@ def sweep(
             raise ValueError
         return s
 
-    def pos_float(s: str) -> float:
-        v = float(s)
-        if not v > 0:
-            raise OptionError(f"--widths: every width must be > 0, got {s}")
-        return v
-
     try:
         stem_values = split_list(stems, "--stems", stem)
     except OptionError:
         raise OptionError(f"--stems: use 2, 1 or 1+pool (comma-separated), got {stems!r}") from None
     grid = {
-        k: v
-        for k, v in {
-            "widths": split_list(widths, "--widths", pos_float, "a number"),
-            "stems": stem_values,
-            "inputs": split_list(inputs, "--inputs"),
-            "heads": split_list(heads, "--heads"),
-            "threads": split_list(threads, "--threads", int, "an integer"),
-            "batches": split_list(batch, "--batch", int, "an integer"),
-            "runtimes": split_list(runtimes, "--runtimes"),
-        }.items()
-        if v is not None
+        "widths": split_list(widths, "--widths", float, "a number"),
+        "stems": stem_values,
+        "inputs": split_list(inputs, "--inputs"),
+        "heads": split_list(heads, "--heads"),
+        "threads": split_list(threads, "--threads", int, "an integer"),
+        "batches": split_list(batch, "--batch", int, "an integer"),
+        "runtimes": split_list(runtimes, "--runtimes"),
     }
-    if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
+    return {k: v for k, v in grid.items() if v is not None}
+
+
+@command("sweep", HELP, EPILOG)
+@net_argument()
+@click.option("--widths", help="width multipliers, comma-separated (default: 0.5,0.75,1.0,1.25,1.5,2.0)")
+@click.option("--stems", help="first layer: 2, 1 (strides) or 1+pool (default: 2,1,1+pool)")
+@click.option("--inputs", help="input sizes HxW, comma-separated (default: the table's)")
+@click.option("--heads", help="heads: gdconv, gap, fc (default: the table's)")
+@click.option("--threads", help="thread counts, comma-separated (default: the usable CPUs)")
+@click.option("--batch", help="batch sizes (default: 1)")
+@click.option("--runtimes", help="eager, onnxruntime, torchscript, compile (default: eager)")
+@click.option("--channels-last", is_flag=True, help="channels-last memory format (torch runtimes)")
+@click.option(
+    "--baseline",
+    help="the baseline configuration, e.g. width=1.0,stem=2 (other keys: input, head, "
+    "threads, batch, runtime; default: their first value)",
+)
+@click.option(
+    "--budget",
+    type=Number(),
+    default=240.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="seconds for the whole sweep (preparation included)",
+)
+@click.option(
+    "--target",
+    type=Number(),
+    default=0.02,
+    show_default=True,
+    help="stop a configuration when its median's 95% CI is within +- this fraction",
+)
+@click.option(
+    "--warmup",
+    type=Number(positive=False),
+    default=0.3,
+    show_default=True,
+    metavar="SECONDS",
+    help="seconds of warm-up per configuration",
+)
+@click.option("--seed", type=int, default=None, help="seed of the round order and weights")
+@click.option("--out", metavar="FILE.csv", help="the resumable CSV (runs' metadata beside it in FILE.json)")
+@click.option(
+    "--plot",
+    metavar="FILE.png",
+    help="write a figure: latency vs width per stem, latency vs MAdds with the Pareto front",
+)
+@click.option("--fresh", is_flag=True, help="ignore and overwrite the rows already in --out")
+@click.option("--quiet", "-q", is_flag=True, help="no progress on stderr")
+@format_option()
+@output_option
+def sweep(
+    net: str,
+    widths,
+    stems,
+    inputs,
+    heads,
+    threads,
+    batch,
+    runtimes,
+    channels_last: bool,
+    baseline,
+    budget: float,
+    target: float,
+    warmup: float,
+    seed: int | None,
+    out: str | None,
+    plot: str | None,
+    fresh: bool,
+    quiet: bool,
+    fmt: str,
+    output: str | None,
+) -> None:
+    import signal
+    from pathlib import Path
+
+    from archlab import api
+    from archlab.render.sweep_progress import sweep_progress
+
+    grid = _grid(widths, stems, inputs, heads, threads, batch, runtimes)
+    if plot is not None and Path(plot).suffix.lower() not in (".png", ".svg", ".pdf"):
         raise OptionError(f"--plot: give a .png, .svg or .pdf file, got {plot}")
-    fmt = format.value if hasattr(format, "value") else format
-    progress = sweep_progress(quiet)
 
     def on_term(signum, frame):  # `kill` (SIGTERM) stops like Ctrl-C: finished rows are kept
         raise KeyboardInterrupt
@@ -170,7 +154,7 @@ def sweep(
             net,
             out=out,
             fresh=fresh,
-            progress=progress,
+            progress=sweep_progress(quiet),
             baseline=baseline,
             channels_last=channels_last,
             budget=budget,
@@ -181,8 +165,8 @@ def sweep(
         )
     except KeyboardInterrupt:
         where = f"; finished rows are in {out} (the same command resumes)" if out else ""
-        typer.echo(f"archlab: interrupted{where}", err=True)
-        raise typer.Exit(130) from None
+        click.echo(f"archlab: interrupted{where}", err=True)
+        raise SystemExit(130) from None
     finally:
         signal.signal(signal.SIGTERM, old)
     if plot is not None:
@@ -190,18 +174,14 @@ def sweep(
 
         plot_sweep(result.typed_rows(), plot, title=f"{result.model} latency sweep")
         result.notes.append(f"figure: {plot}")
-    from archlab.render.output import emit
-    from archlab.render.sweep import sweep_table
+    _render(result, fmt, output)
+
+
+def _render(result, fmt: str, output: str | None) -> None:
+    from archlab.render.output import write_text
+    from archlab.render.sweep import sweep_csv, sweep_table
 
     if fmt == "csv":  # every column, exactly as in the --out file
-        from archlab.render.sweep import sweep_csv
-
-        text = sweep_csv(result)
-        if output is None:
-            typer.echo(text, nl=False)
-        else:
-            from archlab.render.output import write_atomic
-
-            write_atomic(output, text)
+        write_text(sweep_csv(result), output_path(output))
         return
-    emit([sweep_table(result)], result.to_dict(), fmt, str(output) if output else None)
+    emit([sweep_table(result)], result.to_dict(), fmt, output)

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-import typer
-
-from archlab.cli.common import Format, FormatOpt, NetArg, OutputOpt, user_errors, with_overrides
+from archlab.cli.common import (
+    command,
+    echo,
+    emit,
+    format_option,
+    net_argument,
+    output_option,
+    output_path,
+    override_options,
+)
 
 VALIDATE_HELP = (
     "Check a table and report every error at once, each naming file, line, row and field "
@@ -21,55 +28,51 @@ LINT_HELP = (
 LINT_EPILOG = "Example: archlab lint mobilefacenet-tf"
 
 
-@user_errors
-def validate(net: NetArg, format: FormatOpt = Format.table) -> None:
+@command("validate", VALIDATE_HELP, VALIDATE_EPILOG)
+@net_argument()
+@format_option(("table", "json"))
+@output_option
+def validate(net: str, fmt: str, output: str | None) -> None:
     from archlab import api
-    from archlab.render.output import dumps_json
+    from archlab.render.output import dumps_json, write_text
     from archlab.render.validation import validation_data, validation_lines
 
     file, errors, plan = api.table_errors(net)
-    fmt = format.value if hasattr(format, "value") else format
     out, err = validation_lines(file, errors, plan)
     if fmt == "json":
-        typer.echo(dumps_json(validation_data(file, errors, plan)), nl=False)
+        write_text(dumps_json(validation_data(file, errors, plan)), output_path(output))
         err = err[:-1] if errors else err  # the JSON says how many
     else:
-        for line in out:
-            typer.echo(line)
+        write_text("".join(line + "\n" for line in out), output_path(output))
     for line in err:
-        typer.echo(line, err=True)
+        echo(line, err=True)
     if errors:
-        raise typer.Exit(2)
+        raise SystemExit(2)
 
 
-@user_errors
-def schema(output: OutputOpt = None) -> None:
+@command("schema", SCHEMA_HELP, SCHEMA_EPILOG)
+@format_option(("json", "yaml"), default="json")
+@output_option
+def schema(fmt: str, output: str | None) -> None:
     from archlab import api
-    from archlab.render.output import dumps_json, write_atomic
+    from archlab.render.output import dumps_json, dumps_yaml, write_text
 
-    text = dumps_json(api.schema())
-    if output is None:
-        typer.echo(text, nl=False)
-    else:
-        write_atomic(output, text)
+    data = api.schema()
+    write_text(dumps_json(data) if fmt == "json" else dumps_yaml(data), output_path(output))
 
 
-@user_errors
-@with_overrides
-def lint(
-    net: NetArg,
-    overrides: dict | None = None,  # --input, --width, --stem-stride, --stem-pool, --head, --embedding, --classes
-    format: FormatOpt = Format.table,
-    output: OutputOpt = None,
-) -> None:
+@command("lint", LINT_HELP, LINT_EPILOG)
+@net_argument()
+@override_options
+@format_option()
+@output_option
+def lint(net: str, overrides: dict, fmt: str, output: str | None) -> None:
     from archlab import api
     from archlab.render.lint import lint_table
-    from archlab.render.output import emit
 
-    plan = api.plan(net, **(overrides or {}))
+    plan = api.plan(net, **overrides)
     findings = api.lint(plan)
-    t, data = lint_table(plan, findings)
-    fmt = format.value if hasattr(format, "value") else format
-    emit([t], data, fmt, str(output) if output else None)
+    table, data = lint_table(plan, findings)
+    emit([table], data, fmt, output)
     if findings:
-        raise typer.Exit(1)
+        raise SystemExit(1)  # findings: the table says what they are

@@ -23,6 +23,7 @@ OVERRIDE_TYPES = {
     "classes": int,
 }
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+MAX_WIDTH = 64.0  # a width multiplier beyond this is a typo, not a network (and inf/nan are refused)
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,8 @@ class Overrides:
         return ov
 
     def check(self) -> None:
-        if self.width is not None and not self.width > 0:
-            raise OptionError(f"--width must be > 0, got {self.width}")
+        if self.width is not None and not (0 < self.width <= MAX_WIDTH):
+            raise OptionError(f"--width must be > 0 and at most {MAX_WIDTH:g}, got {self.width}")
         if self.stem_stride is not None and self.stem_stride not in (1, 2):
             raise OptionError(f"--stem-stride must be 1 or 2, got {self.stem_stride}")
         if self.stem_pool and self.stem_stride == 2:

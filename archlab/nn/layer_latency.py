@@ -266,5 +266,8 @@ def measure_against_ceilings(plan: Plan, *, threads: int | None = None, remeasur
 
     from archlab.nn.ceilings import ceilings
 
+    runtime = options.get("runtime", "eager")
+    if runtime not in RUNTIMES:  # before the ceilings, which may take seconds to measure
+        raise OptionError(f"--runtime: per-layer timing supports {', '.join(RUNTIMES)}, not {runtime!r}")
     threads = threads or torch.get_num_threads()
     return measure(plan, threads=threads, ceilings=ceilings(threads, remeasure=remeasure), **options)

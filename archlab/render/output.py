@@ -25,6 +25,21 @@ def dumps_json(data) -> str:
     return json.dumps(data, indent=2) + "\n"
 
 
+def dumps_yaml(data) -> str:
+    import yaml
+
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def write_text(text: str, output: str | None) -> None:
+    """``text`` to stdout (``output`` None) or atomically to the file ``output``."""
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        write_atomic(output, text)
+
+
 def emit(tables: list[Table], data, fmt: str, output: str | None, header: list[str] | None = None) -> None:
     """Render ``tables`` (text forms) or ``data`` (json) to stdout or atomically to ``output``.
 
