@@ -1,0 +1,1 @@
+"""Data sets archlab draws itself (numpy only; nothing is downloaded)."""

@@ -1,0 +1,1 @@
+"""Studies: experiments that train or measure networks built from the tables."""
