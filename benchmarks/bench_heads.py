@@ -31,8 +31,11 @@ class ProgressLine:
         self.last = now
         elapsed = now - self.start
         eta = elapsed / done * (total - done) if done else float("nan")
-        print(f"  [{elapsed:6.0f} s] {done}/{total} steps, ETA {eta:5.0f} s, load {os.getloadavg()[0]:.2f}: {text}",
-              file=sys.stderr, flush=True)
+        print(
+            f"  [{elapsed:6.0f} s] {done}/{total} steps, ETA {eta:5.0f} s, load {os.getloadavg()[0]:.2f}: {text}",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def main(argv=None) -> int:
@@ -49,16 +52,28 @@ def main(argv=None) -> int:
 
     load_before = os.getloadavg()
     t0 = time.perf_counter()
-    study = run_heads_study(width=args.width, steps=args.steps, seeds=args.seeds, workers=args.workers,
-                            out=args.out, progress=ProgressLine())
+    study = run_heads_study(
+        width=args.width,
+        steps=args.steps,
+        seeds=args.seeds,
+        workers=args.workers,
+        out=args.out,
+        progress=ProgressLine(),
+    )
     wall = time.perf_counter() - t0
     load_after = os.getloadavg()
     print(format_study(study))
     print()
-    print(f"wall {wall:.0f} s ({wall / 60:.1f} min) for {len(study.trained)} trained runs, "
-          f"{len(study.resumed)} resumed; workers {args.workers}, {os.cpu_count()} cores")
-    print("load average before " + " ".join(f"{x:.2f}" for x in load_before)
-          + ", after " + " ".join(f"{x:.2f}" for x in load_after))
+    print(
+        f"wall {wall:.0f} s ({wall / 60:.1f} min) for {len(study.trained)} trained runs, "
+        f"{len(study.resumed)} resumed; workers {args.workers}, {os.cpu_count()} cores"
+    )
+    print(
+        "load average before "
+        + " ".join(f"{x:.2f}" for x in load_before)
+        + ", after "
+        + " ".join(f"{x:.2f}" for x in load_after)
+    )
     if args.json:
         args.json.write_text(json.dumps(study.to_dict(), indent=1) + "\n", encoding="utf-8")
     full = args.steps == 600 and args.seeds == 3 and not study.resumed

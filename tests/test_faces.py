@@ -68,15 +68,23 @@ def test_face_mask_is_the_face_ellipse():
     cond = replace(F.draw_conditions("train", 5, 0), dx=3.0, dy=0.0, angle=0.0, scale=1.0)
     own, moved = F.face_mask(identity=idn), F.face_mask(identity=idn, cond=cond)
     assert moved.sum() == pytest.approx(own.sum(), rel=0.02)
-    cols = lambda mask: np.flatnonzero(mask.any(0))
+
+    def cols(mask):
+        return np.flatnonzero(mask.any(0))
+
     assert cols(moved)[0] - cols(own)[0] == 3 and cols(moved)[-1] - cols(own)[-1] == 3
     assert F.face_mask(size=56).sum() == pytest.approx(m.sum() / 4, rel=0.04)
 
 
 def test_face_region_is_skin_coloured_in_a_clean_image():
     idn = F.draw_identity("train", 2)
-    cond = replace(F.draw_conditions("train", 2, 0, clutter=0), noise=0.0, light_strength=0.0, brightness=1.0,
-                   colour_gain=(1.0, 1.0, 1.0))
+    cond = replace(
+        F.draw_conditions("train", 2, 0, clutter=0),
+        noise=0.0,
+        light_strength=0.0,
+        brightness=1.0,
+        colour_gain=(1.0, 1.0, 1.0),
+    )
     img = F.render_face(idn, cond).astype(float) / 255
     cheek = img[int(idn.mouth_y) - 8, 56 + int(idn.face_rx * 0.6)]
     assert np.abs(cheek - np.array(idn.skin)).max() < 0.06

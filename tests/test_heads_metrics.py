@@ -30,12 +30,15 @@ IMPOSTORS = [0.9, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0, -0.1, -0.2, -0.3]
 GENUINE = [0.95, 0.6, 0.5, 0.2]
 
 
-@pytest.mark.parametrize("far, tar, threshold", [
-    (0.1, 0.5, 0.5),      # k = 1: accept > 0.5 (the 2nd highest impostor): 0.95, 0.6
-    (0.2, 0.75, 0.4),     # k = 2: accept > 0.4: 0.95, 0.6, 0.5
-    (0.05, 0.25, 0.9),    # k = 0: accept > the highest impostor
-    (1.0, 1.0, -math.inf),
-])
+@pytest.mark.parametrize(
+    "far, tar, threshold",
+    [
+        (0.1, 0.5, 0.5),  # k = 1: accept > 0.5 (the 2nd highest impostor): 0.95, 0.6
+        (0.2, 0.75, 0.4),  # k = 2: accept > 0.4: 0.95, 0.6, 0.5
+        (0.05, 0.25, 0.9),  # k = 0: accept > the highest impostor
+        (1.0, 1.0, -math.inf),
+    ],
+)
 def test_tar_at_far_by_hand(far, tar, threshold):
     scores = IMPOSTORS + GENUINE
     same = [False] * len(IMPOSTORS) + [True] * len(GENUINE)
@@ -70,7 +73,7 @@ def test_kfold_accuracy_by_hand():
     assert out["per_fold"] == [0.5, 0.75]
     assert out["thresholds"] == [pytest.approx(0.2), pytest.approx(0.5)]
     assert out["mean"] == pytest.approx(0.625)
-    assert out["sd"] == pytest.approx(math.sqrt(2 * 0.125 ** 2))
+    assert out["sd"] == pytest.approx(math.sqrt(2 * 0.125**2))
 
 
 def test_stratified_folds_deal_each_class_evenly():

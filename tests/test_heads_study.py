@@ -13,8 +13,9 @@ from archlab.studies.heads import HeadsConfig, format_study, load_run_state_dict
 from archlab.studies.heads.probe import learned_position_map  # noqa: E402
 from archlab.studies.heads.train import batch_order, build_head_model, learning_rate  # noqa: E402
 
-TINY = dict(width=0.125, steps=3, batch=8, train_identities=4, train_images=3, test_identities=3, test_images=3,
-            record_every=2)
+TINY = dict(
+    width=0.125, steps=3, batch=8, train_identities=4, train_images=3, test_identities=3, test_images=3, record_every=2
+)
 
 
 @pytest.fixture(scope="module")
@@ -140,6 +141,7 @@ def test_worker_processes_reproduce_the_in_process_runs(tiny_study):
         a, b = study.runs[["gap", "gdconv", "fc"].index(head)], parallel.runs[["gdconv", "fc"].index(head)]
         assert (a.seed, a.head) == (b.seed, b.head)
         assert a.verification == b.verification and a.curve == b.curve
-        assert all(torch.equal(v, parallel.state_dicts[(0, head)][k])
-                   for k, v in load_run_state_dict(study, 0, head).items())
+        assert all(
+            torch.equal(v, parallel.state_dicts[(0, head)][k]) for k, v in load_run_state_dict(study, 0, head).items()
+        )
     assert max(c[0] for c in calls) == 6

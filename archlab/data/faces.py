@@ -124,19 +124,38 @@ def draw_identity(split: str, index: int, data_seed: int = 0) -> Identity:
     skin = _tint(rng, _mix(SKIN_LIGHT, SKIN_DARK, u(0, 1)), 0.03)
     eye_y = u(47, 55)
     mouth_y = u(86, 96)
-    moles = tuple((float(u(34, 78)), float(u(eye_y + 6, mouth_y + 8)), float(u(0.8, 1.9)))
-                  for _ in range(int(rng.integers(0, 4))))
+    moles = tuple(
+        (float(u(34, 78)), float(u(eye_y + 6, mouth_y + 8)), float(u(0.8, 1.9))) for _ in range(int(rng.integers(0, 4)))
+    )
     return Identity(
-        face_cy=face_cy, face_rx=face_rx, face_ry=face_ry, jaw=u(0.7, 0.98), skin=skin,
-        eye_y=eye_y, eye_spacing=u(28, 40), eye_w=u(4.5, 8.0), eye_h=u(2.4, 4.4), eye_tilt=u(-0.2, 0.2),
-        iris=_tint(rng, IRIS[rng.integers(len(IRIS))], 0.05), iris_r=u(2.0, 3.4),
-        brow_gap=u(6, 11), brow_len=u(8, 14), brow_thick=u(1.0, 3.0), brow_tilt=u(-0.3, 0.3),
-        nose_y=u(65, 77), nose_w=u(2.5, 6.5),
-        mouth_y=mouth_y, mouth_w=u(9, 19), lip_thick=u(1.5, 4.0),
+        face_cy=face_cy,
+        face_rx=face_rx,
+        face_ry=face_ry,
+        jaw=u(0.7, 0.98),
+        skin=skin,
+        eye_y=eye_y,
+        eye_spacing=u(28, 40),
+        eye_w=u(4.5, 8.0),
+        eye_h=u(2.4, 4.4),
+        eye_tilt=u(-0.2, 0.2),
+        iris=_tint(rng, IRIS[rng.integers(len(IRIS))], 0.05),
+        iris_r=u(2.0, 3.4),
+        brow_gap=u(6, 11),
+        brow_len=u(8, 14),
+        brow_thick=u(1.0, 3.0),
+        brow_tilt=u(-0.3, 0.3),
+        nose_y=u(65, 77),
+        nose_w=u(2.5, 6.5),
+        mouth_y=mouth_y,
+        mouth_w=u(9, 19),
+        lip_thick=u(1.5, 4.0),
         lips=_tint(rng, _mix(skin, (0.70, 0.25, 0.28), u(0.3, 0.8)), 0.03),
-        moles=moles, ear_size=u(0.8, 1.25),
+        moles=moles,
+        ear_size=u(0.8, 1.25),
         hair=_tint(rng, HAIR[rng.integers(len(HAIR))], 0.05),
-        hair_style=HAIR_STYLES[rng.integers(len(HAIR_STYLES))], hair_depth=u(5, 17))
+        hair_style=HAIR_STYLES[rng.integers(len(HAIR_STYLES))],
+        hair_depth=u(5, 17),
+    )
 
 
 def _clutter_shape(rng, near_border: float = 0.8) -> tuple:
@@ -159,12 +178,23 @@ def draw_conditions(split: str, identity: int, image: int, data_seed: int = 0, c
     u = rng.uniform
     background = tuple(float(c) for c in rng.uniform(0.15, 0.85, 3))
     return Conditions(
-        dx=u(-3, 3), dy=u(-3, 3), scale=u(0.96, 1.04), angle=math.radians(u(-5, 5)),
-        mouth_curve=u(-0.6, 1.0), mouth_open=max(0.0, u(-0.6, 1.0)), eye_open=u(0.5, 1.1),
-        brightness=u(0.75, 1.2), colour_gain=tuple(float(g) for g in np.exp(rng.normal(0, 0.08, 3))),
-        light_angle=u(0, 2 * math.pi), light_strength=u(0, 0.3),
-        background=background, background_gradient=u(-0.2, 0.2), noise=u(0.01, 0.04),
-        noise_seed=int(rng.integers(2**31)), clutter=tuple(_clutter_shape(rng) for _ in range(int(clutter))))
+        dx=u(-3, 3),
+        dy=u(-3, 3),
+        scale=u(0.96, 1.04),
+        angle=math.radians(u(-5, 5)),
+        mouth_curve=u(-0.6, 1.0),
+        mouth_open=max(0.0, u(-0.6, 1.0)),
+        eye_open=u(0.5, 1.1),
+        brightness=u(0.75, 1.2),
+        colour_gain=tuple(float(g) for g in np.exp(rng.normal(0, 0.08, 3))),
+        light_angle=u(0, 2 * math.pi),
+        light_strength=u(0, 0.3),
+        background=background,
+        background_gradient=u(-0.2, 0.2),
+        noise=u(0.01, 0.04),
+        noise_seed=int(rng.integers(2**31)),
+        clutter=tuple(_clutter_shape(rng) for _ in range(int(clutter))),
+    )
 
 
 class _Canvas:
@@ -234,8 +264,10 @@ class _Pose:
     def xy(self, x, y):
         px, py = x * self.k - self.c, y * self.k - self.c
         ca, sa = math.cos(self.angle), math.sin(self.angle)
-        return (self.c + self.s * (ca * px - sa * py) + self.t[0] * self.k,
-                self.c + self.s * (sa * px + ca * py) + self.t[1] * self.k)
+        return (
+            self.c + self.s * (ca * px - sa * py) + self.t[0] * self.k,
+            self.c + self.s * (sa * px + ca * py) + self.t[1] * self.k,
+        )
 
     def r(self, length):
         return length * self.k * self.s
@@ -259,8 +291,9 @@ def _draw_hair_back(cv, pose, idn: Identity):
     if idn.hair_style == "long":
         _ellipse(cv, pose, 56, idn.face_cy + 4, idn.face_rx * 1.3, idn.face_ry * 1.15, idn.hair, soft=1.5)
     elif idn.hair_style != "bald":
-        _ellipse(cv, pose, 56, idn.face_cy - idn.face_ry * 0.35, idn.face_rx * 1.12, idn.face_ry * 0.8,
-                 idn.hair, soft=1.5)
+        _ellipse(
+            cv, pose, 56, idn.face_cy - idn.face_ry * 0.35, idn.face_rx * 1.12, idn.face_ry * 0.8, idn.hair, soft=1.5
+        )
 
 
 def _draw_hair_front(cv, pose, idn: Identity):
@@ -278,11 +311,17 @@ def _draw_head(cv, pose, idn: Identity):
     skin = idn.skin
     _ellipse(cv, pose, 56, 110, idn.face_rx * 0.55, 16, _shade(skin, 0.85), soft=1.5)  # neck
     for side in (-1, 1):
-        _ellipse(cv, pose, 56 + side * idn.face_rx * 0.97, idn.eye_y + 7, 4.5 * idn.ear_size,
-                 9 * idn.ear_size, _shade(skin, 0.9))
+        _ellipse(
+            cv,
+            pose,
+            56 + side * idn.face_rx * 0.97,
+            idn.eye_y + 7,
+            4.5 * idn.ear_size,
+            9 * idn.ear_size,
+            _shade(skin, 0.9),
+        )
     _ellipse(cv, pose, 56, idn.face_cy, idn.face_rx, idn.face_ry, skin, soft=1.2)
-    _ellipse(cv, pose, 56, idn.face_cy + idn.face_ry * 0.3, idn.face_rx * idn.jaw, idn.face_ry * 0.7, skin,
-             soft=1.2)
+    _ellipse(cv, pose, 56, idn.face_cy + idn.face_ry * 0.3, idn.face_rx * idn.jaw, idn.face_ry * 0.7, skin, soft=1.2)
     for x, y, r in idn.moles:
         _ellipse(cv, pose, x, y, r, r, _shade(skin, 0.45), soft=0.5)
 
@@ -297,14 +336,31 @@ def _draw_eyes_brows(cv, pose, idn: Identity, cond: Conditions):
         _ellipse(cv, pose, ex, ey, idn.iris_r * 0.4, min(idn.iris_r, h) * 0.4, (0.03, 0.03, 0.03), soft=0.4)
         by = ey - idn.brow_gap - idn.eye_h
         half = idn.brow_len / 2
-        _segment(cv, pose, ex - half, by + side * idn.brow_tilt * half, ex + half,
-                 by - side * idn.brow_tilt * half, idn.brow_thick / 2, brow)
+        _segment(
+            cv,
+            pose,
+            ex - half,
+            by + side * idn.brow_tilt * half,
+            ex + half,
+            by - side * idn.brow_tilt * half,
+            idn.brow_thick / 2,
+            brow,
+        )
 
 
 def _draw_nose_mouth(cv, pose, idn: Identity, cond: Conditions):
     nose = _shade(idn.skin, 0.55)
-    _ellipse(cv, pose, 56, (idn.nose_y + idn.eye_y) / 2, idn.nose_w * 0.6, (idn.nose_y - idn.eye_y) / 2,
-             _shade(idn.skin, 0.85), alpha=0.5, soft=2.0)
+    _ellipse(
+        cv,
+        pose,
+        56,
+        (idn.nose_y + idn.eye_y) / 2,
+        idn.nose_w * 0.6,
+        (idn.nose_y - idn.eye_y) / 2,
+        _shade(idn.skin, 0.85),
+        alpha=0.5,
+        soft=2.0,
+    )
     for side in (-1, 1):
         _ellipse(cv, pose, 56 + side * idn.nose_w * 0.7, idn.nose_y, 1.8, 1.2, nose, soft=0.5)
     if cond.mouth_open > 0.05:
@@ -348,15 +404,18 @@ def render_face(identity: Identity, cond: Conditions, size: int = 112) -> np.nda
     return _light_and_noise(cv.img, cond)
 
 
-def face_image(split: str, identity: int, image: int, data_seed: int = 0, clutter: int = 10,
-               size: int = 112) -> np.ndarray:
+def face_image(
+    split: str, identity: int, image: int, data_seed: int = 0, clutter: int = 10, size: int = 112
+) -> np.ndarray:
     """Image ``image`` of identity ``identity`` of a split: (size, size, 3) uint8."""
-    return render_face(draw_identity(split, identity, data_seed),
-                       draw_conditions(split, identity, image, data_seed, clutter), size)
+    return render_face(
+        draw_identity(split, identity, data_seed), draw_conditions(split, identity, image, data_seed, clutter), size
+    )
 
 
-def make_faces(split: str, identities: int, images_per_identity: int, data_seed: int = 0, clutter: int = 10,
-               size: int = 112) -> FaceSet:
+def make_faces(
+    split: str, identities: int, images_per_identity: int, data_seed: int = 0, clutter: int = 10, size: int = 112
+) -> FaceSet:
     """``identities`` x ``images_per_identity`` images of a split, grouped by identity (label = index)."""
     images = np.empty((identities * images_per_identity, size, size, 3), np.uint8)
     drawn = []
@@ -364,8 +423,9 @@ def make_faces(split: str, identities: int, images_per_identity: int, data_seed:
         idn = draw_identity(split, i, data_seed)
         drawn.append(idn)
         for j in range(images_per_identity):
-            images[i * images_per_identity + j] = render_face(idn, draw_conditions(split, i, j, data_seed, clutter),
-                                                              size)
+            images[i * images_per_identity + j] = render_face(
+                idn, draw_conditions(split, i, j, data_seed, clutter), size
+            )
     labels = np.repeat(np.arange(identities, dtype=np.int64), images_per_identity)
     return FaceSet(images, labels, drawn, split)
 
@@ -383,8 +443,15 @@ def face_mask(size: int = 112, identity: Identity | None = None, cond: Condition
     return (u / rx) ** 2 + (v / ry) ** 2 <= 1.0
 
 
-def face_grid_png(split: str = "train", identities: int = 4, images: int = 5, data_seed: int = 0,
-                  clutter: int = 10, size: int = 112, dpi: int = 100) -> bytes:
+def face_grid_png(
+    split: str = "train",
+    identities: int = 4,
+    images: int = 5,
+    data_seed: int = 0,
+    clutter: int = 10,
+    size: int = 112,
+    dpi: int = 100,
+) -> bytes:
     """A figure (PNG bytes): one row per identity, one column per image (matplotlib, Agg canvas)."""
     import io
 

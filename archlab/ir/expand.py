@@ -158,3 +158,11 @@ def resolve_from(ref, index: int, row_outputs: list[str], ids: dict, builder, pr
             known = list(ids) + [l.name for l in builder.layers]
             raise TableError(f"unknown row id or layer name {item!r}{suggest(item, known)}", field="from")
     return out
+
+
+def plan_of(net, **overrides) -> Plan:
+    """The plan of a shipped network name, a table path or a NetSpec under API keyword overrides."""
+    from archlab.spec.table import load_table
+
+    spec = net if isinstance(net, NetSpec) else load_table(net)
+    return expand(spec, Overrides.from_kwargs(**overrides))

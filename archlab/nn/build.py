@@ -54,3 +54,10 @@ def build_plan(plan: Plan):
     module = fx.GraphModule(root, graph, class_name=_class_name(plan.model))
     module.plan = plan  # type: ignore[assignment]  # the plan it was built from travels with it
     return module
+
+
+def build_net(net, **overrides):
+    """:func:`build_plan` of a shipped network name, a table path or a NetSpec under overrides."""
+    from archlab.ir.expand import plan_of
+
+    return build_plan(plan_of(net, **overrides))

@@ -54,11 +54,11 @@ class HeadsConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, raw: dict) -> "HeadsConfig":
+    def from_dict(cls, raw: dict) -> HeadsConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in raw.items() if k in known})
 
-    def differences(self, other: "HeadsConfig") -> list[str]:
+    def differences(self, other: HeadsConfig) -> list[str]:
         """The settings that differ, as ``name: self -> other``."""
         a, b = self.to_dict(), other.to_dict()
         return [f"{k}: {a[k]!r} -> {b[k]!r}" for k in a if a[k] != b[k]]

@@ -46,8 +46,13 @@ def cosine_scores(embeddings, i, j, chunk: int = 1 << 16) -> np.ndarray:
     i, j = np.asarray(i), np.asarray(j)
     if len(e) <= 4096:
         return (e @ e.T)[i, j]
-    return np.concatenate([np.einsum("kd,kd->k", e[i[s:s + chunk]], e[j[s:s + chunk]])
-                           for s in range(0, len(i), chunk)]) if len(i) else np.zeros(0)
+    return (
+        np.concatenate(
+            [np.einsum("kd,kd->k", e[i[s : s + chunk]], e[j[s : s + chunk]]) for s in range(0, len(i), chunk)]
+        )
+        if len(i)
+        else np.zeros(0)
+    )
 
 
 # -- verification metrics -------------------------------------------------------------------------------------
@@ -140,7 +145,7 @@ def centre_corner_ratio(grid) -> float:
     """Centre unit (or the central 2x2 for even sizes) over the mean of the four corner units."""
     g = np.asarray(grid, dtype=np.float64)
     h, w = g.shape
-    centre = g[(h - 1) // 2:h // 2 + 1, (w - 1) // 2:w // 2 + 1].mean()
+    centre = g[(h - 1) // 2 : h // 2 + 1, (w - 1) // 2 : w // 2 + 1].mean()
     corners = np.mean([g[0, 0], g[0, -1], g[-1, 0], g[-1, -1]])
     return float(centre / corners)
 
@@ -158,8 +163,10 @@ def ring_and_inner_range(grid) -> dict:
     g = np.asarray(grid, dtype=np.float64)
     ring = np.ones(g.shape, dtype=bool)
     ring[1:-1, 1:-1] = False
-    return {"ring": (float(g[ring].min()), float(g[ring].max())),
-            "inner": (float(g[~ring].min()), float(g[~ring].max()))}
+    return {
+        "ring": (float(g[ring].min()), float(g[ring].max())),
+        "inner": (float(g[~ring].min()), float(g[~ring].max())),
+    }
 
 
 def lowest_position(grid) -> tuple[int, int]:
@@ -173,9 +180,14 @@ def map_summary(grid) -> dict:
     """The mean-1 map and its ratios, ready for JSON."""
     g = normalise_mean1(grid)
     ranges = ring_and_inner_range(g)
-    return {"map": g.round(6).tolist(), "centre_corner": centre_corner_ratio(g),
-            "inner_ring": inner_ring_ratio(g), "ring_range": list(ranges["ring"]),
-            "inner_range": list(ranges["inner"]), "lowest": list(lowest_position(g))}
+    return {
+        "map": g.round(6).tolist(),
+        "centre_corner": centre_corner_ratio(g),
+        "inner_ring": inner_ring_ratio(g),
+        "ring_range": list(ranges["ring"]),
+        "inner_range": list(ranges["inner"]),
+        "lowest": list(lowest_position(g)),
+    }
 
 
 # -- across seeds ---------------------------------------------------------------------------------------------
@@ -194,5 +206,11 @@ def paired_difference(a: dict, b: dict) -> dict:
         raise ValueError("no seeds in common")
     diffs = [float(a[s] - b[s]) for s in seeds]
     mean, sd = mean_sd(diffs)
-    return {"seeds": seeds, "diffs": diffs, "mean": mean, "sd": sd,
-            "positive": sum(d > 0 for d in diffs), "n": len(diffs)}
+    return {
+        "seeds": seeds,
+        "diffs": diffs,
+        "mean": mean,
+        "sd": sd,
+        "positive": sum(d > 0 for d in diffs),
+        "n": len(diffs),
+    }

@@ -15,21 +15,23 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-import archlab
+from archlab.ir.expand import plan_of
+from archlab.ir.structure import fmap_end_map
 from archlab.studies.heads.config import HeadsConfig
 from archlab.studies.heads.train import to_tensor
 
 
 def fmap_end(cfg: HeadsConfig, head: str) -> tuple[str, tuple[int, int, int]]:
     """(layer name, (C, H, W)) of the map that feeds the head, from the plan."""
-    plan = archlab.plan(cfg.net, width=cfg.width, head=head)
-    head_row = next(r for r in plan.rows if r.index == "head")
-    name = plan.layer(head_row.layers[0]).inputs[0]
-    return name, tuple(plan.layer(name).out_shape)
+    plan = plan_of(cfg.net, width=cfg.width, head=head)
+    name = fmap_end_map(plan)
+    c, h, w = plan.layer(name).out_shape
+    return name, (c, h, w)
 
 
-def embed_with_energy(model: nn.Module, images: np.ndarray, fmap_name: str, batch: int = 100,
-                      batch_stats: bool = False):
+def embed_with_energy(
+    model: nn.Module, images: np.ndarray, fmap_name: str, batch: int = 100, batch_stats: bool = False
+):
     """(embeddings (N, D) float64, energy (H, W) float64): one pass over ``images`` without gradients, in
     eval mode, or with ``batch_stats`` in train mode (BN normalises with each batch's statistics: the
     reference for an untrained network, whose running statistics are still 0 and 1; it updates them)."""
@@ -44,7 +46,7 @@ def embed_with_energy(model: nn.Module, images: np.ndarray, fmap_name: str, batc
     try:
         with torch.no_grad():
             for start in range(0, len(images), batch):
-                outs.append(model(to_tensor(images[start:start + batch])).double().numpy())
+                outs.append(model(to_tensor(images[start : start + batch])).double().numpy())
     finally:
         handle.remove()
     energy = (torch.stack(sums).sum(0) / len(images)).numpy()
@@ -92,7 +94,12 @@ def evaluate_head(model: nn.Module, head: str, cfg: HeadsConfig, test_images: np
     bi, bj, bsame = pairs["balanced"]
     acc = M.kfold_accuracy(M.cosine_scores(emb, bi, bj), bsame, folds=10, seed=cfg.impostor_seed)
     verification = Verification(
-        auc=M.roc_auc(scores, same), accuracy=acc["mean"], accuracy_sd=acc["sd"],
+        auc=M.roc_auc(scores, same),
+        accuracy=acc["mean"],
+        accuracy_sd=acc["sd"],
         tar={far_key(f): M.tar_at_far(scores, same, f)[0] for f in FARS},
-        genuine_pairs=int(same.sum()), impostor_pairs=int((~same).sum()), balanced_pairs=len(bsame))
+        genuine_pairs=int(same.sum()),
+        impostor_pairs=int((~same).sum()),
+        balanced_pairs=len(bsame),
+    )
     return verification, energy, learned_position_map(model, head, shape)

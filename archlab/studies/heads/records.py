@@ -47,7 +47,7 @@ class PositionMap:
     lowest: list  # [row, column] of the smallest value
 
     @classmethod
-    def of(cls, grid) -> "PositionMap":
+    def of(cls, grid) -> PositionMap:
         return cls(**M.map_summary(grid))
 
     @property
@@ -82,13 +82,17 @@ class RunRecord:
         return out
 
     @classmethod
-    def from_dict(cls, raw: dict) -> "RunRecord":
+    def from_dict(cls, raw: dict) -> RunRecord:
         raw = {k: v for k, v in raw.items() if k != "seconds_per_step"}
-        return cls(**{**raw, "verification": Verification(**raw["verification"]),
-                      "learned_map": PositionMap(**raw["learned_map"]),
-                      "energy_map": PositionMap(**raw["energy_map"]),
-                      "init_energy_map": PositionMap(**raw["init_energy_map"]) if raw.get("init_energy_map")
-                      else None})
+        return cls(
+            **{
+                **raw,
+                "verification": Verification(**raw["verification"]),
+                "learned_map": PositionMap(**raw["learned_map"]),
+                "energy_map": PositionMap(**raw["energy_map"]),
+                "init_energy_map": PositionMap(**raw["init_energy_map"]) if raw.get("init_energy_map") else None,
+            }
+        )
 
 
 def spread(values) -> dict:
@@ -126,7 +130,8 @@ def summarise_head(head: str, runs: list[RunRecord], cost: dict | None = None) -
     runs = sorted(runs, key=lambda r: r.seed)
     lm, em = [r.learned_map for r in runs], [r.energy_map for r in runs]
     return HeadSummary(
-        head=head, seeds=[r.seed for r in runs],
+        head=head,
+        seeds=[r.seed for r in runs],
         metrics={m: spread([r.verification.value(m) for r in runs]) for m in METRICS},
         learned_centre_corner=spread([m.centre_corner for m in lm]),
         learned_inner_ring=spread([m.inner_ring for m in lm]),
@@ -134,8 +139,9 @@ def summarise_head(head: str, runs: list[RunRecord], cost: dict | None = None) -
         learned_inner_range=[min(m.inner_range[0] for m in lm), max(m.inner_range[1] for m in lm)],
         learned_lowest=[m.lowest for m in lm],
         **{f"energy_{k}": v for k, v in energy_spread(em).items()},
-        **{k: (cost or {}).get(k) for k in ("params", "madds", "head_params", "head_madds")},
-        seconds_per_step=float(np.mean([r.seconds_per_step for r in runs])))
+        **{k: (cost or {}).get(k) for k in ("params", "madds", "head_params", "head_madds")},  # type: ignore[arg-type]
+        seconds_per_step=float(np.mean([r.seconds_per_step for r in runs])),
+    )
 
 
 @dataclass
@@ -194,27 +200,54 @@ class HeadsStudy:
         return next(d for d in self.differences if (d.a, d.b, d.metric) == (a, b, metric))
 
     def to_dict(self) -> dict:
-        return {"config": self.config, "heads": list(self.heads), "seeds": list(self.seeds),
-                "runs": [r.to_dict() for r in self.runs], "summaries": [s.to_dict() for s in self.summaries],
-                "differences": [d.to_dict() for d in self.differences], "wall_seconds": self.wall_seconds,
-                "trained": [list(t) for t in self.trained], "resumed": [list(t) for t in self.resumed],
-                "out": self.out, "init_energy": self.init_energy}
+        return {
+            "config": self.config,
+            "heads": list(self.heads),
+            "seeds": list(self.seeds),
+            "runs": [r.to_dict() for r in self.runs],
+            "summaries": [s.to_dict() for s in self.summaries],
+            "differences": [d.to_dict() for d in self.differences],
+            "wall_seconds": self.wall_seconds,
+            "trained": [list(t) for t in self.trained],
+            "resumed": [list(t) for t in self.resumed],
+            "out": self.out,
+            "init_energy": self.init_energy,
+        }
 
 
 def energy_spread(maps: list[PositionMap]) -> dict:
     """Centre/corner and inner/ring spreads and the [lowest, highest] corner value of mean-1 energy maps."""
-    return {"centre_corner": spread([m.centre_corner for m in maps]),
-            "inner_ring": spread([m.inner_ring for m in maps]),
-            "corner_range": [min(min(m.corners) for m in maps), max(max(m.corners) for m in maps)]}
+    return {
+        "centre_corner": spread([m.centre_corner for m in maps]),
+        "inner_ring": spread([m.inner_ring for m in maps]),
+        "corner_range": [min(min(m.corners) for m in maps), max(max(m.corners) for m in maps)],
+    }
 
 
-def assemble(config: dict, heads, seeds, runs: list[RunRecord], costs: dict, wall_seconds: float,
-             trained=(), resumed=(), out: str | None = None) -> HeadsStudy:
+def assemble(
+    config: dict,
+    heads,
+    seeds,
+    runs: list[RunRecord],
+    costs: dict,
+    wall_seconds: float,
+    trained=(),
+    resumed=(),
+    out: str | None = None,
+) -> HeadsStudy:
     """The study record from its runs (``costs``: head -> {params, madds})."""
     summaries = [summarise_head(h, [r for r in runs if r.head == h], costs.get(h)) for h in heads]
     init = {r.seed: r.init_energy_map for r in runs if r.init_energy_map is not None}
-    return HeadsStudy(config=config, heads=list(heads), seeds=list(seeds),
-                      runs=sorted(runs, key=lambda r: (r.seed, list(heads).index(r.head))),
-                      summaries=summaries, differences=paired_differences(runs, heads),
-                      wall_seconds=wall_seconds, trained=list(trained), resumed=list(resumed), out=out,
-                      init_energy=energy_spread([init[k] for k in sorted(init)]) if init else None)
+    return HeadsStudy(
+        config=config,
+        heads=list(heads),
+        seeds=list(seeds),
+        runs=sorted(runs, key=lambda r: (r.seed, list(heads).index(r.head))),
+        summaries=summaries,
+        differences=paired_differences(runs, heads),
+        wall_seconds=wall_seconds,
+        trained=list(trained),
+        resumed=list(resumed),
+        out=out,
+        init_energy=energy_spread([init[k] for k in sorted(init)]) if init else None,
+    )

@@ -3,7 +3,7 @@
 Layout of ``DIR``::
 
     study.json                  the settings (HeadsConfig) the folder belongs to
-    seed<S>/<head>.pt           the trained state_dict (loads strictly into archlab.build(net, width, head))
+    seed<S>/<head>.pt           the trained state_dict (loads strictly into build_net(net, width, head))
     seed<S>/<head>.json         the RunRecord; written after the .pt, so its presence marks a finished run
     result.json                 the assembled HeadsStudy of the last call
 
@@ -19,7 +19,7 @@ import os
 import tempfile
 from pathlib import Path
 
-import archlab
+from archlab.errors import ArchlabError
 from archlab.studies.heads.config import HeadsConfig
 from archlab.studies.heads.records import RunRecord
 
@@ -59,8 +59,10 @@ class StudyFolder:
             stored = HeadsConfig.from_dict(json.loads(marker.read_text(encoding="utf-8"))["config"])
             if stored != self.config:
                 changed = "; ".join(stored.differences(self.config))
-                raise archlab.ArchlabError(f"{self.root} holds a head study with other settings ({changed}); "
-                                           f"use another --out folder or delete it")
+                raise ArchlabError(
+                    f"{self.root} holds a head study with other settings ({changed}); "
+                    f"use another --out folder or delete it"
+                )
             return
         atomic_write_json(marker, {"kind": "archlab heads study", "config": self.config.to_dict()})
 

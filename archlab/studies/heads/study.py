@@ -14,11 +14,12 @@ from __future__ import annotations
 import multiprocessing as mp
 import queue as queue_mod
 import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
-from typing import Callable, Iterable
 
-import archlab
+from archlab.errors import ArchlabError
+from archlab.ir.expand import plan_of
 from archlab.studies.heads.config import HEADS, HeadsConfig
 from archlab.studies.heads.records import HeadsStudy, PositionMap, RunRecord, assemble
 from archlab.studies.heads.storage import StudyFolder
@@ -33,8 +34,15 @@ def study_data(cfg: HeadsConfig) -> dict:
     from archlab.data.faces import make_faces
     from archlab.studies.heads import metrics as M
 
-    key = (cfg.train_identities, cfg.train_images, cfg.test_identities, cfg.test_images, cfg.data_seed,
-           cfg.clutter, cfg.impostor_seed)
+    key = (
+        cfg.train_identities,
+        cfg.train_images,
+        cfg.test_identities,
+        cfg.test_images,
+        cfg.data_seed,
+        cfg.clutter,
+        cfg.impostor_seed,
+    )
     if key not in _DATA:
         _DATA.clear()
         train = make_faces("train", cfg.train_identities, cfg.train_images, cfg.data_seed, cfg.clutter)
@@ -51,14 +59,21 @@ def run_one(cfg: HeadsConfig, seed: int, head: str, on_step: Callable[[int, floa
 
     data = study_data(cfg)
     init_energy = initial_energy(cfg, seed, data["test"].images)
-    model, curve, train_seconds = train_head(cfg, head, seed, data["train"].images, data["train"].labels,
-                                             on_step)
+    model, curve, train_seconds = train_head(cfg, head, seed, data["train"].images, data["train"].labels, on_step)
     start = time.perf_counter()
     verification, energy, learned = evaluate_head(model, head, cfg, data["test"].images, data["pairs"])
-    record = RunRecord(seed=seed, head=head, verification=verification, learned_map=PositionMap.of(learned),
-                       energy_map=PositionMap.of(energy), curve=curve, train_seconds=train_seconds,
-                       eval_seconds=time.perf_counter() - start, config=cfg.to_dict(),
-                       init_energy_map=PositionMap.of(init_energy))
+    record = RunRecord(
+        seed=seed,
+        head=head,
+        verification=verification,
+        learned_map=PositionMap.of(learned),
+        energy_map=PositionMap.of(energy),
+        curve=curve,
+        train_seconds=train_seconds,
+        eval_seconds=time.perf_counter() - start,
+        config=cfg.to_dict(),
+        init_energy_map=PositionMap.of(init_energy),
+    )
     return record, contiguous_state_dict(model)
 
 
@@ -75,6 +90,7 @@ def _worker_job(cfg_dict: dict, seed: int, head: str, out: str | None):
     cfg = HeadsConfig.from_dict(cfg_dict)
 
     def on_step(step, loss):
+        assert _QUEUE is not None
         _QUEUE.put((seed, head, step, loss))
 
     record, state = run_one(cfg, seed, head, on_step)
@@ -88,7 +104,8 @@ class _Tracker:
 
     def __init__(self, progress: Progress | None, total: int, done: int, steps: int):
         self.progress, self.total, self.steps = progress, total, steps
-        self.base, self.current = done, {}
+        self.base = done
+        self.current: dict[tuple[int, str], int] = {}
 
     def note(self, text: str) -> None:
         if self.progress:
@@ -103,6 +120,13 @@ class _Tracker:
         self.note(f"seed {seed} {head}: step {step}/{self.steps}, loss {loss:.3f}")
 
 
+def _step_reporter(tracker: _Tracker, seed: int, head: str):
+    def on_step(step: int, loss: float) -> None:
+        tracker.step(seed, head, step, loss)
+
+    return on_step
+
+
 def _run_serial(cfg, jobs, folder, tracker) -> tuple[dict, dict]:
     import torch
 
@@ -111,7 +135,7 @@ def _run_serial(cfg, jobs, folder, tracker) -> tuple[dict, dict]:
     torch.set_num_threads(1)
     try:
         for seed, head in jobs:
-            record, state = run_one(cfg, seed, head, lambda k, loss, s=seed, h=head: tracker.step(s, h, k, loss))
+            record, state = run_one(cfg, seed, head, _step_reporter(tracker, seed, head))
             if folder is not None:
                 folder.save(record, state)
             records[(seed, head)], states[(seed, head)] = record, state
@@ -156,19 +180,30 @@ def head_costs(cfg: HeadsConfig, heads: Iterable[str]) -> dict:
     """Per head: the network's params and MAdds (``archlab.profile(...).totals``) and the head row's own."""
     out = {}
     for head in heads:
-        totals = archlab.profile(cfg.net, width=cfg.width, head=head).totals
-        plan = archlab.plan(cfg.net, width=cfg.width, head=head)
+        totals = plan_of(cfg.net, width=cfg.width, head=head).totals()
+        plan = plan_of(cfg.net, width=cfg.width, head=head)
         row = next(r for r in plan.rows if r.index == "head")
         layers = [plan.layer(n) for n in row.layers]
-        out[head] = {"params": int(totals["params"]), "madds": int(totals["madds"]),
-                     "head_params": sum(int(x.params) for x in layers),
-                     "head_madds": sum(int(x.madds) for x in layers)}
+        out[head] = {
+            "params": int(totals["params"]),
+            "madds": int(totals["madds"]),
+            "head_params": sum(int(x.params) for x in layers),
+            "head_madds": sum(int(x.madds) for x in layers),
+        }
     return out
 
 
-def run_heads_study(net: str = "mobilefacenet", width: float = 0.125, steps: int = 600,
-                    seeds: int | Iterable[int] = 3, heads: Iterable[str] = HEADS, out: str | Path | None = None,
-                    progress: Progress | None = None, workers: int = 1, **settings) -> HeadsStudy:
+def run_heads_study(
+    net: str = "mobilefacenet",
+    width: float = 0.125,
+    steps: int = 600,
+    seeds: int | Iterable[int] = 3,
+    heads: Iterable[str] = HEADS,
+    out: str | Path | None = None,
+    progress: Progress | None = None,
+    workers: int = 1,
+    **settings,
+) -> HeadsStudy:
     """Run (or resume) the study; ``seeds``: a count (0..n-1) or the seeds themselves.
 
     ``settings``: any other HeadsConfig field (batch, lr, train_identities, clutter, ...). With ``out``,
@@ -180,7 +215,7 @@ def run_heads_study(net: str = "mobilefacenet", width: float = 0.125, steps: int
     heads = tuple(heads)
     unknown = [h for h in heads if h not in HEADS]
     if unknown or not heads:
-        raise archlab.ArchlabError(f"heads must be among {', '.join(HEADS)}, got {', '.join(heads) or 'none'}")
+        raise ArchlabError(f"heads must be among {', '.join(HEADS)}, got {', '.join(heads) or 'none'}")
     seed_list = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
     cfg = HeadsConfig(net=net, width=width, steps=steps, **settings)
     folder = StudyFolder(out, cfg) if out is not None else None
@@ -190,13 +225,21 @@ def run_heads_study(net: str = "mobilefacenet", width: float = 0.125, steps: int
     tracker = _Tracker(progress, len(seed_list) * len(heads) * steps, len(resumed) * steps, steps)
     tracker.note(f"{len(resumed)} runs resumed, {len(jobs)} to train")
     if workers > 1 and len(jobs) > 1:
-        records, states = _run_parallel(cfg, jobs, None if out is None else str(out), tracker,
-                                        min(workers, len(jobs)))
+        records, states = _run_parallel(cfg, jobs, None if out is None else str(out), tracker, min(workers, len(jobs)))
     else:
         records, states = _run_serial(cfg, jobs, folder, tracker)
     runs = list(resumed.values()) + list(records.values())
-    study = assemble(cfg.to_dict(), heads, seed_list, runs, head_costs(cfg, heads), time.perf_counter() - start,
-                     trained=jobs, resumed=sorted(resumed), out=None if out is None else str(out))
+    study = assemble(
+        cfg.to_dict(),
+        heads,
+        seed_list,
+        runs,
+        head_costs(cfg, heads),
+        time.perf_counter() - start,
+        trained=jobs,
+        resumed=sorted(resumed),
+        out=None if out is None else str(out),
+    )
     study.state_dicts.update(states)
     if folder is not None:
         folder.save_result(study.to_dict())
@@ -209,7 +252,7 @@ def load_run_state_dict(study: HeadsStudy, seed: int, head: str) -> dict:
     if held is not None:
         return held
     if study.out is None:
-        raise archlab.ArchlabError(f"seed {seed} {head}: no state_dict in memory and no output folder")
+        raise ArchlabError(f"seed {seed} {head}: no state_dict in memory and no output folder")
     from archlab.studies.heads.storage import load_state_dict
 
     return load_state_dict(Path(study.out) / f"seed{seed}" / f"{head}.pt")

@@ -10,25 +10,26 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-import archlab
+from archlab.ir.expand import plan_of
+from archlab.nn.build import build_net
 from archlab.studies.heads.config import HeadsConfig
 
 HEAD_PREFIX = "head."
 
 
 def build_head_model(cfg: HeadsConfig, head: str, seed: int) -> nn.Module:
-    """``archlab.build(net, width, head)`` with the seed's shared backbone initialisation."""
+    """``build_net(net, width, head)`` with the seed's shared backbone initialisation."""
     torch.manual_seed(seed)
-    reference = archlab.build(cfg.net, width=cfg.width, head="gap").state_dict()
+    reference = build_net(cfg.net, width=cfg.width, head="gap").state_dict()
     torch.manual_seed(seed)
-    model = archlab.build(cfg.net, width=cfg.width, head=head)
+    model = build_net(cfg.net, width=cfg.width, head=head)
     own = model.state_dict()
     with torch.no_grad():
         for name, value in reference.items():
@@ -85,13 +86,22 @@ def make_optimizer(params_model: nn.Module, loss: nn.Module, cfg: HeadsConfig) -
     params = list(params_model.parameters()) + list(loss.parameters())
     decay = [p for p in params if p.ndim >= 2]
     plain = [p for p in params if p.ndim < 2]
-    return torch.optim.SGD([{"params": decay, "weight_decay": cfg.weight_decay},
-                            {"params": plain, "weight_decay": 0.0}],
-                           lr=cfg.lr, momentum=cfg.momentum, nesterov=True)
+    return torch.optim.SGD(
+        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": plain, "weight_decay": 0.0}],
+        lr=cfg.lr,
+        momentum=cfg.momentum,
+        nesterov=True,
+    )
 
 
-def train_head(cfg: HeadsConfig, head: str, seed: int, images: np.ndarray, labels: np.ndarray,
-               progress: Callable[[int, float], None] | None = None):
+def train_head(
+    cfg: HeadsConfig,
+    head: str,
+    seed: int,
+    images: np.ndarray,
+    labels: np.ndarray,
+    progress: Callable[[int, float], None] | None = None,
+):
     """Train one head; returns (model in eval mode, contiguous, curve dict, seconds).
 
     ``progress(step_done, loss)`` is called after every step. The curve holds the mean loss of each block of
@@ -101,10 +111,11 @@ def train_head(cfg: HeadsConfig, head: str, seed: int, images: np.ndarray, label
     loss_fn = CosFace(embedding_dim(cfg), classes, cfg.cosface_s, cfg.cosface_m, seed)
     opt = make_optimizer(model, loss_fn, cfg)
     if cfg.channels_last:
-        model = model.to(memory_format=torch.channels_last)
+        model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     model.train()
     labels_t = torch.from_numpy(labels)
-    curve, block = {"steps": [], "loss": []}, []
+    curve: dict[str, list] = {"steps": [], "loss": []}
+    block: list[float] = []
     start = time.perf_counter()
     for step, idx in enumerate(batch_order(len(labels), cfg, seed)):
         for group in opt.param_groups:
@@ -124,13 +135,13 @@ def train_head(cfg: HeadsConfig, head: str, seed: int, images: np.ndarray, label
         if progress is not None:
             progress(step + 1, value)
     seconds = time.perf_counter() - start
-    model = model.to(memory_format=torch.contiguous_format).eval()
+    model = model.to(memory_format=torch.contiguous_format).eval()  # type: ignore[call-overload]
     return model, curve, seconds
 
 
 def embedding_dim(cfg: HeadsConfig) -> int:
     """The output size of the network (the embedding), from the plan (no forward pass)."""
-    plan = archlab.plan(cfg.net, width=cfg.width)
+    plan = plan_of(cfg.net, width=cfg.width)
     return int(plan.output_shape[0])
 
 
