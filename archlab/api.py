@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archlab.ir.expand import expand
+from archlab.ir.expand import expand, plan_of
 from archlab.ir.overrides import Overrides
 from archlab.ir.plan import Plan
 from archlab.spec.registry import resolve
@@ -76,7 +76,7 @@ def load_table(net: Net) -> NetSpec:
 
 def plan(net: Net, **overrides) -> Plan:
     """Expand a table into primitive layers (no torch)."""
-    return expand(load_table(net), Overrides.from_kwargs(**overrides))
+    return plan_of(net, **overrides)
 
 
 def table_errors(path: str | Path) -> tuple[str, list, Plan | None]:
