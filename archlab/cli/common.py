@@ -126,6 +126,16 @@ def format_option(choices: tuple[str, ...] = FORMATS, default: str = "table"):
     )
 
 
+def units_option(fn):
+    return click.option(
+        "--units",
+        type=click.Choice(("madds", "flops")),
+        default="madds",
+        show_default=True,
+        help="compute units: madds, or flops (= 2 x MAdds)",
+    )(fn)
+
+
 def output_option(fn):
     return click.option(
         "--output", "-o", metavar="FILE", default=None, help="write to FILE (atomically) instead of stdout; - is stdout"

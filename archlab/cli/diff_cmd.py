@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from archlab.cli.common import command, emit, format_option, net_argument, output_option, override_options
+from archlab.cli.common import command, emit, format_option, net_argument, output_option, override_options, units_option
 
 HELP = """Compare two networks, or one network under two option sets, row by row: shapes, params, MAdds and
 their deltas (B - A), with totals, FMap-end and peak activation memory.
@@ -26,13 +26,7 @@ EPILOG = "Example: archlab diff mobilefacenet mobilefacenet --stem-stride 1"
     metavar="KEY=VALUE",
     help="an override for A: input, width, stem-stride, stem-pool, head, embedding, classes (repeatable)",
 )
-@click.option(
-    "--units",
-    type=click.Choice(("madds", "flops")),
-    default="madds",
-    show_default=True,
-    help="compute units: madds, or flops (= 2 x MAdds)",
-)
+@units_option
 @format_option()
 @output_option
 def diff(a: str, b: str, overrides: dict, a_option: tuple[str, ...], units: str, fmt: str, output: str | None) -> None:

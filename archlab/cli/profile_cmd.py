@@ -15,6 +15,7 @@ from archlab.cli.common import (
     output_option,
     output_path,
     override_options,
+    units_option,
 )
 
 HELP = (
@@ -66,13 +67,7 @@ EPILOG = "Example: archlab profile mobilefacenet --width 0.5 --input 112x96 --de
     is_flag=True,
     help="build the network and cross-check every layer with fvcore and thop; exit 1 on a disagreement",
 )
-@click.option(
-    "--units",
-    type=click.Choice(("madds", "flops")),
-    default="madds",
-    show_default=True,
-    help="compute units: madds, or flops (= 2 x MAdds)",
-)
+@units_option
 @click.option(
     "--batch",
     type=Count(),
