@@ -1,4 +1,5 @@
-"""Property: for any valid table, the plan's per-layer MAdds, params and output shapes equal the built module's.
+"""archlab.nn.build, property: for any valid table, the plan's per-layer MAdds, params and output shapes equal
+the built module's.
 
 MAdds are counted from the real forward (conv: output elements x in_channels/groups x kh x kw; linear:
 in x out features), params with numel, shapes from the tensors. Random tables are written as YAML and loaded,

@@ -1,4 +1,4 @@
-"""End-to-end CLI runs: list, show, profile in every format; JSON contract; atomic output; no heavy imports."""
+"""archlab.cli end to end: list, show, profile in every format; JSON contract; atomic output; no heavy imports."""
 
 import csv
 import io

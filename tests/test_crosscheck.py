@@ -1,4 +1,5 @@
-"""Issue 3: `profile --check` against fvcore and thop, with exact numbers derived by hand from the plan."""
+"""archlab.static.crosscheck and archlab.nn.tools: `profile --check` against fvcore and thop, with exact numbers
+derived by hand from the plan, and checks that fail when a count or a rule is wrong."""
 
 import json
 from dataclasses import replace
@@ -12,7 +13,7 @@ from archlab.ir.layer import numel
 from archlab.nn import tools
 from archlab.spec import registry
 
-MFN_MADDS = 220_965_376  # issue 2 acceptance table
+MFN_MADDS = 220_965_376  # test_counts.py: the acceptance table
 MFN_BN_ELEMENTS = 3_205_632  # every conv/linear of MobileFaceNet is followed by a BN: = its activations
 
 

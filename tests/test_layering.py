@@ -195,6 +195,13 @@ def test_torch_free_tiers_import_no_torch_matplotlib_or_pandas():
     assert r.returncode == 0, r.stderr
 
 
+def test_import_archlab_stays_torch_free():
+    """The API's promise: ``import archlab`` and a plan load no torch (only the functions that need it do)."""
+    code = "import sys, archlab; archlab.plan('mobilefacenet'); print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
 def test_every_part_of_the_package_has_a_tier():
     parts = {part_of(m) for m in modules(PACKAGE)}
     assert parts <= set(TIERS), parts - set(TIERS)

@@ -1,4 +1,5 @@
-"""`archlab report`: the MobileFaceNets study (exact counts from the paper's table), its documents and the CLI."""
+"""archlab.studies.report_study and `archlab report`: the MobileFaceNets study (exact counts from the paper's
+table), its documents (archlab.render.report_page, archlab.render.document) and the CLI."""
 
 from __future__ import annotations
 
@@ -10,17 +11,6 @@ import pytest
 from archlab.render.document import Figure, render_html, render_markdown
 from archlab.render.report_page import report_document
 from archlab.studies.report_study import operator, run_study
-
-TINY = """
-name: tiny
-input: [32, 32]
-defaults: {norm: bn, act: prelu, round: divisible8}
-rows:
-  - {type: conv, c: 8, k: 3, s: 2}
-  - {type: bottleneck, t: 2, c: 16, n: 2, s: 2}
-  - {type: conv, c: 32, k: 1}
-head: {pool: gdconv, embedding: {size: 16, layer: linear}}
-"""
 
 
 @pytest.fixture(scope="module")
@@ -129,8 +119,8 @@ def _strip(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if "generated" not in line)
 
 
-def test_cli_quick_report_is_deterministic_and_atomic(cli, write_table, tmp_path):
-    tiny = write_table(TINY, "tiny.yaml")
+def test_cli_quick_report_is_deterministic_and_atomic(cli, tiny_table, tmp_path):
+    tiny = tiny_table("embedding")
     outs = []
     for name in ("a", "b"):
         d = tmp_path / name
@@ -154,13 +144,13 @@ def test_cli_quick_report_is_deterministic_and_atomic(cli, write_table, tmp_path
     assert [c["label"] for c in ja["counts"]] == ["tiny"]  # no siblings, not a 112x112 face crop
 
 
-def test_cli_full_report_measures_latency_in_one_run(cli, write_table, tmp_path, monkeypatch):
+def test_cli_full_report_measures_latency_in_one_run(cli, tiny_table, tmp_path, monkeypatch):
     import functools
 
     import archlab.studies.report_study as study_mod
 
     monkeypatch.setattr(study_mod, "time_plans", functools.partial(study_mod.time_plans, warmup=0.05))
-    tiny = write_table(TINY.split("head:")[0], "tiny.yaml")  # no head: no ERF study, the latency is what is tested
+    tiny = tiny_table("embedding", head=False)  # no head: no ERF study, the latency is what is tested
     r = cli(
         "report",
         tiny,

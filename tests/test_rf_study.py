@@ -1,4 +1,5 @@
-"""Effective receptive fields and the head study (archlab.studies.rf, archlab.nn.erf), library level."""
+"""archlab.studies.rf and archlab.nn.erf: effective receptive fields and the head study, library level; head
+costs (archlab.static.counts), canvas geometry and ERF records (archlab.static.erf_records)."""
 
 import math
 
@@ -16,10 +17,7 @@ from archlab.static.erf_records import key_units, mass_stats
 from archlab.static.receptive import canvas_margins, receptive_fields
 from archlab.studies.rf import rf_study
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread(single_threaded_torch):
-    """Every test here runs torch on one intra-op thread (see conftest)."""
+pytestmark = pytest.mark.usefixtures("single_threaded_torch")
 
 
 # -- head costs (no torch) ---------------------------------------------------------------------------------------
