@@ -124,6 +124,7 @@ def test_counting_imports_no_torch():
 # -- latency ------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_latency_is_paired_to_the_first_entry(tiny_table):
     tiny = tiny_table("embedding")
     # a target no median reaches: every entry runs until the budget, so every entry has every round

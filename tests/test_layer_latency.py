@@ -89,6 +89,17 @@ def test_roofline_fields(report):
     assert "framework overhead" in text and "measurement overhead" in text and "roofline ideal" in text
 
 
+def test_roofline_figure_of_the_report(report, tmp_path):
+    """archlab.render.roofline_plot on the measured report (the CLI's --roofline run is in the slow lane)."""
+    from archlab.render.roofline_plot import roofline_figure
+
+    _, r = report
+    drawn = roofline_figure(r, tmp_path / "roof.png", dpi=40)
+    assert (tmp_path / "roof.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert drawn["points"] > 0 and drawn["points"] + drawn["skipped"] == len(r.layers)
+    assert set(drawn["labelled"]) <= {layer.name for layer in r.layers}
+
+
 def test_profile_json_contract(report):
     plan, r = report
     from archlab.static.counts import Profile

@@ -30,6 +30,7 @@ def test_profile_latency_json(cli, tiny_table, cached_ceilings):
     assert set(lat["top_memory_bound"]) | set(lat["top_compute_bound"]) <= {x["name"] for x in d["layers"]}
 
 
+@pytest.mark.slow
 def test_profile_latency_table_and_roofline(cli, tiny_table, cached_ceilings, tmp_path):
     png = tmp_path / "roof.png"
     r = cli("profile", tiny_table("embedding"), *FAST, "--roofline", png)  # --roofline implies --latency

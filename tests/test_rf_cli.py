@@ -29,6 +29,7 @@ def png_size(path: Path) -> tuple[int, int]:
         return im.size
 
 
+@pytest.mark.slow
 def test_rf_writes_figures_and_prints_the_tables(cli, tmp_path):
     out = tmp_path / "figs"
     res = cli("rf", "mobilefacenet", "--head", "all", *SMALL, "--out", out, "--svg")
@@ -183,6 +184,7 @@ def test_insightface_checkpoint_loads_with_the_shipped_key_map(insightface_check
         torch.testing.assert_close(ours(x), theirs(x), rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_rf_with_insightface_weights(cli, insightface_checkpoint):
     _, path = insightface_checkpoint
     res = cli(

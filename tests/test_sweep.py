@@ -76,6 +76,7 @@ def test_sidecar_has_the_run_and_its_environment(first):
     assert run["baseline"]["width"] == "1.0" and run["baseline_stats"]["n"] >= 6
 
 
+@pytest.mark.slow
 def test_resume_measures_only_what_is_missing_and_keeps_rows_verbatim(first, tiny, tmp_path):
     res, out = first
     out2 = tmp_path / "s.csv"
@@ -120,6 +121,7 @@ def test_foreign_or_ragged_csv_is_refused(tiny, tmp_path):
         sw.run_sweep(sw.SweepOptions(str(tiny), widths=(1.0,), stems=("2",), **FAST), out=out)
 
 
+@pytest.mark.slow
 def test_runtimes_are_checked_against_eager(tiny):
     res = sw.run_sweep(
         sw.SweepOptions(
@@ -233,6 +235,7 @@ def test_pareto_front():
     assert pareto_front(pts) == [0, 1, 4]
 
 
+@pytest.mark.slow
 def test_multi_output_network_is_swept_and_checked(tiny_table):
     """A detector-like table with two outputs: every runtime is compared with eager on every output."""
     t = tiny_table("two_outputs")

@@ -19,7 +19,10 @@ import pytest
 
 from archlab.storage.sweep_store import COLUMNS, CONFIG_COLUMNS
 
-pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+pytestmark = [
+    pytest.mark.slow,  # subprocess sweeps with budgets of seconds
+    pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL"),
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 
