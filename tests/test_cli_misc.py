@@ -1,4 +1,4 @@
-"""archlab.cli (app, common): shell completion of network names and paths, the Conventions section of
+"""archlab.cli (app, completion): shell completion of network names and paths, the Conventions section of
 `profile --help` and the README table it points to, and no torch without --check."""
 
 import subprocess
