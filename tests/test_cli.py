@@ -1,4 +1,4 @@
-"""End-to-end CLI runs: list, show, profile in every format; JSON contract; atomic output; no heavy imports."""
+"""archlab.cli end to end: list, show, profile in every format; JSON contract; atomic output; no heavy imports."""
 
 import csv
 import io
@@ -162,3 +162,9 @@ def test_console_script_runs():
     assert r.returncode == 0 and r.stdout.startswith("row,type,fields")
     r = subprocess.run([exe, "profile", "nosuch"], capture_output=True, text=True)
     assert r.returncode == 2 and r.stderr.count("\n") == 1
+
+
+def test_python_dash_m_archlab_runs():
+    """archlab.__main__ (the sweep kill tests run sweeps this way, in the slow lane)."""
+    r = subprocess.run([sys.executable, "-m", "archlab", "--version"], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.strip() == f"archlab {archlab.__version__}"

@@ -20,6 +20,7 @@ TINY = dict(
 
 @pytest.fixture(scope="module")
 def tiny_study(tmp_path_factory, single_threaded_torch):
+    """Three heads, three steps each: seconds, so the tests that use it are in the slow lane."""
     out = tmp_path_factory.mktemp("heads")
     calls = []
     study = run_heads_study(seeds=1, out=out, progress=lambda *a: calls.append(a), **TINY)
@@ -70,6 +71,18 @@ def test_learned_position_maps_of_gdconv_and_fc(single_threaded_torch):
     assert np.array_equal(learned_position_map(fc, "gap", (c, 7, 7)), np.ones((7, 7)))
 
 
+def test_a_one_step_study_of_one_head(tmp_path, single_threaded_torch):
+    """The study driver end to end in the fast lane: one head, one step, stored and summarised."""
+    study = run_heads_study(seeds=1, heads=("gap",), out=tmp_path, **{**TINY, "steps": 1, "record_every": 1})
+    (run,) = study.runs
+    assert study.trained == [(0, "gap")] and run.head == "gap" and run.curve["steps"] == [1]
+    assert run.verification.genuine_pairs == 9 and run.verification.impostor_pairs == 27
+    assert (tmp_path / "seed0" / "gap.pt").exists() and (tmp_path / "seed0" / "gap.json").exists()
+    assert json.loads((tmp_path / "result.json").read_text())["heads"] == ["gap"]
+    json.dumps(study.to_dict(), allow_nan=False)
+
+
+@pytest.mark.slow
 def test_tiny_study_records_every_head(tiny_study):
     study, out, calls = tiny_study
     assert [r.head for r in study.runs] == ["gap", "gdconv", "fc"]
@@ -88,6 +101,7 @@ def test_tiny_study_records_every_head(tiny_study):
     assert "Paired differences" in format_study(study)
 
 
+@pytest.mark.slow
 def test_progress_reports_every_step(tiny_study):
     _, _, calls = tiny_study
     steps = [c for c in calls if "step" in c[2]]
@@ -95,6 +109,7 @@ def test_progress_reports_every_step(tiny_study):
     assert steps[-1][2].startswith("seed 0 fc: step 3/3")
 
 
+@pytest.mark.slow
 def test_stored_state_dicts_load_strictly_into_fresh_builds(tiny_study, single_threaded_torch):
     study, out, _ = tiny_study
     x = torch.from_numpy(np.random.default_rng(0).uniform(-1, 1, (2, 3, 112, 112)).astype(np.float32))
@@ -112,6 +127,7 @@ def test_stored_state_dicts_load_strictly_into_fresh_builds(tiny_study, single_t
     assert json.loads((out / "result.json").read_text())["heads"] == ["gap", "gdconv", "fc"]
 
 
+@pytest.mark.slow
 def test_rerun_resumes_finished_runs(tiny_study, single_threaded_torch):
     study, out, _ = tiny_study
     calls = []
@@ -124,14 +140,19 @@ def test_rerun_resumes_finished_runs(tiny_study, single_threaded_torch):
     assert more.trained == [(1, "gap")] and more.resumed == [(0, "gap")]
 
 
+@pytest.mark.slow
 def test_a_folder_of_other_settings_is_refused(tiny_study):
     _, out, _ = tiny_study
     with pytest.raises(archlab.ArchlabError, match="steps: 3 -> 4"):
         run_heads_study(seeds=1, out=out, **{**TINY, "steps": 4})
+
+
+def test_unknown_heads_are_refused():
     with pytest.raises(archlab.ArchlabError, match="heads must be among"):
         run_heads_study(heads=("max",), **TINY)
 
 
+@pytest.mark.slow
 def test_worker_processes_reproduce_the_in_process_runs(tiny_study):
     study, _, _ = tiny_study
     calls = []

@@ -195,12 +195,19 @@ def test_torch_free_tiers_import_no_torch_matplotlib_or_pandas():
     assert r.returncode == 0, r.stderr
 
 
+def test_import_archlab_stays_torch_free():
+    """The API's promise: ``import archlab`` and a plan load no torch (only the functions that need it do)."""
+    code = "import sys, archlab; archlab.plan('mobilefacenet'); print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
 def test_every_part_of_the_package_has_a_tier():
     parts = {part_of(m) for m in modules(PACKAGE)}
     assert parts <= set(TIERS), parts - set(TIERS)
 
 
-# -- tests of the tests: a planted bad import is caught ---------------------------------------------------------
+# -- tests of the tests: a planted bad import is caught (each copies the package: slow lane, but the cycle) -----
 
 
 @pytest.fixture
@@ -215,6 +222,7 @@ def _plant(copy: Path, rel: str, text: str) -> None:
     path.write_text(path.read_text(encoding="utf-8") + "\n\n" + text + "\n", encoding="utf-8")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "rel, text, needle",
     [
@@ -239,6 +247,7 @@ def test_a_planted_cycle_is_found(copy):
     assert any("archlab.ir.layer" in c and "archlab.ir.plan" in c for c in cycles(copy))
 
 
+@pytest.mark.slow
 def test_a_planted_heavy_import_fails_the_subprocess_check(copy):
     _plant(copy, "static/units.py", "import torch  # planted")
     r = heavy_imports(copy)

@@ -15,7 +15,10 @@ from tests.reference_models.measure import measure, param_count
 pytestmark = pytest.mark.usefixtures("single_threaded_torch")
 
 
-@pytest.mark.parametrize("name", list(SPECS))
+FAST_MEASURES = ("insightface_mobilefacenet", "mobilenet_v3_small")  # the rest (fvcore on ResNet-50...): slow lane
+
+
+@pytest.mark.parametrize("name", [n if n in FAST_MEASURES else pytest.param(n, marks=pytest.mark.slow) for n in SPECS])
 def test_params_madds_and_output_shape(name):
     spec = SPECS[name]
     torch.manual_seed(0)

@@ -1,4 +1,5 @@
-"""`archlab report`: the MobileFaceNets study (exact counts from the paper's table), its documents and the CLI."""
+"""archlab.studies.report_study and `archlab report`: the MobileFaceNets study (exact counts from the paper's
+table), its documents (archlab.render.report_page, archlab.render.document) and the CLI."""
 
 from __future__ import annotations
 
@@ -11,20 +12,10 @@ from archlab.render.document import Figure, render_html, render_markdown
 from archlab.render.report_page import report_document
 from archlab.studies.report_study import operator, run_study
 
-TINY = """
-name: tiny
-input: [32, 32]
-defaults: {norm: bn, act: prelu, round: divisible8}
-rows:
-  - {type: conv, c: 8, k: 3, s: 2}
-  - {type: bottleneck, t: 2, c: 16, n: 2, s: 2}
-  - {type: conv, c: 32, k: 1}
-head: {pool: gdconv, embedding: {size: 16, layer: linear}}
-"""
-
 
 @pytest.fixture(scope="module")
 def mfn():
+    """The quick MobileFaceNet study (ERFs at 1 sample): seconds, so the tests that use it are in the slow lane."""
     import torch
 
     threads = torch.get_num_threads()
@@ -35,6 +26,7 @@ def mfn():
         torch.set_num_threads(threads)
 
 
+@pytest.mark.slow
 def test_architecture_is_the_papers_table_1(mfn):
     rows = [(r.index, r.operator, r.t, r.c, r.n, r.s) for r in mfn.arch]
     assert rows == [
@@ -59,6 +51,7 @@ def test_operator_names():
     assert operator("bottleneck", {"k": 5, "se": True}) == "bottleneck (SE) 5x5"
 
 
+@pytest.mark.slow
 def test_counts_against_the_published_figures(mfn):
     by = {r.label: r for r in mfn.counts}
     assert list(by) == ["mobilefacenet", "mobilefacenet-m", "mobilefacenet-s", "mobilefacenet:input=112x96"]
@@ -73,6 +66,7 @@ def test_counts_against_the_published_figures(mfn):
             assert abs(d["deviation"]) < 0.01
 
 
+@pytest.mark.slow
 def test_head_costs_by_hand(mfn):
     h = {x.head: x for x in mfn.heads}
     emb = 512 * 128 + 2 * 128  # linear 512 -> 128, no bias, + BN1d
@@ -84,6 +78,7 @@ def test_head_costs_by_hand(mfn):
     assert mfn.rf.samples == 1 and mfn.rf_settings["units"] == "key"
 
 
+@pytest.mark.slow
 def test_first_layer_and_widths(mfn):
     st = {c.stem: c.record for c in mfn.stems}
     assert [st[s].fmap_end for s in ("2", "1", "1+pool")] == [(512, 7, 7), (512, 14, 14), (512, 7, 7)]
@@ -98,6 +93,7 @@ def test_first_layer_and_widths(mfn):
     assert "latency not measured (--quick)" in mfn.notes["latency"]
 
 
+@pytest.mark.slow
 def test_documents(mfn):
     doc = report_document(mfn, command="archlab report mobilefacenet --quick", dpi=40)
     md = render_markdown(doc, "m_files")
@@ -129,8 +125,9 @@ def _strip(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if "generated" not in line)
 
 
-def test_cli_quick_report_is_deterministic_and_atomic(cli, write_table, tmp_path):
-    tiny = write_table(TINY, "tiny.yaml")
+@pytest.mark.slow
+def test_cli_quick_report_is_deterministic_and_atomic(cli, tiny_table, tmp_path):
+    tiny = tiny_table("embedding")
     outs = []
     for name in ("a", "b"):
         d = tmp_path / name
@@ -154,13 +151,14 @@ def test_cli_quick_report_is_deterministic_and_atomic(cli, write_table, tmp_path
     assert [c["label"] for c in ja["counts"]] == ["tiny"]  # no siblings, not a 112x112 face crop
 
 
-def test_cli_full_report_measures_latency_in_one_run(cli, write_table, tmp_path, monkeypatch):
+@pytest.mark.slow
+def test_cli_full_report_measures_latency_in_one_run(cli, tiny_table, tmp_path, monkeypatch):
     import functools
 
     import archlab.studies.report_study as study_mod
 
     monkeypatch.setattr(study_mod, "time_plans", functools.partial(study_mod.time_plans, warmup=0.05))
-    tiny = write_table(TINY.split("head:")[0], "tiny.yaml")  # no head: no ERF study, the latency is what is tested
+    tiny = tiny_table("embedding", head=False)  # no head: no ERF study, the latency is what is tested
     r = cli(
         "report",
         tiny,
@@ -221,6 +219,7 @@ def test_cli_errors(cli, args, words):
         assert w in err
 
 
+@pytest.mark.slow
 def test_default_out_is_name_html(cli, mfn, tmp_path, monkeypatch):
     import archlab.studies.report_study as study_mod
 

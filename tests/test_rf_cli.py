@@ -1,4 +1,5 @@
-"""`archlab rf` end to end: figures, table and JSON, trained weights with a key map, and bad input (exit 2)."""
+"""`archlab rf` end to end (archlab.cli.rf_cmd over archlab.studies.rf, archlab.nn.weights): figures, table
+and JSON, trained weights with a key map, and bad input (exit 2)."""
 
 import json
 from pathlib import Path
@@ -10,15 +11,14 @@ import torch.nn as nn
 import archlab
 from archlab.nn.weights import load_strict, read_key_map, read_state_dict
 from archlab.render.plots import UNITS_SIZE, figure_pixels, heads_size
+from tests.helpers.cli import one_line_error
 
 REPO = Path(__file__).resolve().parents[1]
 INSIGHTFACE_MAP = REPO / "examples" / "keymaps" / "insightface_mobilefacenet.yaml"
 SMALL = ("--input", "32x32", "--samples", "1")  # FMap-end 2x2: fast, same code paths
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread(single_threaded_torch):
-    """Every test here runs torch on one intra-op thread (see conftest)."""
+pytestmark = pytest.mark.usefixtures("single_threaded_torch")
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -29,6 +29,7 @@ def png_size(path: Path) -> tuple[int, int]:
         return im.size
 
 
+@pytest.mark.slow
 def test_rf_writes_figures_and_prints_the_tables(cli, tmp_path):
     out = tmp_path / "figs"
     res = cli("rf", "mobilefacenet", "--head", "all", *SMALL, "--out", out, "--svg")
@@ -183,6 +184,7 @@ def test_insightface_checkpoint_loads_with_the_shipped_key_map(insightface_check
         torch.testing.assert_close(ours(x), theirs(x), rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_rf_with_insightface_weights(cli, insightface_checkpoint):
     _, path = insightface_checkpoint
     res = cli(
@@ -208,15 +210,6 @@ def test_rf_with_insightface_weights(cli, insightface_checkpoint):
 
 
 # -- bad input: one line on stderr, exit code 2 ---------------------------------------------------------------------
-def one_line_error(res, *needles):
-    assert res.exit_code == 2, (res.exit_code, res.output)
-    lines = res.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("archlab: error: "), res.stderr
-    for n in needles:
-        assert n in lines[0], (n, lines[0])
-    assert "Traceback" not in res.output
-
-
 @pytest.fixture(scope="module")
 def bad_files(tmp_path_factory):
     d = tmp_path_factory.mktemp("bad")

@@ -1,8 +1,9 @@
-"""SIGKILL during a sweep, then the same command again: no finished row lost or repeated, the CSV valid.
+"""archlab.studies.sweep_resume and archlab.storage.sweep_store under SIGKILL: kill a sweep, then run the same
+command again: no finished row lost or repeated, the CSV valid.
 
-The sweeps run in subprocesses (the real CLI, `python -m archlab sweep`) on a tiny network with budgets of
-seconds. The kill points are made deterministic by waiting for files the sweep writes, never by sleeping a
-guessed time.
+The sweeps run in subprocesses (the real CLI, `python -m archlab sweep`, and a driver script calling
+``run_sweep``) on the ``embedding`` tiny table with budgets of seconds. The kill points are made deterministic
+by waiting for files the sweep writes, never by sleeping a guessed time.
 """
 
 import csv
@@ -11,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -19,22 +19,16 @@ import pytest
 
 from archlab.storage.sweep_store import COLUMNS, CONFIG_COLUMNS
 
-pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+pytestmark = [
+    pytest.mark.slow,  # subprocess sweeps with budgets of seconds
+    pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL"),
+]
 
-TINY = """
-name: tiny
-input: [16, 16]
-defaults: {norm: bn, act: relu, round: divisible8}
-rows:
-  - {type: conv, c: 8, k: 3, s: 2}
-  - {type: bottleneck, t: 2, c: 8, n: 1, s: 1}
-  - {type: conv, c: 16, k: 1}
-head: {pool: gap, embedding: {size: 8, layer: linear}}
-"""
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def cli(*args):
+def sweep_command(*args):
+    """The argv of `python -m archlab sweep ARGS` (the real CLI, in a subprocess)."""
     return [sys.executable, "-m", "archlab", "sweep", *map(str, args)]
 
 
@@ -72,23 +66,16 @@ def wait_for(pred, proc, timeout=60.0):
 
 
 @pytest.fixture
-def cli_inproc(cli):
-    return cli
+def tiny(tiny_table):
+    return tiny_table("embedding")
 
 
-@pytest.fixture
-def tiny(tmp_path):
-    p = tmp_path / "tiny.yaml"
-    p.write_text(textwrap.dedent(TINY).lstrip(), encoding="utf-8")
-    return p
-
-
-def test_sigkill_while_measuring_then_same_command(cli_inproc, tiny, tmp_path):
+def test_sigkill_while_measuring_then_same_command(cli, tiny, tmp_path):
     out = tmp_path / "s.csv"
     side = out.with_suffix(".json")
     common = ["--stems", "2", "--threads", "1", "--warmup", "0.02", "--out", out, "-q"]
     # a finished earlier run: 2 rows (in-process, to save a start-up)
-    done = cli_inproc("sweep", tiny, "--widths", "0.5,1", "--budget", "1", *common)
+    done = cli("sweep", tiny, "--widths", "0.5,1", "--budget", "1", *common)
     assert done.exit_code == 0, done.output
     before = rows(out)
     assert len(before) == 2
@@ -111,7 +98,9 @@ def test_sigkill_while_measuring_then_same_command(cli_inproc, tiny, tmp_path):
         out,
         "-q",
     ]
-    proc = subprocess.Popen(cli(*args), env=env(), cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        sweep_command(*args), env=env(), cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     try:
         started = wait_for(lambda: side.is_file() and len(json.loads(side.read_text())["runs"]) == 2, proc)
         assert started and proc.poll() is None, (
@@ -125,7 +114,7 @@ def test_sigkill_while_measuring_then_same_command(cli_inproc, tiny, tmp_path):
     assert proc.returncode == -signal.SIGKILL
     assert rows(out) == before  # nothing lost, nothing half-written
     # the same command again, to the end
-    again = cli_inproc("sweep", *args)
+    again = cli("sweep", *args)
     assert again.exit_code == 0, again.output
     after = rows(out)
     assert all(r in after for r in before)
@@ -149,7 +138,7 @@ run_sweep(SweepOptions(sys.argv[1], widths=(0.5, 1.0, 2.0), stems=("2", "1"), th
 """
 
 
-def test_sigkill_right_after_a_row_is_written_keeps_it(cli_inproc, tiny, tmp_path):
+def test_sigkill_right_after_a_row_is_written_keeps_it(cli, tiny, tmp_path):
     out = tmp_path / "s.csv"
     flag = tmp_path / "flag"
     proc = subprocess.Popen(
@@ -169,7 +158,7 @@ def test_sigkill_right_after_a_row_is_written_keeps_it(cli_inproc, tiny, tmp_pat
     first = rows(out)
     assert len(first) == 1 and first[0]["width"] == flag.read_text()
     # the same configuration grid through the CLI: the killed run's row is kept, the rest measured once
-    again = cli_inproc(
+    again = cli(
         "sweep",
         tiny,
         "--widths",

@@ -1,4 +1,5 @@
-"""Table loading: extends (merge, null removes), edit actions, rounding rules, line numbers."""
+"""archlab.spec (table, compose, rounding): table loading, extends (merge, null removes), edit actions, rounding
+rules, line numbers."""
 
 import pytest
 

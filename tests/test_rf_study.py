@@ -1,4 +1,5 @@
-"""Effective receptive fields and the head study (archlab.studies.rf, archlab.nn.erf), library level."""
+"""archlab.studies.rf and archlab.nn.erf: effective receptive fields and the head study, library level; head
+costs (archlab.static.counts), canvas geometry and ERF records (archlab.static.erf_records)."""
 
 import math
 
@@ -16,10 +17,7 @@ from archlab.static.erf_records import key_units, mass_stats
 from archlab.static.receptive import canvas_margins, receptive_fields
 from archlab.studies.rf import rf_study
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread(single_threaded_torch):
-    """Every test here runs torch on one intra-op thread (see conftest)."""
+pytestmark = pytest.mark.usefixtures("single_threaded_torch")
 
 
 # -- head costs (no torch) ---------------------------------------------------------------------------------------
@@ -86,7 +84,7 @@ def test_for_input_gradients_keeps_values_and_input_gradients():
     assert torch.allclose(ga, gb, rtol=1e-3, atol=1e-4 * ga.abs().max().item())
 
 
-# -- the paper's argument, measured ----------------------------------------------------------------------------
+# -- the paper's argument, measured (full-size MobileFaceNet ERFs: slow lane) ---------------------------------
 CORNERS = [(0, 0), (0, 6), (6, 0), (6, 6)]
 
 
@@ -95,6 +93,7 @@ def study():
     return rf_study("mobilefacenet", samples=2, seed=0, units=CORNERS + [(3, 3)], heads=("gap", "gdconv"))
 
 
+@pytest.mark.slow
 def test_corner_units_put_less_erf_mass_on_the_image_than_the_centre(study):
     g = study.grid
     assert g.canvas == (128, 128, 338, 338)  # smallest canvas holding every unit's RF (bottom/right: 98)
@@ -109,6 +108,7 @@ def test_corner_units_put_less_erf_mass_on_the_image_than_the_centre(study):
     assert np.isnan(g.erf_inside[1, 1])  # not measured
 
 
+@pytest.mark.slow
 def test_erf_support_is_the_theoretical_rf_on_the_canvas(study):
     # mobilefacenet with PReLU and a canvas that holds the RF: the gradient reaches exactly the 227 x 227 box
     g = study.grid
@@ -120,6 +120,7 @@ def test_erf_support_is_the_theoretical_rf_on_the_canvas(study):
         assert (rows.min(), rows.max(), cols.min(), cols.max()) == (y0, y1, x0, x1)
 
 
+@pytest.mark.slow
 def test_unit_map_equals_a_direct_gradient_through_the_plain_network(study):
     # one sample, one unit, computed the obvious way on the same canvas: the study's index bookkeeping holds
     one = rf_study("mobilefacenet", samples=1, seed=0, units=[(6, 0)], heads=())
@@ -140,6 +141,7 @@ def test_unit_map_equals_a_direct_gradient_through_the_plain_network(study):
     assert np.abs(one.grid.maps[(6, 0)] - e / e.sum()).sum() < 1e-3  # total variation distance, mass 1 each
 
 
+@pytest.mark.slow
 def test_gap_importance_is_centred_and_heads_get_their_position_weights(study):
     gap, gd = study.heads["gap"], study.heads["gdconv"]
     assert gap.com_offset <= 0.05  # within 5% of the image centre

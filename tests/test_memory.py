@@ -1,4 +1,10 @@
-"""Issue 3: memory from the plan — output bytes, the liveness rule for peak activation memory, model bytes."""
+"""archlab.static.memory: output bytes, the liveness rule for peak activation memory, model bytes; the rule
+against what the built module keeps alive (archlab.nn.memory_probe); memory in `archlab profile`.
+
+Most tests run on the ``residual`` tiny table (tests/helpers/tables.py): conv 2 -> 4 (1x1), then one inverted
+residual block (t=2) on a 4x4 map, no BN or activation. fp32 bytes: input 2x4x4 = 128 B, 0.0.conv 256,
+1.0.expand 512, 1.0.dw 512, 1.0.project 256, 1.0.add 256.
+"""
 
 import json
 
@@ -9,23 +15,10 @@ from archlab.nn.build import build_plan
 from archlab.nn.memory_probe import measure_peak
 from archlab.static.memory import memory
 
-# Hand-made: conv 2->4 (1x1), then one inverted residual block (t=2) whose input 0.0.conv is read again by
-# the add, on a 4x4 map, no BN/activation so every tensor is one line below. fp32 bytes:
-#   input 2x4x4 = 128 B, 0.0.conv 4x4x4 = 256, 1.0.expand 8x4x4 = 512, 1.0.dw 512, 1.0.project 256, 1.0.add 256
-RESIDUAL = """
-    name: tiny
-    input: [4, 4]
-    in_channels: 2
-    defaults: {norm: none, act: none, round: int}
-    rows:
-      - {type: conv, c: 4, k: 1}
-      - {type: bottleneck, t: 2, c: 4, n: 1, s: 1}
-"""
-
 
 @pytest.fixture
-def tiny(write_table):
-    return archlab.plan(write_table(RESIDUAL))
+def tiny(tiny_table):
+    return archlab.plan(tiny_table("residual"))
 
 
 def test_liveness_rule_keeps_the_residual_input_alive(tiny):
@@ -41,9 +34,9 @@ def test_liveness_rule_keeps_the_residual_input_alive(tiny):
     assert (m.peak_bytes, m.peak_layer, m.peak_tensors) == (1280, "1.0.dw", ("0.0.conv", "1.0.expand", "1.0.dw"))
 
 
-def test_without_the_residual_the_peak_is_lower(write_table):
+def test_without_the_residual_the_peak_is_lower(tiny_table):
     # c: 6 != 4 input channels: no add, so 0.0.conv dies after the expansion reads it
-    plan = archlab.plan(write_table(RESIDUAL.replace("c: 4, n: 1", "c: 6, n: 1")))
+    plan = archlab.plan(tiny_table("residual", replace={"c: 4, n: 1": "c: 6, n: 1"}))
     assert "1.0.add" not in [l.name for l in plan.layers]
     assert memory(plan).peak_bytes == 512 + 512  # expand + dw
 
@@ -80,14 +73,14 @@ def test_mobilefacenet_peak_at_batch_1():
     assert m.model_bytes["int8"]["params_deployed"] == 993_344
 
 
-def test_flatten_aliases_its_input(write_table):
-    plan = archlab.plan(write_table(RESIDUAL + "    head: {pool: gap}\n"))
+def test_flatten_aliases_its_input(tiny_table):
+    plan = archlab.plan(tiny_table("residual", head="{pool: gap}"))
     m = memory(plan)
     assert m.layer("head.gap.flatten").out_bytes == 0 and m.layer("head.gap.pool").out_bytes == 16
 
 
-def test_profile_json_and_layer_table_carry_memory(cli, write_table):
-    path = write_table(RESIDUAL)
+def test_profile_json_and_layer_table_carry_memory(cli, tiny_table):
+    path = tiny_table("residual")
     r = cli("profile", path, "-f", "json")
     data = json.loads(r.stdout)
     assert data["memory"]["peak_bytes"] == 1280 and data["memory"]["peak_layer"] == "1.0.dw"

@@ -1,4 +1,5 @@
-"""`archlab compare`: entry syntax, the records (exact counts), stages, latency plumbing, files and the CLI."""
+"""archlab.studies.compare and `archlab compare`: entry syntax (archlab.ir.overrides), the records (exact
+counts), stages (archlab.static.counts), latency plumbing, files (archlab.render.compare_page) and the CLI."""
 
 from __future__ import annotations
 
@@ -14,18 +15,6 @@ from archlab.errors import OptionError
 from archlab.ir.overrides import Entry, parse_entry, unique_labels
 from archlab.static.counts import stages
 from archlab.studies.compare import compare, record
-
-TINY = """
-name: tiny
-input: [32, 32]
-defaults: {norm: bn, act: prelu, round: divisible8}
-rows:
-  - {type: conv, c: 8, k: 3, s: 2}
-  - {type: bottleneck, t: 2, c: 16, n: 2, s: 2}
-  - {type: conv, c: 32, k: 1}
-head: {pool: gdconv, embedding: {size: 16, layer: linear}}
-"""
-
 
 # -- entry syntax -------------------------------------------------------------------------------------------
 
@@ -135,8 +124,9 @@ def test_counting_imports_no_torch():
 # -- latency ------------------------------------------------------------------------------------------------
 
 
-def test_latency_is_paired_to_the_first_entry(write_table):
-    tiny = write_table(TINY, "tiny.yaml")
+@pytest.mark.slow
+def test_latency_is_paired_to_the_first_entry(tiny_table):
+    tiny = tiny_table("embedding")
     # a target no median reaches: every entry runs until the budget, so every entry has every round
     comp = compare([str(tiny), f"{tiny}:width=2", str(tiny)], latency=True, budget=0.5, target=1e-9)
     first, wide, again = comp.records
@@ -231,8 +221,8 @@ def test_cli_writes_markdown_html_and_json_atomically_and_deterministically(cli,
     assert html.count('src="data:image/png;base64,') == 2 and "<style>" in html
 
 
-def test_cli_latency_json(cli, write_table):
-    tiny = write_table(TINY, "tiny.yaml")
+def test_cli_latency_json(cli, tiny_table):
+    tiny = tiny_table("embedding")
     r = cli("compare", tiny, "--variant", f"{tiny}:stem-pool=true", "--latency", "--budget", "0.5", "-f", "json")
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)

@@ -1,9 +1,10 @@
-"""`archlab sweep` end to end on a tiny network with budgets of seconds: rows complete and sane, counts equal
-`archlab profile`, resume / fresh, runtimes checked against eager, CLI errors, the figure. Never absolute times."""
+"""archlab.studies.sweep and `archlab sweep` end to end on a tiny network with budgets of seconds: rows
+complete and sane, counts equal `archlab profile`, resume / fresh (archlab.studies.sweep_resume), runtimes
+checked against eager (archlab.nn.runtimes), CLI errors, the figure (archlab.render.sweep_plots). Never
+absolute times."""
 
 import csv
 import json
-import textwrap
 
 import pytest
 
@@ -11,25 +12,14 @@ import archlab
 from archlab.errors import ArchlabError
 from archlab.storage import sweep_store
 from archlab.studies import sweep as sw
+from tests.helpers import tables
 
-TINY = """
-name: tiny
-input: [16, 16]
-defaults: {norm: bn, act: relu, round: divisible8}
-rows:
-  - {type: conv, c: 8, k: 3, s: 2}
-  - {type: bottleneck, t: 2, c: 8, n: 2, s: 1}
-  - {type: conv, c: 16, k: 1}
-head: {pool: gap, embedding: {size: 8, layer: linear}}
-"""
 FAST = dict(budget=1.5, warmup=0.02, threads=(1,), seed=0)
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    path = tmp_path_factory.mktemp("tables") / "tiny.yaml"
-    path.write_text(textwrap.dedent(TINY).lstrip(), encoding="utf-8")
-    return path
+    return tables.write(tmp_path_factory.mktemp("tables"), "embedding")
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +76,7 @@ def test_sidecar_has_the_run_and_its_environment(first):
     assert run["baseline"]["width"] == "1.0" and run["baseline_stats"]["n"] >= 6
 
 
+@pytest.mark.slow
 def test_resume_measures_only_what_is_missing_and_keeps_rows_verbatim(first, tiny, tmp_path):
     res, out = first
     out2 = tmp_path / "s.csv"
@@ -111,12 +102,11 @@ def test_resume_measures_only_what_is_missing_and_keeps_rows_verbatim(first, tin
     assert len(fresh_rows) == 1 and fresh_rows[0]["run_id"] == res4.run_id
 
 
-def test_a_changed_table_is_not_resumed_silently(first, tmp_path):
+def test_a_changed_table_is_not_resumed_silently(first, tiny_table, tmp_path):
     _, out = first
     out2 = tmp_path / "s.csv"
     out2.write_text(out.read_text())
-    changed = tmp_path / "tiny.yaml"
-    changed.write_text(textwrap.dedent(TINY).lstrip().replace("c: 16, k: 1", "c: 24, k: 1"))
+    changed = tiny_table("embedding", replace={"c: 12, s: 2": "c: 24, s: 2"})  # same name and file name
     with pytest.raises(ArchlabError, match="table changed"):
         sw.run_sweep(sw.SweepOptions(str(changed), widths=(0.5, 1.0), **FAST), out=out2)
 
@@ -131,6 +121,7 @@ def test_foreign_or_ragged_csv_is_refused(tiny, tmp_path):
         sw.run_sweep(sw.SweepOptions(str(tiny), widths=(1.0,), stems=("2",), **FAST), out=out)
 
 
+@pytest.mark.slow
 def test_runtimes_are_checked_against_eager(tiny):
     res = sw.run_sweep(
         sw.SweepOptions(
@@ -244,13 +235,10 @@ def test_pareto_front():
     assert pareto_front(pts) == [0, 1, 4]
 
 
-def test_multi_output_network_is_swept_and_checked(tmp_path):
+@pytest.mark.slow
+def test_multi_output_network_is_swept_and_checked(tiny_table):
     """A detector-like table with two outputs: every runtime is compared with eager on every output."""
-    t = tmp_path / "two_heads.yaml"
-    t.write_text(
-        "name: two-heads\ninput: [16, 16]\nrows:\n  - {type: conv, c: 8, s: 2}\n"
-        "  - {type: conv, c: 4, k: 1, output: true}\n  - {type: conv, from: 0, c: 6, k: 3, output: true}\n"
-    )
+    t = tiny_table("two_outputs")
     res = sw.run_sweep(sw.SweepOptions(str(t), widths=(1.0,), stems=("2",), runtimes=("eager", "onnxruntime"), **FAST))
     rows = {r["runtime"]: r for r in res.typed_rows()}
     assert set(rows) == {"eager", "onnxruntime"} and 0 <= rows["onnxruntime"]["max_abs_diff"] < 1e-4

@@ -1,4 +1,5 @@
-"""The timing method without torch: order-statistic CI of the median, interleaved rounds, drift, stopping."""
+"""archlab.timing.stats and archlab.timing.rounds, without torch: the order-statistic CI of the median,
+interleaved rounds, drift, stopping."""
 
 import math
 import random

@@ -1,5 +1,5 @@
-"""Per-layer latency: the instrumented pass, the attribution of time to layers and rows (tiny networks, no
-assertions on absolute times)."""
+"""archlab.nn.layer_latency: the instrumented pass, the attribution of time to layers and rows, roofline
+fields, the folded runtime (tiny networks from tests/helpers/tables.py, no assertions on absolute times)."""
 
 import itertools
 
@@ -13,25 +13,7 @@ from archlab.nn.fold import fold_bn
 from archlab.nn.layer_latency import Instrumented, measure
 from archlab.render.latency_table import profile_latency_data as augment_profile_dict
 from archlab.static.roofline import Ceilings
-
-NET = """
-name: tiny
-input: [16, 16]
-defaults: {norm: bn, act: relu}
-rows:
-  - {type: conv, c: 8, k: 3, s: 2}
-  - {type: bottleneck, t: 2, c: 8, n: 2, s: 1}
-head: {pool: gap, classifier: {classes: 10}}
-"""
-
-TWO_OUTPUTS = """
-name: two
-input: [16, 16]
-defaults: {norm: bn, act: relu}
-rows:
-  - {type: conv, c: 8, k: 3, s: 2, output: true}
-  - {type: conv, c: 8, k: 3, s: 2, output: true}
-"""
+from tests.helpers import tables
 
 CEIL = Ceilings(50.0, 5.0, 1, "cpu", "t", 1, 1, 1, "now", 0.0)
 QUICK = {"threads": 1, "budget_s": 0.5, "min_samples": 6, "max_samples": 8, "warmup_s": 0.02, "min_sample_s": 0.001}
@@ -39,15 +21,13 @@ QUICK = {"threads": 1, "budget_s": 0.5, "min_samples": 6, "max_samples": 8, "war
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
-    path = tmp_path_factory.mktemp("n") / "tiny.yaml"
-    path.write_text(NET.lstrip())
-    plan = archlab.plan(path)
+    plan = archlab.plan(tables.write(tmp_path_factory.mktemp("n"), "classifier"))
     return plan, measure(plan, ceilings=CEIL, **QUICK)
 
 
-def test_instrumented_pass_equals_forward(write_table):
-    for text in (NET, TWO_OUTPUTS):
-        plan = archlab.plan(write_table(text))
+def test_instrumented_pass_equals_forward(tiny_table):
+    for name in ("classifier", "two_outputs"):
+        plan = archlab.plan(tiny_table(name))
         m = build_plan(plan).eval()
         x = torch.randn(2, *plan.input)
         inst = Instrumented(m)
@@ -58,9 +38,9 @@ def test_instrumented_pass_equals_forward(write_table):
             assert torch.equal(u, v)
 
 
-def test_instrumented_attributes_clock_spans(write_table):
+def test_instrumented_attributes_clock_spans(tiny_table):
     """A fake clock that advances 1000 ns per reading: every module call is charged exactly one step."""
-    plan = archlab.plan(write_table(NET))
+    plan = archlab.plan(tiny_table("classifier"))
     ticks = itertools.count(0, 1000)
     inst = Instrumented(build_plan(plan).eval(), clock_ns=lambda: next(ticks))
     x = torch.randn(1, *plan.input)
@@ -109,6 +89,17 @@ def test_roofline_fields(report):
     assert "framework overhead" in text and "measurement overhead" in text and "roofline ideal" in text
 
 
+def test_roofline_figure_of_the_report(report, tmp_path):
+    """archlab.render.roofline_plot on the measured report (the CLI's --roofline run is in the slow lane)."""
+    from archlab.render.roofline_plot import roofline_figure
+
+    _, r = report
+    drawn = roofline_figure(r, tmp_path / "roof.png", dpi=40)
+    assert (tmp_path / "roof.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert drawn["points"] > 0 and drawn["points"] + drawn["skipped"] == len(r.layers)
+    assert set(drawn["labelled"]) <= {layer.name for layer in r.layers}
+
+
 def test_profile_json_contract(report):
     plan, r = report
     from archlab.static.counts import Profile
@@ -120,8 +111,8 @@ def test_profile_json_contract(report):
     assert data["latency"]["ceilings"]["peak_gflops"] == 50.0
 
 
-def test_folded_runtime(write_table):
-    plan = archlab.plan(write_table(NET))
+def test_folded_runtime(tiny_table):
+    plan = archlab.plan(tiny_table("classifier"))
     r = measure(plan, runtime="folded", **QUICK)
     bns = [layer for layer in r.layers if layer.op == "bn"]
     assert bns and all(not b.ran and b.latency_ms == 0 and b.flops == 0 for b in bns)
@@ -131,15 +122,15 @@ def test_folded_runtime(write_table):
     assert Instrumented(folded).names == [layer.name for layer in plan.layers if layer.op != "bn"]
 
 
-def test_channels_last_and_batch(write_table):
-    plan = archlab.plan(write_table(NET))
+def test_channels_last_and_batch(tiny_table):
+    plan = archlab.plan(tiny_table("classifier"))
     r = measure(plan, channels_last=True, batch=2, **QUICK)
     assert r.channels_last and r.batch == 2
     assert r.layers[0].flops == 2 * 2 * 13_824
 
 
-def test_bad_options(write_table):
-    plan = archlab.plan(write_table(NET))
+def test_bad_options(tiny_table):
+    plan = archlab.plan(tiny_table("classifier"))
     with pytest.raises(OptionError, match="--runtime"):
         measure(plan, runtime="onnxruntime")
     with pytest.raises(OptionError, match="--batch"):

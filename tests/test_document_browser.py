@@ -1,4 +1,5 @@
-"""The HTML of `archlab compare` and `archlab report` in a real browser: headless Chromium via selenium.
+"""archlab.render.document's HTML (of `archlab compare` and `archlab report`) in a real browser: headless
+Chromium via selenium.
 
 Checks: every image loaded (naturalWidth > 0), no console errors, no request other than the file itself and
 data: URIs, and at a 390 px wide phone viewport the page does not scroll sideways (a table wider than the
@@ -19,6 +20,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
+
+pytestmark = pytest.mark.slow  # a real browser: seconds per page
 
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
 FLAGS = (

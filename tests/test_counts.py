@@ -1,4 +1,5 @@
-"""Exact totals for the shipped networks (issue 2 acceptance table), derived by hand and from the papers."""
+"""archlab.static.counts and the plan's per-layer counts: exact totals for the shipped networks (the acceptance
+table), derived by hand and from the papers; the other_ops and params_deployed rules."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Issue 3: `archlab diff A B` — two networks, or one under two option sets."""
+"""archlab.static.diff and `archlab diff A B`: two networks, or one under two option sets, in every format."""
 
 import json
 

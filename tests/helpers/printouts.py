@@ -1,17 +1,13 @@
-"""The built networks' leaf layers match the module printouts in the seed documents, in order.
+"""Module printouts: parse the lines of tests/data/printouts/*.txt and describe a built network the same way.
 
-tests/data/printouts/*.txt hold the module lines (Conv2d/BatchNorm/PReLU/Linear/pool reprs) extracted from
-the printouts: MobileFaceNet(512) from InsightFace_Pytorch, Xception, and MobileNetV2 as the SSD base net.
+The files hold the module lines (Conv2d/BatchNorm/PReLU/Linear/pool reprs) extracted from published printouts:
+MobileFaceNet(512) from InsightFace_Pytorch, Xception, MobileNetV2 as the SSD base net, SSDLite-MobileNetV2.
 """
 
 import re
 from pathlib import Path
 
-import pytest
-
-import archlab
-
-DATA = Path(__file__).parent / "data" / "printouts"
+DATA = Path(__file__).resolve().parents[1] / "data" / "printouts"
 KINDS = ("Conv2d", "BatchNorm2d", "BatchNorm1d", "PReLU", "Linear", "MaxPool2d", "AvgPool2d")
 
 
@@ -20,6 +16,7 @@ def _pair(v):
 
 
 def parse_line(line: str):
+    """One printout line -> the tuple :func:`describe` gives for the same module."""
     kind, args = re.match(r"(\w+)\((.*)\)$", line.strip()).groups()
     if kind == "Conv2d":
         cin, cout = map(int, re.match(r"(\d+), (\d+)", args).groups())
@@ -49,6 +46,11 @@ def parse_line(line: str):
     return (kind, _pair(int(kv["kernel_size"])), _pair(int(kv["stride"])), _pair(int(kv["padding"])))
 
 
+def read_printout(filename: str) -> list:
+    """The parsed module lines of ``tests/data/printouts/<filename>``."""
+    return [parse_line(line) for line in (DATA / filename).read_text().splitlines() if line.strip()]
+
+
 def describe(module):
     kind = type(module).__name__
     if kind == "Conv2d":
@@ -73,31 +75,9 @@ def describe(module):
 
 
 def leaves(net, prefix_filter=None):
+    """The printout-kind leaf modules of ``net``, in order, described; ``prefix_filter(name)`` keeps some."""
     out = []
     for name, m in net.named_modules():
         if type(m).__name__ in KINDS and (prefix_filter is None or prefix_filter(name)):
             out.append(describe(m))
     return out
-
-
-@pytest.mark.parametrize(
-    "net_name, fixture, kw, keep",
-    [
-        ("mobilefacenet", "mobilefacenet.txt", {"embedding": 512}, None),  # the printout is MobileFaceNet(512)
-        ("xception", "xception.txt", {}, None),
-        ("mobilenetv2", "mobilenetv2-base.txt", {"input": "300x300"}, lambda n: not n.startswith("head")),
-    ],
-)
-def test_leaf_layers_match_printout(net_name, fixture, kw, keep):
-    expected = [parse_line(l) for l in (DATA / fixture).read_text().splitlines() if l.strip()]
-    got = leaves(archlab.build(net_name, **kw), keep)
-    assert len(got) == len(expected)
-    for i, (g, e) in enumerate(zip(got, expected)):
-        assert g == e, f"leaf {i}: built {g} != printout {e}"
-
-
-def test_module_paths_equal_plan_names():
-    net = archlab.build("mobilefacenet")
-    plan = archlab.plan("mobilefacenet")
-    leaf_names = [n for n, m in net.named_modules() if n and not list(m.children())]
-    assert leaf_names == [l.name for l in plan.layers]

@@ -1,4 +1,5 @@
-"""Issue 3: --units madds|flops and --batch N, labelled in every output format; JSON counts stay integers."""
+"""archlab.static.units: --units madds|flops and --batch N, labelled in every output format; JSON counts stay
+integers."""
 
 import json
 
@@ -7,7 +8,7 @@ import pytest
 from archlab.errors import OptionError
 from archlab.static.units import Units
 
-MADDS, OTHER, ACTS, PARAMS = 220_965_376, 9_534_720, 3_205_632, 1_003_136  # mobilefacenet, issue 2
+MADDS, OTHER, ACTS, PARAMS = 220_965_376, 9_534_720, 3_205_632, 1_003_136  # mobilefacenet (test_counts.py)
 
 
 def test_flops_are_twice_madds_in_json(cli):

@@ -17,10 +17,7 @@ from archlab.ir.builder import PlanBuilder
 from archlab.ir.structure import fmap_end
 from archlab.static.receptive import receptive_fields
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread(single_threaded_torch):
-    """Every test here runs torch on one intra-op thread (see conftest)."""
+pytestmark = pytest.mark.usefixtures("single_threaded_torch")
 
 
 def rf_of(net, layer=None, **ov):

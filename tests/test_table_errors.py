@@ -1,31 +1,16 @@
-"""Bad input: exit code 2 and one clear line naming file, row and field; never a traceback."""
+"""Bad tables and options (archlab.spec, archlab.errors through `archlab profile`): exit code 2 and one clear
+line naming file, row and field; never a traceback.
+
+The table edits apply to the ``classifier`` tiny table (tests/helpers/tables.py), whose bottleneck row is line 6.
+"""
 
 import pytest
 
-GOOD_ROWS = """
-name: tiny
-input: [32, 32]
-defaults: {act: relu}
-rows:
-  - {type: conv, c: 8, k: 3, s: 2}
-  - {type: bottleneck, t: 2, c: 8, n: 2, s: 1}
-head: {pool: gap, classifier: {classes: 10}}
-"""
+from tests.helpers.cli import one_line_error
 
 
-def one_line_error(result, *needles):
-    assert result.exit_code == 2, (result.exit_code, result.stdout, result.stderr)
-    err = result.stderr.strip()
-    assert "\n" not in err, err
-    assert "Traceback" not in result.stderr + result.stdout
-    assert err.startswith("archlab: error:"), err
-    for n in needles:
-        assert n in err, f"{n!r} not in {err!r}"
-    return err
-
-
-def test_good_table_works(cli, write_table):
-    r = cli("profile", write_table(GOOD_ROWS))
+def test_good_table_works(cli, tiny_table):
+    r = cli("profile", tiny_table("classifier"))
     assert r.exit_code == 0, r.stderr
 
 
@@ -52,18 +37,18 @@ def test_yaml_syntax_error_has_line(cli, write_table):
     assert f"{p}:" in err  # file:line
 
 
-def test_unknown_row_type(cli, write_table):
-    p = write_table(GOOD_ROWS.replace("type: bottleneck", "type: botleneck"))
+def test_unknown_row_type(cli, tiny_table):
+    p = tiny_table("classifier", replace={"type: bottleneck": "type: botleneck"})
     one_line_error(cli("profile", p), f"{p}:6", "row 1", "field 'type'", "did you mean bottleneck")
 
 
-def test_unknown_field(cli, write_table):
-    p = write_table(GOOD_ROWS.replace("n: 2", "m: 2"))
+def test_unknown_field(cli, tiny_table):
+    p = tiny_table("classifier", replace={"n: 2": "m: 2"})
     one_line_error(cli("profile", p), "row 1 (bottleneck)", "field 'm'", "unknown field")
 
 
-def test_missing_value(cli, write_table):
-    p = write_table(GOOD_ROWS.replace("t: 2, ", ""))
+def test_missing_value(cli, tiny_table):
+    p = tiny_table("classifier", replace={"t: 2, ": ""})
     one_line_error(cli("profile", p), "row 1 (bottleneck)", "field 't'", "missing value")
 
 
@@ -79,18 +64,18 @@ def test_missing_value(cli, write_table):
         ("act: relu", "act: gelu", "defaults.act"),
     ],
 )
-def test_out_of_range_values(cli, write_table, old, new, field):
-    p = write_table(GOOD_ROWS.replace(old, new))
+def test_out_of_range_values(cli, tiny_table, old, new, field):
+    p = tiny_table("classifier", replace={old: new})
     one_line_error(cli("profile", p), f"field '{field}'")
 
 
-def test_groups_must_divide_channels(cli, write_table):
-    p = write_table(GOOD_ROWS.replace("c: 8, k: 3, s: 2", "c: 8, k: 3, s: 2, groups: 3"))
+def test_groups_must_divide_channels(cli, tiny_table):
+    p = tiny_table("classifier", replace={"c: 8, k: 3, s: 2": "c: 8, k: 3, s: 2, groups: 3"})
     one_line_error(cli("profile", p), "row 0 (conv)", "field 'groups'", "must divide")
 
 
-def test_kernel_larger_than_padded_input(cli, write_table):
-    p = write_table(GOOD_ROWS.replace("c: 8, k: 3, s: 2", "c: 8, k: 40, s: 2, padding: valid"))
+def test_kernel_larger_than_padded_input(cli, tiny_table):
+    p = tiny_table("classifier", replace={"c: 8, k: 3, s: 2": "c: 8, k: 40, s: 2, padding: valid"})
     one_line_error(cli("profile", p), "row 0 (conv)", "field 'k'", "larger than its padded input")
 
 
@@ -98,10 +83,10 @@ def test_input_too_small_for_strides(cli):
     one_line_error(cli("profile", "xception", "--input", "5x5"), "xception.yaml", "field 'k'", "too small")
 
 
-def test_head_errors(cli, write_table):
-    p = write_table(GOOD_ROWS.replace("classes: 10", "classes: 0"))
+def test_head_errors(cli, tiny_table):
+    p = tiny_table("classifier", replace={"classes: 10": "classes: 0"})
     one_line_error(cli("profile", p), "field 'head.classifier.classes'")
-    p = write_table(GOOD_ROWS.replace("pool: gap", "pool: gdc"))
+    p = tiny_table("classifier", replace={"pool: gap": "pool: gdc"})
     one_line_error(cli("profile", p), "field 'head.pool'", "gdconv")
 
 
@@ -141,10 +126,10 @@ def test_extends_errors(cli, write_table):
     one_line_error(cli("profile", p), "field 'edit[0]'", "no row 99")
 
 
-def test_duplicate_key_and_top_level_typo(cli, write_table):
-    p = write_table(GOOD_ROWS.replace("c: 8, k: 3, s: 2", "c: 8, k: 3, s: 2, c: 4"))
+def test_duplicate_key_and_top_level_typo(cli, tiny_table):
+    p = tiny_table("classifier", replace={"c: 8, k: 3, s: 2": "c: 8, k: 3, s: 2, c: 4"})
     one_line_error(cli("profile", p), "duplicate key 'c'")
-    p = write_table(GOOD_ROWS.replace("rows:", "rowz:"))
+    p = tiny_table("classifier", replace={"rows:": "rowz:"})
     one_line_error(cli("profile", p), "field 'rowz'", "did you mean rows")
 
 

@@ -1,4 +1,5 @@
-"""Issue 3: shell completion, the Conventions section of `profile --help`, and no torch without --check."""
+"""archlab.cli (app, completion): shell completion of network names and paths, the Conventions section of
+`profile --help` and the README table it points to, and no torch without --check."""
 
 import subprocess
 import sys

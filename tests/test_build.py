@@ -1,10 +1,12 @@
-"""Property: for any valid table, the plan's per-layer MAdds, params and output shapes equal the built module's.
+"""archlab.nn.build, property: for any valid table, the plan's per-layer MAdds, params and output shapes equal
+the built module's.
 
 MAdds are counted from the real forward (conv: output elements x in_channels/groups x kh x kw; linear:
 in x out features), params with numel, shapes from the tensors. Random tables are written as YAML and loaded,
 so parsing is exercised too.
 """
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -176,20 +178,10 @@ def measured(net, x):
     return records, tuple(y.shape[1:])
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-@given(table=tables, width=st.sampled_from([None, 0.5, 1.0, 1.5]))
-def test_plan_matches_built_module(tmp_path_factory, table, width):
+def check_plan_matches_module(path, **kw):
     import torch
 
-    if table["head"] is None:
-        del table["head"]
-    path = tmp_path_factory.mktemp("t") / "random.yaml"
-    path.write_text(yaml.safe_dump(table, default_flow_style=None))
-    kw = {"width": width} if width else {}
-    try:
-        plan = archlab.plan(str(path), **kw)
-    except (ShapeError, TableError):  # e.g. input too small for the strides, `from` a later row: clean user errors
-        assume(False)  # e.g. the input is too small for the strides: a clean user error, not a property case
+    plan = archlab.plan(str(path), **kw)
     net = archlab.build(str(path), **kw).eval()
     c, h, w = plan.input
     records, out_shape = measured(net, torch.randn(2, c, h, w))
@@ -197,3 +189,43 @@ def test_plan_matches_built_module(tmp_path_factory, table, width):
     for layer in plan.layers:
         madds, params, shape = records[layer.name]
         assert (madds, params, shape) == (layer.madds, layer.params, layer.out_shape), layer.name
+
+
+# every row type once (the fast lane's case; the property below draws hundreds of tables)
+EVERY_ROW = """
+name: every-row
+input: [32, 30]
+in_channels: 3
+defaults: {act: prelu, round: divisible4}
+rows:
+  - {type: conv, c: 8, k: 3, s: 1, bias: true, pool: true}
+  - {type: conv, depthwise: true, k: 5, s: 2, act: relu6}
+  - {type: bottleneck, t: 2.5, c: 12, n: 2, s: 1, k: 5, se: true, act: hardswish}
+  - {type: dwsep, c: 10, n: 1, s: 2, dw_norm: false}
+  - {type: xception, c: 12, reps: 2, n: 1, s: 1, start_with_relu: false, grow_first: false}
+  - {type: pool, kind: avg, k: 2, s: 1, padding: 0}
+  - {type: conv, c: 6, k: 3, from: 5}
+  - {type: concat, from: [-1, -2]}
+head: {pool: gdconv, embedding: {size: 8, layer: linear}}
+"""
+
+
+@pytest.mark.parametrize("width", [None, 0.5, 1.5])
+def test_plan_matches_built_module_on_every_row_type(write_table, width):
+    check_plan_matches_module(write_table(EVERY_ROW), **({"width": width} if width else {}))
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(table=tables, width=st.sampled_from([None, 0.5, 1.0, 1.5]))
+def test_plan_matches_built_module(tmp_path_factory, table, width):
+    if table["head"] is None:
+        del table["head"]
+    path = tmp_path_factory.mktemp("t") / "random.yaml"
+    path.write_text(yaml.safe_dump(table, default_flow_style=None))
+    kw = {"width": width} if width else {}
+    try:
+        archlab.plan(str(path), **kw)
+    except (ShapeError, TableError):  # e.g. input too small for the strides, `from` a later row: clean user errors
+        assume(False)  # e.g. the input is too small for the strides: a clean user error, not a property case
+    check_plan_matches_module(path, **kw)
