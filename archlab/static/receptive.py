@@ -22,7 +22,7 @@ field follows the map and is marked ``global_context``.
 The field is an upper bound of where a unit's input gradient can be non-zero. Clipped to the image it is
 exactly the gradient's support (k >= s, no dilation holes, avg- rather than max-pooling, no flat activation)
 when every window holds a real position and floor division drops no image rows or columns; otherwise a unit
-may read padding whose virtual field reaches into the image (``tests/test_rf_receptive.py``).
+may read padding whose virtual field reaches into the image (``tests/test_receptive.py``).
 """
 
 from __future__ import annotations
