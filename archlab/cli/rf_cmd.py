@@ -142,7 +142,7 @@ def rf(
         stop()
     files = []
     if out is not None:
-        from archlab.render.plots import save_figures
+        from archlab.render.erf_figures import save_figures
 
         files = save_figures(study, out, svg=svg)
     data = study.to_dict()

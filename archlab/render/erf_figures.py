@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from archlab.render.plots import UNITS_SIZE, heads_size
+from archlab.errors import ArchlabError
+from archlab.render.plots import UNITS_SIZE, heads_size, save
 
 UNITS_PAIR_SIZE = (19.5, 5.2)  # inches: corner | centre | face share (trained) | face share (random)
 POSITION_SPREAD = 0.5  # the position-weight colour scale spans at least 1 ± this
@@ -200,3 +201,30 @@ def plot_heads(study):
         fontsize=10,
     )
     return fig
+
+
+def save_figures(study, out_dir: str | Path, *, svg: bool = False) -> list[str]:
+    """Write ``rf_units.png`` (when the unit grid was measured) and ``rf_heads.png`` (when heads were compared),
+    plus SVG copies with ``svg``, into ``out_dir`` (created if missing). Returns the paths written."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ArchlabError(f"--out {out}: exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ArchlabError(f"--out {out}: cannot create the folder: {e.strerror or e}") from None
+    plt = _pyplot()
+    files = []
+    jobs = []
+    if study.grid is not None and study.grid.maps:
+        jobs.append(("rf_units", plot_units))
+    if any(r.importance is not None for r in study.heads.values()):
+        jobs.append(("rf_heads", plot_heads))
+    for stem, draw in jobs:
+        fig = draw(study)
+        try:
+            for fmt in ("png", "svg") if svg else ("png",):
+                files.append(save(fig, out / f"{stem}.{fmt}", fmt))
+        finally:
+            plt.close(fig)
+    return files

@@ -166,3 +166,45 @@ def heads_tables(study, files: list[str] | tuple = ()) -> list[Table]:
     tables += [map_grid_table(study, h) for h in study.heads if h != "gap"]
     tables[-1].notes = list(tables[-1].notes) + [f"wrote {f}" for f in files]
     return tables
+
+
+LEARNED_SIZE = (4.4, 4.2)  # inches per head panel of the learned-map figure
+
+
+def plot_learned_maps(study):
+    """The learned weight per FMap-end position of each head but GAP (mean over seeds, mean 1), on one fixed
+    scale (1 ± at least 0.5) with each map's ratios over seeds. Returns the matplotlib figure."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    heads = [h for h in study.heads if h != "gap"]
+    maps = {h: mean_map(study, h) for h in heads}
+    spread = max([0.5] + [float(abs(m - 1).max()) for m in maps.values()])
+    fig, axes = plt.subplots(
+        1,
+        len(heads),
+        figsize=(LEARNED_SIZE[0] * len(heads) + 0.8, LEARNED_SIZE[1]),
+        layout="constrained",
+        squeeze=False,
+    )
+    im = None
+    for ax, h in zip(axes[0], heads):
+        m = maps[h]
+        im = ax.imshow(m, cmap="coolwarm", vmin=1 - spread, vmax=1 + spread)
+        for i in range(m.shape[0]):
+            for j in range(m.shape[1]):
+                ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=7)
+        s = study.summary(h)
+        ax.set_title(
+            f"{h}: learned weight per position\ncentre/corner {pm(s.learned_centre_corner, 2)}, inner/ring "
+            f"{pm(s.learned_inner_ring, 2)}",
+            fontsize=9,
+        )
+        ax.set_xlabel("unit column j")
+        ax.set_ylabel("unit row i")
+    if im is not None:
+        fig.colorbar(im, ax=list(axes[0]), shrink=0.85, label="mean 1 (GAP: 1 everywhere)")
+    fig.suptitle(f"learned head study: mean over seeds {', '.join(map(str, study.seeds))}", fontsize=10)
+    return fig

@@ -187,15 +187,13 @@ def save_figures(study, out_dir: str | Path, *, svg: bool = False) -> list[str]:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise ArchlabError(f"--out {out}: cannot create the folder: {e.strerror or e}") from None
-    from archlab.render import erf_figures  # the honest figures (intervals, backdrops only where seen)
-
     plt = _pyplot()
     files = []
     jobs = []
     if study.grid is not None and study.grid.maps:
-        jobs.append(("rf_units", erf_figures.plot_units))
+        jobs.append(("rf_units", plot_units))
     if any(r.importance is not None for r in study.heads.values()):
-        jobs.append(("rf_heads", erf_figures.plot_heads))
+        jobs.append(("rf_heads", plot_heads))
     for stem, draw in jobs:
         fig = draw(study)
         try:

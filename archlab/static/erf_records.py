@@ -190,26 +190,23 @@ class UnitGrid:
     face_samples: dict = field(default_factory=dict)  # (i, j) -> [face share per sample]
     image_samples: dict = field(default_factory=dict)  # (i, j) -> [image share per sample] (canvas)
 
-    def ratio(self, which: str = "face") -> Interval | None:
-        """Centre over corner units of the face (or image) share, per sample, with its interval."""
-        h, w = self.shape
-        per = self.face_samples if which == "face" else self.image_samples
-        needed = centre_block(h, w) + corner_units(h, w)
-        if not per or any(u not in per or not per[u] for u in needed):
-            return None
-        n = min(len(per[u]) for u in needed)
-        return interval(
-            [
-                sum(per[u][k] for u in centre_block(h, w))
-                / len(centre_block(h, w))
-                / (sum(per[u][k] for u in corner_units(h, w)) / 4)
-                for k in range(n)
-            ]
-        )
-
     @property
     def units(self) -> list[tuple[int, int]]:
         return sorted(self.maps)
+
+    def ratio(self, which: str = "face") -> Interval | None:
+        """Centre over corner units of the face (or image) share, per sample, with its interval. The centre:
+        the central unit, or the measured ones of the central 2 x 2 (even sizes)."""
+        h, w = self.shape
+        per = self.face_samples if which == "face" else self.image_samples
+        centre = [u for u in centre_block(h, w) if per.get(u)]
+        corners = corner_units(h, w)
+        if not centre or any(not per.get(u) for u in corners):
+            return None
+        n = min(len(per[u]) for u in centre + corners)
+        return interval(
+            [(sum(per[u][k] for u in centre) / len(centre)) / (sum(per[u][k] for u in corners) / 4) for k in range(n)]
+        )
 
 
 @dataclass

@@ -21,7 +21,7 @@ with random weights too, side by side.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from archlab.errors import OptionError
@@ -43,9 +43,9 @@ from archlab.static.erf_records import (
     key_units,
     mass_stats,
 )
-from archlab.static.receptive import RF, receptive_fields
-from archlab.studies.rf_probes import Probes, make_probes
-from archlab.studies.rf_units import CANVAS_CAVEAT, METHODS, REAL_NOTE, unit_grid
+from archlab.static.receptive import receptive_fields
+from archlab.studies.rf_probes import make_probes
+from archlab.studies.rf_units import CANVAS_CAVEAT, METHODS, REAL_NOTE, Setup, unit_grid
 
 HEADS = POOLS  # gdconv, gap, fc
 Progress = Callable[[int, int, str], None]  # (steps done, steps in all, what was done): after every step
@@ -54,33 +54,6 @@ Progress = Callable[[int, int, str], None]  # (steps done, steps in all, what wa
 def plan_steps(n_units: int, n_heads: int, samples: int, grids: int = 1) -> int:
     """How many progress steps :func:`rf_study` reports (``grids``: 2 with trained weights)."""
     return samples * (grids * n_units + n_heads)
-
-
-@dataclass
-class Setup:
-    """What every part of one study shares."""
-
-    spec: NetSpec
-    overrides: Overrides
-    plan: Plan
-    fmap: str
-    rf: RF
-    xs: list
-    weights: Weights
-    workers: int
-    tick: Callable[[str], None]
-    probes: Probes
-    method: str = "real"
-    erf: str = "abs"
-
-    @property
-    def fmap_shape(self) -> tuple[int, int, int]:
-        c, h, w = self.plan.layer(self.fmap).out_shape
-        return c, h, w
-
-    @property
-    def image_hw(self) -> tuple[int, int]:
-        return self.plan.input[1], self.plan.input[2]
 
 
 def rf_study(

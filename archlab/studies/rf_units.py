@@ -11,19 +11,50 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from archlab.errors import ArchlabError
 from archlab.ir.expand import expand
+from archlab.ir.overrides import Overrides
 from archlab.ir.plan import Plan
 from archlab.ir.structure import truncate
+from archlab.spec.table import NetSpec
 from archlab.static.erf_records import UnitGrid, mass_stats
-from archlab.static.receptive import canvas_margins
+from archlab.static.receptive import RF, canvas_margins
+from archlab.studies.rf_probes import Probes
 
 if TYPE_CHECKING:
     from archlab.nn.erf import Weights
-    from archlab.studies.rf import Setup
+
+
+@dataclass
+class Setup:
+    """What every part of one study shares."""
+
+    spec: NetSpec
+    overrides: Overrides
+    plan: Plan
+    fmap: str
+    rf: RF
+    xs: list
+    weights: Weights
+    workers: int
+    tick: Callable[[str], None]
+    probes: Probes
+    method: str = "real"
+    erf: str = "abs"
+
+    @property
+    def fmap_shape(self) -> tuple[int, int, int]:
+        c, h, w = self.plan.layer(self.fmap).out_shape
+        return c, h, w
+
+    @property
+    def image_hw(self) -> tuple[int, int]:
+        return self.plan.input[1], self.plan.input[2]
+
 
 METHODS = ("real", "canvas")
 CANVAS_CAVEAT = (
