@@ -49,7 +49,10 @@ def test_heads_prints_the_study_and_writes_the_folder(heads_dir):
     assert "verification on held-out identities (mean ± sd over seeds)" in text
     assert "4 x 10 training, 3 x 10 held-out identities" in text and "3 run(s) trained, 0 resumed" in text
     # the head costs at width 0.125 (FMap-end 64 x 7 x 7, embedding 128): exact, by hand
-    lines = {line.split()[0]: line for line in text.splitlines() if line.split()[:1] in (["gap"], ["gdconv"], ["fc"])}
+    lines: dict = {}
+    for line in text.splitlines():  # the first table: verification and cost
+        if line.split()[:1] in (["gap"], ["gdconv"], ["fc"]):
+            lines.setdefault(line.split()[0], line)
     assert "8,448" in lines["gap"]  # linear 64 x 128 + BN1d 2 x 128
     assert "11,712" in lines["gdconv"]  # + depthwise 7 x 7 x 64 + BN 2 x 64
     assert "401,664" in lines["fc"]  # linear 64 x 49 x 128 + BN1d

@@ -91,7 +91,7 @@ class Interval:
         if self.low is None or self.high is None:
             return "one sample: no interval (use N >= 2)"
         if self.low == self.high:
-            return "1 by construction" if self.mean == 1 else "fixed by the weights (no sampling)"
+            return "1 by construction" if math.isclose(self.mean, 1.0) else "fixed by the weights (no sampling)"
         if self.low <= 1 <= self.high:
             return NOISE_WORDS if random else PROBE_NOISE_WORDS
         return "centre above corners" if self.mean > 1 else "centre below corners"

@@ -14,8 +14,8 @@ from archlab.ir.plan import Plan
 from archlab.ir.structure import head_row
 from archlab.static.erf_records import RFStudy
 
-QUICK_ERF = {"samples": 4, "units": "key"}  # the trained-vs-random unit grid of the report
-FULL_ERF = {"samples": 8, "units": "all"}
+QUICK_ERF: dict = {"samples": 4, "units": "key"}  # the trained-vs-random unit grid of the report
+FULL_ERF: dict = {"samples": 8, "units": "all"}
 
 
 def applies(plan: Plan) -> str | None:
@@ -51,7 +51,7 @@ def learned_study(net: str, plan: Plan, *, quick: bool, heads_from, seed: int, n
         study = read_heads_study(heads_from)
         source = f"read from `{heads_from}` (archlab heads --out)"
     else:
-        settings = dict(QUICK) if quick else {"steps": 600, "seeds": 3}
+        settings: dict = dict(QUICK) if quick else {"steps": 600, "seeds": 3}
         say(f"learned heads: training {settings['seeds']} seed(s) x 3 heads x {settings['steps']} steps")
         study = run_heads_study(net, width=0.125, progress=_throttled(say), **settings)
         study.quick = quick

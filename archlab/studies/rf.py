@@ -137,7 +137,7 @@ def _study(
         )
     fmap = fmap_end_map(plan)
     state, label = _trained_state(plan, weights, key_map)  # inputs that can fail go first
-    probes = make_probes(image, tuple(plan.input[1:]), samples, seed)
+    probes = make_probes(image, (plan.input[1], plan.input[2]), samples, seed)
     notes = list(probes.notes)
     xs, inputs = sample_inputs(plan.input, samples, seed, probes.user_image, probes.images)
     if probes.kind in ("faces", "lfw"):

@@ -269,8 +269,8 @@ def read_heads_study(out: str | Path) -> HeadsStudy:
     cfg = HeadsConfig.from_dict(json.loads(marker.read_text(encoding="utf-8"))["config"])
     folder = StudyFolder(root, cfg)
     seeds = sorted(int(p.name[4:]) for p in root.glob("seed*") if p.is_dir() and p.name[4:].isdigit())
-    runs = {(s, h): folder.load(s, h) for s in seeds for h in HEADS}
-    runs = {k: v for k, v in runs.items() if v is not None}
+    loaded = {(s, h): folder.load(s, h) for s in seeds for h in HEADS}
+    runs = {k: v for k, v in loaded.items() if v is not None}
     heads = [h for h in HEADS if any(k[1] == h for k in runs)]
     if not runs:
         raise ArchlabError(f"{root}: no finished (seed, head) run in the folder")
