@@ -96,7 +96,8 @@ def lfw_faces(hw: tuple[int, int], samples: int) -> list:
     for face in faces[:samples]:
         grey = np.asarray(face, dtype=np.float64)
         grey = grey / 255.0 if grey.max() > 1 else grey
-        pil = Image.fromarray((np.clip(grey, 0, 1) * 255).astype(np.uint8)).resize((hw[1], hw[0]), Image.Resampling.BILINEAR)
+        pil = Image.fromarray((np.clip(grey, 0, 1) * 255).astype(np.uint8))
+        pil = pil.resize((hw[1], hw[0]), Image.Resampling.BILINEAR)
         out.append(np.repeat((np.asarray(pil) / 255.0)[..., None], 3, axis=2))
     return out
 
