@@ -21,7 +21,7 @@ each head's params and MAdds.
            to resume), the trained state_dicts seed<S>/<head>.pt (they
            load strictly: archlab rf NET --width W --trained-head HEAD
            --weights DIR/seed0/HEAD.pt) and a grid of the drawn faces.
---quick    one seed, 50 steps, fewer faces: a smoke run, not the study.
+--quick    one seed, 40 steps, fewer faces: a smoke run, not the study.
 """
 EPILOG = "Example: archlab heads mobilefacenet --out runs/heads --workers 2"
 
@@ -39,7 +39,7 @@ def _heads(value: str) -> tuple[str, ...]:
 @command("heads", HELP, EPILOG)
 @net_argument()
 @click.option("--width", type=Number(), default=0.125, show_default=True, help="width multiplier of the network")
-@click.option("--steps", type=Count(), default=None, help="training steps per run [default: 600; --quick 50]")
+@click.option("--steps", type=Count(), default=None, help="training steps per run [default: 600; --quick 40]")
 @click.option("--seeds", type=Count(), default=None, help="seeds 0..N-1 [default: 3; --quick 1]")
 @click.option("--heads", "head_list", default="gap,gdconv,fc", show_default=True, help="heads to train")
 @click.option("--batch", type=Count(at_least=2), default=None, help="batch size [default: 64; --quick 32]")
@@ -51,7 +51,7 @@ def _heads(value: str) -> tuple[str, ...]:
 )
 @click.option("--out", metavar="DIR", help="keep runs, state_dicts and the face grid here (resumable)")
 @click.option("--workers", type=Count(), default=1, show_default=True, help="processes, one torch thread each")
-@click.option("--quick", is_flag=True, help="one seed, 50 steps, a small face set (a smoke run)")
+@click.option("--quick", is_flag=True, help="one seed, 40 steps, a small face set (a smoke run)")
 @format_option(("table", "json", "md"))
 @output_option
 def heads(

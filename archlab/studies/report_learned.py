@@ -14,7 +14,7 @@ from archlab.ir.plan import Plan
 from archlab.ir.structure import head_row
 from archlab.static.erf_records import RFStudy
 
-QUICK_ERF: dict = {"samples": 4, "units": "key"}  # the trained-vs-random unit grid of the report
+QUICK_ERF: dict = {"samples": 3, "units": "key"}  # the trained-vs-random unit grid of the report
 FULL_ERF: dict = {"samples": 8, "units": "all"}
 
 
@@ -55,9 +55,7 @@ def learned_study(net: str, plan: Plan, *, quick: bool, heads_from, seed: int, n
         say(f"learned heads: training {settings['seeds']} seed(s) x 3 heads x {settings['steps']} steps")
         study = run_heads_study(net, width=0.125, progress=_throttled(say), **settings)
         study.quick = quick
-        source = "trained for this report" + (
-            " (--quick: one seed, few steps; a smoke run, not the study)" if quick else ""
-        )
+        source = "trained for this report" + (" with --quick" if quick else "")
     return study, _trained_erf(study, quick, seed, notes, say), source
 
 
