@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # result types, for readers and type checkers only
     from archlab.static.receptive import OutputField
     from archlab.static.roofline import Ceilings
     from archlab.studies.compare import Comparison
+    from archlab.studies.heads import HeadsStudy
     from archlab.studies.report_study import Study
     from archlab.studies.sweep import SweepOptions, SweepResult
     from archlab.timing.anatomy import LatencyReport
@@ -44,6 +45,7 @@ __all__ = [
     "diff",
     "entries",
     "export",
+    "heads",
     "latency",
     "lint",
     "load_table",
@@ -272,9 +274,13 @@ def rf(
     image=None,
     units=None,
     progress: Callable[[int, int, str], Any] | None = None,
+    method: str = "real",
+    erf: str = "abs",
     **overrides,
 ) -> RFStudy:
-    """Effective receptive fields at FMap-end and the embedding-head study (``archlab rf``; imports torch)."""
+    """Effective receptive fields at FMap-end and the embedding-head study (``archlab rf``; imports torch).
+    ``method``: ``real`` (the network as it runs) or ``canvas``; ``erf``: ``abs`` or ``grad2``; ``image``:
+    ``faces`` (default), ``noise``, ``lfw``, a path or an array (:mod:`archlab.studies.rf_probes`)."""
     from archlab.studies.rf import rf_study
 
     return rf_study(
@@ -287,8 +293,58 @@ def rf(
         image=image,
         units=units,
         progress=progress,
+        method=method,
+        erf=erf,
         **overrides,
     )
+
+
+def heads(
+    net: str = "mobilefacenet",
+    *,
+    width: float | None = None,
+    steps: int | None = None,
+    seeds: int | None = None,
+    heads=("gap", "gdconv", "fc"),
+    out: str | Path | None = None,
+    workers: int = 1,
+    quick: bool = False,
+    progress: Callable[[int, int, str], Any] | None = None,
+    **settings,
+) -> HeadsStudy:
+    """The learned head study (``archlab heads``; imports torch): GAP, GDConv and FC heads trained from one
+    backbone initialisation per seed on procedurally drawn faces, verified on held-out identities.
+
+    Defaults: width 0.125, 600 steps, 3 seeds; ``quick``: :data:`archlab.studies.heads.config.QUICK` (one
+    seed, fewer steps, fewer faces) for what is not given. ``out``: resumable by (seed, head); the trained
+    state_dicts (``seed<S>/<head>.pt``) load strictly into ``build(net, width=width, head=<head>)``, and a grid
+    of the drawn faces is written there. ``settings``: other :class:`archlab.studies.heads.HeadsConfig` fields."""
+    from archlab.errors import OptionError
+    from archlab.studies.heads import HeadsConfig, run_heads_study
+    from archlab.studies.heads.config import QUICK
+    from archlab.studies.heads.storage import save_face_grids
+
+    base = dict(QUICK) if quick else {"steps": 600, "seeds": 3}
+    given = {"steps": steps, "seeds": seeds, **settings}
+    merged = {**base, **{k: v for k, v in given.items() if v is not None}}
+    if workers < 1:
+        raise OptionError(f"--workers must be >= 1, got {workers}")
+    try:
+        study = run_heads_study(
+            str(net),
+            width=0.125 if width is None else width,
+            heads=heads,
+            out=out,
+            progress=progress,
+            workers=workers,
+            **merged,
+        )
+    except ValueError as e:
+        raise OptionError(str(e)) from None
+    study.quick = quick
+    if out is not None:
+        study.files = save_face_grids(out, HeadsConfig.from_dict(study.config))
+    return study
 
 
 def sweep(

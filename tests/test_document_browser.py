@@ -169,7 +169,7 @@ def test_report_html_in_a_phone_browser(browser, cli, tmp_path):
     text = out.read_text(encoding="utf-8")
     no_remote_references(text)
     facts = check_page(browser, out, tmp_path / "mfn-390.png")
-    assert len(facts["images"]) == 3  # ERF units, heads, widths
+    assert len(facts["images"]) == 6  # ERF units, heads, learned maps, learned ERF units and heads, widths
     assert facts["widest_table"] > PHONE["width"]
 
 

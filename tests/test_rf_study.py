@@ -90,7 +90,15 @@ CORNERS = [(0, 0), (0, 6), (6, 0), (6, 6)]
 
 @pytest.fixture(scope="module")
 def study():
-    return rf_study("mobilefacenet", samples=2, seed=0, units=CORNERS + [(3, 3)], heads=("gap", "gdconv"))
+    return rf_study(
+        "mobilefacenet",
+        samples=2,
+        seed=0,
+        units=CORNERS + [(3, 3)],
+        heads=("gap", "gdconv"),
+        method="canvas",  # the canvas method (the real network: tests/test_rf_honest.py)
+        image="noise",
+    )
 
 
 @pytest.mark.slow
@@ -123,7 +131,7 @@ def test_erf_support_is_the_theoretical_rf_on_the_canvas(study):
 @pytest.mark.slow
 def test_unit_map_equals_a_direct_gradient_through_the_plain_network(study):
     # one sample, one unit, computed the obvious way on the same canvas: the study's index bookkeeping holds
-    one = rf_study("mobilefacenet", samples=1, seed=0, units=[(6, 0)], heads=())
+    one = rf_study("mobilefacenet", samples=1, seed=0, units=[(6, 0)], heads=(), method="canvas", image="noise")
     top, left, ch, cw = one.grid.canvas
     net = build_plan(truncate(archlab.plan("mobilefacenet", input=f"{ch}x{cw}"), "7.0.act")).eval()
     init_weights(net, 0, 0)

@@ -25,6 +25,7 @@ COMMANDS = {
     "compare": ("compare_cmd:compare", "Networks and variants side by side (Markdown, HTML, JSON)."),
     "report": ("report_cmd:report", "The MobileFaceNets study end to end for a network (Markdown, HTML)."),
     "rf": ("rf_cmd:rf", "Receptive fields and the embedding-head study (GAP vs GDConv vs FC)."),
+    "heads": ("heads_cmd:heads", "The learned head study: GAP, GDConv and FC trained on drawn faces."),
     "sweep": ("sweep_cmd:sweep", "Latency over widths, stems, inputs, heads, threads and runtimes."),
     "export": ("export_cmd:export", "ONNX / TorchScript export, BN optionally folded, checked."),
     "ceilings": ("ceilings_cmd:ceilings", "The machine's peak GFLOP/s and memory bandwidth (cached)."),

@@ -11,11 +11,16 @@ HELP = """The MobileFaceNets study end to end, for any network: the architecture
 table), counts against the published figures (with the shipped variants and, for 112x112 face crops,
 112x96), the head study (GDConv vs GAP vs FC: cost, receptive and effective receptive fields), the first-layer
 study (stride 2 vs 1 vs 1 + max-pool: FMap-end, MAdds, latency), the width sweep, conventions and environment.
+For a face table (3x112x112, one output) also the learned head study (archlab heads: GAP, GDConv and FC
+trained on drawn faces, their accuracy beside their cost, the learned maps, the ERF random vs trained).
 
 \b
 --quick   no latency measurements; effective receptive fields from 2
           samples at the key units (full: 8 samples, every unit), none
-          above 1G MAdds
+          above 1G MAdds; the learned head study with one seed and few
+          steps (a smoke run, and the report says so)
+--heads-from DIR  the learned study from a finished `archlab heads
+          --out DIR` instead of training (the full study: ~30 minutes)
 -o FILE   FILE.md (+ FILE_files/ with the figures), FILE.html (one
           self-contained page) or FILE.json; repeat it to write several
           from one measurement (--out works too). Default: NAME.html
@@ -38,8 +43,18 @@ EPILOG = "Example: archlab report mobilefacenet --quick -o reports/mobilefacenet
 )
 @click.option("--samples", type=Count(), default=None, help="ERF samples (default 2 with --quick, else 8)")
 @click.option("--dpi", type=click.IntRange(30, 300), default=80, show_default=True, help="resolution of the figures")
+@click.option(
+    "--heads-from", metavar="DIR", default=None, help="read the learned head study from `archlab heads --out DIR`"
+)
 def report(
-    net: str, quick: bool, outputs: tuple[str, ...], threads: int, budget: float, samples: int | None, dpi: int
+    net: str,
+    quick: bool,
+    outputs: tuple[str, ...],
+    threads: int,
+    budget: float,
+    samples: int | None,
+    dpi: int,
+    heads_from: str | None,
 ) -> None:
     from pathlib import Path
 
@@ -61,10 +76,13 @@ def report(
         budget=None if quick else budget,
         rf_samples=samples,
         progress=lambda msg: echo(f"report: {msg}", err=True),
+        **({"heads_from": heads_from} if heads_from is not None else {}),
     )
     parts = [net] + (["--quick"] if quick else [f"--threads={threads}", f"--budget={budget:g}"])
     if samples is not None:
         parts.append(f"--samples={samples}")
+    if heads_from is not None:
+        parts.append(f"--heads-from={heads_from}")
     doc = report_document(study, command=command_line("report", parts), dpi=dpi)
     for path in paths:
         for written in write_document(doc, path):

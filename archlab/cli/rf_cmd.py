@@ -10,18 +10,27 @@ HELP = """Receptive fields at FMap-end (the last feature map) and what each embe
 
 \b
 Unit grid: each FMap-end unit's effective receptive field (Luo et al.
-  2016: |d unit / d input| summed over channels, averaged over N (input,
-  initialisation) pairs), measured on a zero canvas around the image: the
-  share of its mass on the image (the rest falls on padding), its centre
-  of mass, the radii holding 50% / 90% of it.
+  2016: |d unit / d input|, or its square with --erf grad2, summed over
+  channels, averaged over N (probe, initialisation) pairs) on the real
+  network (zero padding inside every layer): the share of its mass on the
+  face region of the probe, its centre of mass, the radii holding 50% /
+  90% of it, and the centre/corner ratio of the face share with its 95%
+  interval over the samples. --canvas measures on a zero canvas around
+  the image instead (a hypothetical network; its caveat is printed).
 Heads: one backbone with GAP, GDConv and FC heads: importance
-  |d(u.e) / d input| (u a random unit vector per sample), the weight each
-  head gives each FMap-end position, each head's params and MAdds.
+  |d(u.e) / d input| (u a random unit vector per sample), its face share,
+  the weight each head gives each FMap-end position with its centre/corner
+  ratio and interval, each head's params and MAdds.
+Probes (--image): faces drawn by archlab (default; held-out identities),
+  noise, lfw (scikit-image's LFW faces, if installed) or an image FILE.
 Random weights show the architecture's geometry, not what a trained
-model learned; --weights FILE loads a trained state_dict.
+model learned; --weights FILE loads a trained state_dict (e.g. from
+archlab heads --out DIR), and the unit grid is then also measured with
+random weights, side by side.
 """
 EPILOG = (
-    "Example: archlab rf mobilefacenet --head all --out figures/  "
+    "Example: archlab rf mobilefacenet --head all --out figures/; trained: archlab rf mobilefacenet --width 0.125 "
+    "--trained-head gdconv --weights runs/heads/seed0/gdconv.pt  "
     "(theoretical RF per layer: archlab profile NET --depth layer)"
 )
 
@@ -48,8 +57,28 @@ EPILOG = (
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="seed of inputs, initialisations, unit vectors")
 @click.option("--weights", metavar="FILE", help="trained state_dict (torch.save), loaded strictly")
+@click.option(
+    "--trained-head",
+    type=click.Choice(("gdconv", "gap", "fc")),
+    default=None,
+    help="the head --weights was trained with [default: the table's]",
+)
 @click.option("--key-map", metavar="FILE", help="YAML: a list of (pattern, replacement) regex pairs, or old: new names")
-@click.option("--image", metavar="FILE", help="an aligned face crop: input (+ noise) and figure backdrop")
+@click.option(
+    "--image",
+    metavar="FILE|faces|noise|lfw",
+    default="faces",
+    show_default=True,
+    help="probes: drawn faces, noise, LFW (scikit-image) or an aligned face crop FILE (input + noise)",
+)
+@click.option("--canvas", is_flag=True, help="measure on a zero canvas around the image (hypothetical network)")
+@click.option(
+    "--erf",
+    type=click.Choice(("abs", "grad2")),
+    default="abs",
+    show_default=True,
+    help="|grad| or grad^2 (Luo et al.) summed over channels",
+)
 @click.option("--out", metavar="DIR", help="write the figures (PNG, 150 dpi) into DIR")
 @click.option("--svg", is_flag=True, help="also write SVG figures (with --out)")
 @format_option()
@@ -62,8 +91,11 @@ def rf(
     fmap_units: str,
     seed: int,
     weights: str | None,
+    trained_head: str | None,
     key_map: str | None,
-    image: str | None,
+    image: str,
+    canvas: bool,
+    erf: str,
     out: str | None,
     svg: bool,
     fmt: str,
@@ -78,6 +110,10 @@ def rf(
 
     if svg and out is None:
         raise OptionError("--svg writes figures; give --out DIR too")
+    if trained_head is not None:
+        if weights is None:
+            raise OptionError("--trained-head names the head of --weights; give --weights too")
+        overrides = {**overrides, "head": trained_head}
     if out is not None and Path(out).exists() and not Path(out).is_dir():
         raise OptionError(f"--out {out}: exists and is not a folder")
     heads = api.HEADS if head == "all" else (() if head == "none" else (head,))
@@ -98,13 +134,15 @@ def rf(
             image=image,
             units=fmap_units,
             progress=callback,
+            method="canvas" if canvas else "real",
+            erf=erf,
             **overrides,
         )
     finally:
         stop()
     files = []
     if out is not None:
-        from archlab.render.plots import save_figures
+        from archlab.render.erf_figures import save_figures
 
         files = save_figures(study, out, svg=svg)
     data = study.to_dict()

@@ -3,11 +3,12 @@
 The torch side of ``archlab rf`` (the study: :mod:`archlab.studies.rf`; its records:
 :mod:`archlab.static.erf_records`):
 
-* :func:`unit_erfs`: for FMap-end units (i, j), |d unit / d input| summed over input channels (the unit: that
-  position summed over channels), each sample normalised to mass 1, accumulated over samples;
-* :func:`head_importance`: |d(u . e) / d input| for the output vector e and a random unit vector u per sample
-  (one backward pass per sample), and the weight the head gives each FMap-end position
-  (:func:`position_weight`);
+* :func:`unit_erfs`: for FMap-end units (i, j), |d unit / d input| (``kind="abs"``) or (d unit / d input)^2
+  (``kind="grad2"``, Luo et al.) summed over input channels (the unit: that position summed over channels),
+  each sample normalised to mass 1, accumulated over samples, with each sample's share on given regions;
+* :func:`head_importance`: the same map of d(u . e) / d input for the output vector e and a random unit vector u
+  per sample (one backward pass per sample), and the weight the head gives each FMap-end position
+  (:func:`position_weight`), per sample;
 * weights: He-normal initialisation keyed by (seed, sample, parameter name), or a trained state_dict.
 
 Everything runs in eval mode on the CPU; torch is imported inside the functions.
@@ -22,6 +23,15 @@ from archlab.ir.plan import Plan
 from archlab.ir.structure import head_layers
 
 IMAGE_NOISE = 0.1  # with a user image as input: Gaussian noise added per sample (SmoothGrad-style)
+ERF_KINDS = ("abs", "grad2")
+
+
+def gradient_map(gx, kind: str = "abs"):
+    """(C, H, W) input gradient -> (H, W) float64 map: |g| or g^2 summed over channels."""
+    if kind not in ERF_KINDS:
+        raise ValueError(f"ERF kind must be one of {', '.join(ERF_KINDS)}, got {kind!r}")
+    g = gx.double()
+    return (g.abs() if kind == "abs" else g * g).sum(0).numpy()
 
 
 def generator(*parts):
@@ -85,12 +95,19 @@ def parallel_map(fn, items, workers: int):
         yield from zip(items, pool.map(fn, items))
 
 
-def sample_inputs(in_shape: tuple[int, ...], samples: int, seed: int, image=None) -> tuple[list, str]:
-    """The N inputs every measurement shares: standard-normal images, or ``image`` ((H, W, 3) in [0, 1], scaled
-    to [-1, 1]) plus Gaussian noise. Returns the tensors (C, H, W) and how they were made."""
+def sample_inputs(in_shape: tuple[int, ...], samples: int, seed: int, image=None, images=None) -> tuple[list, str]:
+    """The N inputs every measurement shares: ``images`` (a list of (H, W, 3) arrays in [0, 1], one per sample,
+    scaled to [-1, 1] as in training: 2 x - 1), or standard-normal images, or ``image`` ((H, W, 3) in [0, 1],
+    scaled to [-1, 1]) plus Gaussian noise. Returns the tensors (C, H, W) and how they were made."""
     import torch
 
     in_c, hw = in_shape[0], tuple(in_shape[1:])
+    if images is not None:
+        xs = []
+        for picture in images[:samples]:
+            x = torch.from_numpy(picture * 2 - 1).float().permute(2, 0, 1)
+            xs.append(x if x.shape[0] == in_c else x.mean(0, keepdim=True).expand(in_c, -1, -1).contiguous())
+        return xs, f"{len(xs)} probe image(s), scaled to [-1, 1] (2 x - 1)"
     xs = []
     for n in range(samples):
         g = generator(seed, n, "input")
@@ -131,19 +148,31 @@ class Weights:
 
 
 def unit_erfs(
-    network: Callable, canvas_hw, place, units, xs, *, offset, workers, tick: Callable[[str], None]
-) -> tuple[dict, dict]:
+    network: Callable,
+    canvas_hw,
+    place,
+    units,
+    xs,
+    *,
+    offset,
+    workers,
+    tick: Callable[[str], None],
+    kind: str = "abs",
+    regions: Callable | None = None,
+) -> tuple[dict, dict, dict]:
     """Accumulate each unit's ERF on the canvas over the samples.
 
     ``network(n)``: the canvas network (input -> FMap-end map) for sample ``n``; ``place``: (top, left) of the
-    image on the canvas; ``offset``: (oi, oj), the canvas grid position of image unit (0, 0). Returns (sum of
-    mass-1 maps, number of samples) per unit."""
+    image on the canvas (the real network: the canvas is the image, place and offset (0, 0)); ``offset``:
+    (oi, oj), the canvas grid position of image unit (0, 0); ``regions(n)``: {name: canvas-sized bool mask} of
+    sample ``n``. Returns (sum of mass-1 maps, number of samples, {unit: {name: [share per sample]}})."""
     import numpy as np
     import torch
 
     top, left = place
     acc = {u: np.zeros(canvas_hw) for u in units}
     count = {u: 0 for u in units}
+    shares: dict = {u: {} for u in units}
     for n, x in enumerate(xs):
         net = network(n)
         canvas = torch.zeros(1, x.shape[0], *canvas_hw)
@@ -155,41 +184,60 @@ def unit_erfs(
             cot = torch.zeros_like(out)
             cot[0, :, u[0] + offset[0], u[1] + offset[1]] = 1
             (gx,) = torch.autograd.grad(out, canvas, cot, retain_graph=True)
-            return gx[0].abs().sum(0).double().numpy()
+            return gradient_map(gx[0], kind)
 
+        masks = regions(n) if regions is not None else {}
         for u, e in parallel_map(unit_erf, units, workers):
             total = e.sum()
             if total > 0 and np.isfinite(total):
                 acc[u] += e / total
                 count[u] += 1
+                for name, mask in masks.items():
+                    shares[u].setdefault(name, []).append(float(e[mask].sum() / total))
             tick(f"unit {u[0]},{u[1]} sample {n + 1}")
         del out
-    return acc, count
+    return acc, count, shares
 
 
 def head_importance(
-    netw, hplan: Plan, xs, weights: Weights, fmap_shape, *, head_trained: bool, seed: int, tick: Callable[[str], None]
+    netw,
+    hplan: Plan,
+    xs,
+    weights: Weights,
+    fmap_shape,
+    *,
+    head_trained: bool,
+    seed: int,
+    tick: Callable[[str], None],
+    kind: str = "abs",
+    face: Callable | None = None,
 ) -> tuple:
-    """(importance sum of mass-1 maps, samples used, position weights summed) of one head variant."""
+    """(importance sum of mass-1 maps, samples used, position weights summed, position weight per sample,
+    share of the importance on the face region per sample) of one head variant; ``face(n)``: the (H, W) bool
+    face region of sample ``n``."""
     import numpy as np
     import torch
 
     c, h, w = fmap_shape
     imp, pos, used = np.zeros(tuple(xs[0].shape[1:])), np.zeros((h, w)), 0
+    per_sample, face_shares = [], []
     for n, x0 in enumerate(xs):
         weights.apply(netw, n, head_trained=head_trained)
         x = x0[None].clone().requires_grad_(True)
         e = netw(x).reshape(1, -1)
         u = torch.randn(e.shape[1], generator=generator(seed, n, "u", e.shape[1]))
         (gx,) = torch.autograd.grad((e[0] * (u / u.norm())).sum(), x)
-        m = gx[0].abs().sum(0).double().numpy()
+        m = gradient_map(gx[0], kind)
         if m.sum() > 0 and np.isfinite(m.sum()):
             imp += m / m.sum()
             used += 1
+            if face is not None:
+                face_shares.append(float(m[face(n)].sum() / m.sum()))
         p = position_weight(netw, hplan, fmap_shape)
         pos += p / p.sum()
+        per_sample.append(p / p.sum())
         tick(f"head sample {n + 1}")
-    return imp, used, pos
+    return imp, used, pos, per_sample, face_shares
 
 
 def position_weight(module, plan: Plan, fmap_shape: tuple[int, int, int]):

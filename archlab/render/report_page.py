@@ -7,6 +7,7 @@ from pathlib import Path
 from archlab.render.compare_page import env_lines
 from archlab.render.document import Bullets, Document, Figure, Heading, Para, TableBlock
 from archlab.render.memory import human_bytes
+from archlab.render.report_learned import learned_section, rf_blocks
 from archlab.render.tables import Table, shape_str
 from archlab.render.text import ms, ratio, rf_text, short, width_text
 
@@ -43,7 +44,17 @@ def report_document(study, *, command: str = "", dpi: int = REPORT_DPI) -> Docum
         + (" (quick: latency not measured)" if study.quick else ""),
         f"table `{study.table}`: {study.description}" + (f" ({src})" if src else ""),
     ]
-    for section in (_summary, _architecture, _counts, _heads, _first_layer, _widths, _conventions, _environment):
+    for section in (
+        _summary,
+        _architecture,
+        _counts,
+        _heads,
+        learned_section,
+        _first_layer,
+        _widths,
+        _conventions,
+        _environment,
+    ):
         section(doc, study, dpi)
     data = study.to_dict()
     data["command"] = command
@@ -168,48 +179,19 @@ def _heads(doc: Document, study, dpi: int) -> None:
 
 
 def _rf_section(doc: Document, study, dpi: int) -> None:
-    from archlab.render import report_plots as rp
-    from archlab.render.plots import plot_heads, plot_units
-    from archlab.render.rf import rf_tables
 
     rf = study.rf
     s = study.rf_settings
     doc.add(
         Para(
             f"Effective receptive fields (Luo et al. 2016) of the FMap-end units and what each head looks at "
-            f"(`archlab rf`): {s['samples']} sample(s) of random weights and inputs, "
-            f"{'every unit' if s['units'] == 'all' else 'the key units (corners, edge midpoints, centre)'}. "
-            "Random weights show the architecture's geometry, not what a trained model learned."
+            f"(`archlab rf`, on the real network): {s['samples']} sample(s) of random weights and drawn probe "
+            f"faces, {'every unit' if s['units'] == 'all' else 'the key units (corners, edge midpoints, centre)'}"
+            ". Random weights show the architecture's geometry, not what a trained model learned; every ratio "
+            "carries its 95% interval over the samples."
         )
     )
-    if rf.grid is not None and rf.grid.maps:
-        doc.add(
-            Figure(
-                "rf_units",
-                rp.png_bytes(plot_units(rf), dpi),
-                "effective receptive fields of a corner and the centre FMap-end unit, and the share of "
-                "each unit's ERF mass on the image",
-                "Left, middle: ERF of a corner and the centre unit over the image (white box), dashed: the "
-                "theoretical RF. Right: share of each unit's ERF mass on the image (the rest: padding).",
-            )
-        )
-    if any(r.importance is not None for r in rf.heads.values()):
-        doc.add(
-            Figure(
-                "rf_heads",
-                rp.png_bytes(plot_heads(rf), dpi),
-                "importance maps of the GDConv, GAP and FC heads and the weight each gives each FMap-end position",
-                "Top: what each head's output depends on (|d(u.e)/d input|). Bottom: the weight each head "
-                "gives each FMap-end position (1 = uniform, as GAP).",
-            )
-        )
-    for t in rf_tables(rf, []):
-        if t.columns and t.columns[0] == "i":  # unit grids: drop the rows of units not measured (--quick)
-            t.rows = [r for r in t.rows if any(v is not None for v in r[1:])]
-            keep = [0] + [j for j in range(1, len(t.columns)) if any(r[j] is not None for r in t.rows)]
-            t.columns = [t.columns[j] for j in keep]
-            t.rows = [[r[j] for j in keep] for r in t.rows]
-        doc.add(TableBlock(t))
+    rf_blocks(doc, rf, dpi, "rf")
 
 
 def _first_layer(doc: Document, study, dpi: int) -> None:

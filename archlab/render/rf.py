@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from archlab.render.tables import Table, shape_str
+from archlab.static.erf_records import NOISE_WORDS
 
 HEAD_COLUMNS = [
     "head",
@@ -17,8 +18,11 @@ HEAD_COLUMNS = [
     "com_offset",
     "r50",
     "r90",
-    "centre/corner",
+    "face share [95% CI]",
+    "centre/corner [95% CI]",
+    "verdict",
 ]
+ERF_WORDS = {"abs": "|d unit / d input| summed over channels", "grad2": "(d unit / d input)^2 summed over channels"}
 
 
 def _f(v, nd=2):
@@ -39,14 +43,23 @@ def rf_header(study) -> list[str]:
         f"N = {study.samples} sample(s), seed {study.seed}; inputs: {study.inputs}; "
         f"weights: {study.weights or 'random'}"
     )
+    lines.append(
+        f"ERF: {ERF_WORDS.get(study.erf, study.erf)}, on the "
+        + ("real network (zero padding inside every layer)" if study.method == "real" else "zero canvas (--canvas)")
+        + (f"; face region {study.face_area:.1%} of the image" if study.face_area is not None else "")
+    )
     return lines
+
+
+def _verdict(iv, random: bool) -> str:
+    return iv.verdict(random) if iv is not None else ""
 
 
 def heads_table(study) -> Table:
     t = Table(
         "heads (everything after FMap-end up to the output vector)",
         HEAD_COLUMNS,
-        numeric={"params", "params_deployed", "madds", "out", "com_offset", "r50", "r90", "centre/corner"},
+        numeric={"params", "params_deployed", "madds", "out", "com_offset", "r50", "r90"},
     )
     for r in study.heads.values():
         com = f"{r.com[0]:.1f}, {r.com[1]:.1f}" if r.com else ""
@@ -62,32 +75,60 @@ def heads_table(study) -> Table:
                 _f(r.com_offset, 4),
                 _f(r.r50, 1),
                 _f(r.r90, 1),
-                _f(r.centre_corner_ratio, 3),
+                r.face_share.label() if r.face_share is not None else "",
+                r.position_cc.label() if r.position_cc is not None else "",
+                "one random head on the trained backbone: not learned"
+                if r.weights == "backbone" and r.name != "gap"
+                else _verdict(r.position_cc, r.weights == "random"),
             ]
         )
     t.notes = [
         "importance: |d(u.e)/d input| (u a random unit vector per sample), each map normalised to 1 and averaged; "
         "importance_com (y, x) in pixels, com_offset = largest |com - image centre| / image size; r50/r90: radius "
         "around it holding 50%/90%",
-        "centre/corner: the head's weight on the central FMap-end position over the mean of the four corners "
-        "(GAP 1 by construction; GDConv mean |kernel|; FC mean |weight| per position)",
+        "face share: the share of the importance map on the face region; centre/corner: the head's weight on "
+        "the central FMap-end position over the mean of the four corners (GAP 1 by construction; GDConv mean "
+        "|kernel|; FC mean |weight| per position); [95% CI]: t interval over the samples (random weights: a "
+        "fresh initialisation per sample)",
     ]
     return t
 
 
-def grid_table(study, key: str = "erf_inside") -> Table:
-    g = study.grid
+GRID_TITLES = {
+    "face": "share of each FMap-end unit's ERF mass on the face region, rows i x columns j",
+    "erf_inside": "share of each FMap-end unit's ERF mass on the image (rest: the canvas margin), rows i x columns j",
+    "r50": "radius (px) holding 50% of each unit's ERF mass",
+}
+
+
+def grid_table(study, key: str = "face", grid=None) -> Table:
+    g = grid if grid is not None else study.grid
     h, w = g.shape
-    values = g.erf_inside if key == "erf_inside" else g.r50
-    title = (
-        "share of each FMap-end unit's ERF mass on the image (rest: padding), rows i x columns j"
-        if key == "erf_inside"
-        else "radius (px) holding 50% of each unit's ERF mass"
-    )
+    values = {"face": g.face_share, "erf_inside": g.erf_inside, "r50": g.r50}[key]
+    title = GRID_TITLES[key] + (f" ({g.weights} weights)" if study.random_grid is not None else "")
     cols = ["i"] + [f"j={j}" for j in range(w)]
     t = Table(title, cols, numeric=set(cols[1:]))
     for i in range(h):
-        t.rows.append([i] + [_f(values[i, j], 3 if key == "erf_inside" else 1) for j in range(w)])
+        t.rows.append([i] + [_f(values[i, j], 1 if key == "r50" else 3) for j in range(w)])
+    return t
+
+
+def ratios_table(study) -> Table:
+    """Every centre/corner ratio of the unit grids with its interval and what it says."""
+    t = Table(
+        "centre/corner ratios of the unit grid (centre unit over the mean of the four corners, per sample)",
+        ["measure", "weights", "N", "ratio [95% CI]", "verdict"],
+        numeric={"N"},
+    )
+    for g in [x for x in (study.grid, study.random_grid) if x is not None]:
+        for which, label in (("face", "ERF share on the face region"), ("image", "ERF share on the image (canvas)")):
+            iv = g.ratio(which)
+            if iv is not None:
+                t.rows.append([label, g.weights, iv.n, iv.label(), _verdict(iv, g.weights == "random")])
+    t.notes = [
+        "95% CI: mean ± t(0.975, N-1) sd / sqrt(N) over the samples (random weights: a fresh initialisation "
+        f'and a probe per sample; trained: a probe per sample); where it covers 1: "{NOISE_WORDS}" (random)'
+    ]
     return t
 
 
@@ -97,22 +138,18 @@ def rf_tables(study, files: list[str]) -> list[Table]:
         tables.append(heads_table(study))
     g = study.grid
     if g is not None:
-        t = grid_table(study)
-        notes = []
-        corner, centre = (0, 0), (g.shape[0] // 2, g.shape[1] // 2)
-        if corner in g.maps and centre in g.maps:
-            notes.append(
-                f"corner unit {corner}: {g.erf_inside[corner]:.1%} of its ERF mass on the image, "
-                f"centre unit {centre}: {g.erf_inside[centre]:.1%}; theoretical RF box on the image: "
-                f"{g.rf_inside[0][0]:.1%} and {g.rf_inside[centre[0]][centre[1]]:.1%}"
-            )
-        top, left, ch, cw = g.canvas
-        notes.append(
-            f"ERF measured on a {ch}x{cw} zero canvas (image at row {top}, column {left}) that holds every "
-            "unit's theoretical RF; each sample's map normalised to mass 1"
-        )
-        t.notes = notes
-        tables.append(t)
+        tables.append(ratios_table(study))
+        tables.append(grid_table(study, "face"))
+        if study.random_grid is not None:
+            tables.append(grid_table(study, "face", study.random_grid))
+        if study.method == "canvas":
+            t = grid_table(study, "erf_inside")
+            top, left, ch, cw = g.canvas
+            t.notes = [
+                f"ERF measured on a {ch}x{cw} zero canvas (image at row {top}, column {left}) that holds every "
+                "unit's theoretical RF; each sample's map normalised to mass 1"
+            ]
+            tables.append(t)
         tables.append(grid_table(study, "r50"))
     last = tables[-1]
     last.notes = list(last.notes) + list(study.notes) + [f"wrote {f}" for f in files]

@@ -13,6 +13,138 @@ from typing import Any
 from archlab.static.receptive import RF, as_number
 
 MASS_LEVELS = (0.5, 0.9)
+# Student's t quantile 0.975 for 1..30 degrees of freedom (any statistics table): 95% two-sided intervals
+T975 = (
+    12.706,
+    4.303,
+    3.182,
+    2.776,
+    2.571,
+    2.447,
+    2.365,
+    2.306,
+    2.262,
+    2.228,
+    2.201,
+    2.179,
+    2.160,
+    2.145,
+    2.131,
+    2.120,
+    2.110,
+    2.101,
+    2.093,
+    2.086,
+    2.080,
+    2.074,
+    2.069,
+    2.064,
+    2.060,
+    2.056,
+    2.052,
+    2.048,
+    2.045,
+    2.042,
+)
+NOISE_WORDS = "no structure beyond initialisation noise"  # a random-weight ratio whose interval covers 1
+PROBE_NOISE_WORDS = "no structure beyond probe-to-probe noise"  # the same for trained weights
+
+
+def t975(df: int) -> float:
+    """The 0.975 quantile of Student's t with ``df`` degrees of freedom (table up to 30, then the
+    Cornish-Fisher expansion around the normal quantile, within 1e-3 of the exact value)."""
+    if df < 1:
+        raise ValueError("t975 needs df >= 1")
+    if df <= len(T975):
+        return T975[df - 1]
+    z = 1.959964
+    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+
+
+@dataclass
+class Interval:
+    """The mean of per-sample values with its 95% t interval (``low``/``high`` None below 2 samples)."""
+
+    values: list
+    mean: float
+    low: float | None
+    high: float | None
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+    def covers(self, x: float = 1.0) -> bool | None:
+        if self.low is None or self.high is None:
+            return None
+        return self.low <= x <= self.high
+
+    def label(self, digits: int = 3) -> str:
+        if self.low is None or self.high is None:
+            return f"{self.mean:.{digits}f} (N = 1: no interval)"
+        if self.low == self.high:
+            return f"{self.mean:.{digits}f} (the same in every sample)"
+        return f"{self.mean:.{digits}f} [{self.low:.{digits}f}, {self.high:.{digits}f}]"
+
+    def verdict(self, random: bool) -> str:
+        """What a ratio's interval says: structure (it excludes 1) or the noise words (it covers 1)."""
+        if self.low is None or self.high is None:
+            return "one sample: no interval (use N >= 2)"
+        if self.low == self.high:
+            return "1 by construction" if math.isclose(self.mean, 1.0) else "fixed by the weights (no sampling)"
+        if self.low <= 1 <= self.high:
+            return NOISE_WORDS if random else PROBE_NOISE_WORDS
+        return "centre above corners" if self.mean > 1 else "centre below corners"
+
+    def to_dict(self) -> dict:
+        return {
+            "mean": _round(self.mean, 5),
+            "ci95": None if self.low is None else [_round(self.low, 5), _round(self.high, 5)],
+            "n": self.n,
+        }
+
+
+def interval(values) -> Interval:
+    """Mean ± t(0.975, n-1) sd / sqrt(n) of the finite values (sample sd, ddof 1)."""
+    v = [float(x) for x in values if x is not None and math.isfinite(float(x))]
+    if not v:
+        raise ValueError("interval of no values")
+    mean = sum(v) / len(v)
+    if len(v) < 2:
+        return Interval(v, mean, None, None)
+    sd = math.sqrt(sum((x - mean) ** 2 for x in v) / (len(v) - 1))
+    half = t975(len(v) - 1) * sd / math.sqrt(len(v))
+    return Interval(v, mean, mean - half, mean + half)
+
+
+def centre_block(h: int, w: int) -> list[tuple[int, int]]:
+    """The central unit (odd sizes) or the central 2 units per even axis."""
+    return [(i, j) for i in range((h - 1) // 2, h // 2 + 1) for j in range((w - 1) // 2, w // 2 + 1)]
+
+
+def corner_units(h: int, w: int) -> list[tuple[int, int]]:
+    return [(0, 0), (0, w - 1), (h - 1, 0), (h - 1, w - 1)]
+
+
+def centre_corner_ratio(grid) -> float:
+    """Centre unit (or the central 2x2 for even sizes) over the mean of the four corner units."""
+    import numpy as np
+
+    g = np.asarray(grid, dtype=np.float64)
+    h, w = g.shape
+    centre = np.mean([g[u] for u in centre_block(h, w)])
+    corners = np.mean([g[u] for u in corner_units(h, w)])
+    return float(centre / corners)
+
+
+def inner_ring_ratio(grid) -> float:
+    """Mean of the inner (h-2)x(w-2) block over the mean of the outer ring of units."""
+    import numpy as np
+
+    g = np.asarray(grid, dtype=np.float64)
+    ring = np.ones(g.shape, dtype=bool)
+    ring[1:-1, 1:-1] = False
+    return float(g[~ring].mean() / g[ring].mean())
 
 
 def key_units(h: int, w: int) -> list[tuple[int, int]]:
@@ -52,10 +184,29 @@ class UnitGrid:
     canvas: tuple[int, int, int, int]  # (top, left, height, width): image placement on the canvas
     maps: dict = field(default_factory=dict)  # (i, j) -> canvas-sized ERF (mass 1)
     samples: int = 0
+    method: str = "canvas"  # real: the network as it runs (padding inside every layer); canvas: zero margin
+    weights: str = "random"  # random | trained
+    face_share: Any = None  # np.ndarray (h, w): share of ERF mass on the face region (mean over samples)
+    face_samples: dict = field(default_factory=dict)  # (i, j) -> [face share per sample]
+    image_samples: dict = field(default_factory=dict)  # (i, j) -> [image share per sample] (canvas)
 
     @property
     def units(self) -> list[tuple[int, int]]:
         return sorted(self.maps)
+
+    def ratio(self, which: str = "face") -> Interval | None:
+        """Centre over corner units of the face (or image) share, per sample, with its interval. The centre:
+        the central unit, or the measured ones of the central 2 x 2 (even sizes)."""
+        h, w = self.shape
+        per = self.face_samples if which == "face" else self.image_samples
+        centre = [u for u in centre_block(h, w) if per.get(u)]
+        corners = corner_units(h, w)
+        if not centre or any(not per.get(u) for u in corners):
+            return None
+        n = min(len(per[u]) for u in centre + corners)
+        return interval(
+            [(sum(per[u][k] for u in centre) / len(centre)) / (sum(per[u][k] for u in corners) / 4) for k in range(n)]
+        )
 
 
 @dataclass
@@ -76,16 +227,16 @@ class HeadResult:
     r90: float | None = None
     position_weight: Any = None  # np.ndarray (h, w), sums to 1
     weights: str = "random"  # random | trained | backbone (trained backbone, random head)
+    position_cc: Interval | None = None  # centre/corner of the position weight, per sample
+    position_ir: Interval | None = None  # inner/ring of the position weight, per sample (grids >= 3x3)
+    face_share: Interval | None = None  # share of the importance map on the face region, per sample
 
     @property
     def centre_corner_ratio(self) -> float | None:
-        """Position weight of the central FMap-end unit over the mean of the four corners."""
-        if self.position_weight is None:
+        """Position weight of the central FMap-end unit(s) over the mean of the four corners."""
+        if self.position_weight is None or not self.position_weight.min() > 0:
             return None
-        w = self.position_weight
-        h_, w_ = w.shape
-        corners = (w[0, 0] + w[0, -1] + w[-1, 0] + w[-1, -1]) / 4
-        return float(w[h_ // 2, w_ // 2] / corners) if corners > 0 else None
+        return centre_corner_ratio(self.position_weight)
 
     def to_dict(self) -> dict:
         out = {
@@ -108,6 +259,14 @@ class HeadResult:
                     "position_centre_corner_ratio": _round(self.centre_corner_ratio, 4),
                 }
             )
+        for key, iv in (
+            ("position_centre_corner", self.position_cc),
+            ("position_inner_ring", self.position_ir),
+        ):
+            if iv is not None:
+                out[key] = {**iv.to_dict(), "verdict": iv.verdict(self.weights == "random")}
+        if self.face_share is not None:
+            out["importance_face_share"] = self.face_share.to_dict()
         return out
 
 
@@ -125,15 +284,21 @@ class RFStudy:
     seed: int
     weights: str | None
     inputs: str
-    image: Any  # np.ndarray (H, W, 3) in [0, 1]: the backdrop of the figures
+    image: Any  # np.ndarray (H, W, 3) in [0, 1]: the backdrop of the figures; None: the inputs were noise
     image_source: str
     notes: list = field(default_factory=list)
+    method: str = "real"  # how the unit grid was measured: real (the network as it runs) or canvas
+    erf: str = "abs"  # abs: |d unit / d input| summed over channels; grad2: squared gradient (Luo et al.)
+    random_grid: UnitGrid | None = None  # with trained weights: the same measure with random weights
+    face_region: Any = None  # np.ndarray (H, W) bool: the mean face region of the probes (for outlines)
+    face_area: float | None = None  # mean share of the image that the face region covers
 
     def to_dict(self) -> dict:
         g = self.grid
         units = None
         if g is not None:
             units = {
+                **grid_dict(g),
                 "rf_inside_fraction": _grid(g.rf_inside, 5),
                 "erf_mass_inside": _grid(g.erf_inside, 5),
                 "centre": [[[as_number(v) for v in c] for c in row] for row in g.centres],
@@ -143,7 +308,7 @@ class RFStudy:
                 "canvas": {"top": g.canvas[0], "left": g.canvas[1], "height": g.canvas[2], "width": g.canvas[3]},
             }
         return {
-            "schema_version": 1,
+            "schema_version": 2,
             "model": self.model,
             "options": self.options,
             "input": list(self.image_hw),
@@ -154,9 +319,27 @@ class RFStudy:
             "inputs": self.inputs,
             "image": self.image_source,
             "heads": {name: h.to_dict() for name, h in self.heads.items()},
+            "method": self.method,
+            "erf": self.erf,
+            "face_region_share_of_image": _round(self.face_area, 5),
             "units": units,
+            "units_random": grid_dict(self.random_grid) if self.random_grid is not None else None,
             "notes": list(self.notes),
         }
+
+
+def grid_dict(g: UnitGrid) -> dict:
+    """The face-share part of a unit grid's JSON: per unit, and the centre/corner ratio with its interval."""
+    out: dict = {
+        "method": g.method,
+        "weights": g.weights,
+        "erf_face_share": _grid(g.face_share, 5) if g.face_share is not None else None,
+    }
+    random = g.weights == "random"
+    for key, which in (("face_share_centre_corner", "face"), ("image_share_centre_corner", "image")):
+        iv = g.ratio(which)
+        out[key] = None if iv is None else {**iv.to_dict(), "verdict": iv.verdict(random)}
+    return out
 
 
 def _round(v, nd):

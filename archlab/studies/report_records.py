@@ -6,6 +6,7 @@ from __future__ import annotations
 import platform
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from archlab.errors import ArchlabError
 from archlab.ir.expand import expand
@@ -15,6 +16,9 @@ from archlab.spec.table import load_table
 from archlab.static.erf_records import RFStudy
 from archlab.studies.compare import CompareRecord, LatencyRun
 from archlab.timing.rounds import Result
+
+if TYPE_CHECKING:
+    from archlab.studies.heads import HeadsStudy
 
 STEMS = (("2", "stride 2"), ("1", "stride 1"), ("1+pool", "stride 1 + max-pool"))
 
@@ -119,6 +123,9 @@ class Study:
     notes: dict = field(default_factory=dict)  # section -> notes (what was skipped and why)
     sweep_rows: list = field(default_factory=list)  # the timed configurations as typed sweep rows
     table: str = ""  # the table as the report names it (configs/NAME.yaml for a shipped one)
+    learned: HeadsStudy | None = None  # the learned head study (archlab heads), trained here or read back
+    learned_rf: RFStudy | None = None  # the ERF of its trained GDConv network, random vs trained weights
+    learned_source: str = ""  # how the learned study was obtained
 
     def to_dict(self) -> dict:
         from archlab.ir.ops import CONVENTIONS
@@ -146,6 +153,9 @@ class Study:
             "first_layer": [cfg(c) for c in self.stems],
             "widths": [cfg(c) for c in self.widths],
             "latency": self.latency.to_dict() if self.latency else None,
+            "learned": self.learned.to_dict() if self.learned is not None else None,
+            "learned_rf": self.learned_rf.to_dict() if self.learned_rf is not None else None,
+            "learned_source": self.learned_source,
             "environment": self.environment,
             "conventions": {**CONVENTIONS, "peak_bytes": PEAK_RULE},
             "notes": self.notes,

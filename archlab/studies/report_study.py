@@ -65,11 +65,16 @@ def run_study(
     rf_samples: int | None = None,
     seed: int = 0,
     progress: Callable[[str], object] | None = None,
+    learned: bool = True,
+    heads_from: str | None = None,
 ) -> Study:
     """Run every section for ``net`` (a shipped name or a table path). See the module docstring.
 
     ``budget``: seconds of latency rounds (default 60; ignored with ``quick``); ``rf_samples``: ERF samples
-    (default 2 with ``quick``, else 8); ``widths``: default the sweep's (0.5 ... 2.0)."""
+    (default 2 with ``quick``, else 8); ``widths``: default the sweep's (0.5 ... 2.0). ``learned``: the learned
+    head study (:mod:`archlab.studies.report_learned`; face tables at 112x112 only), read from the
+    ``archlab heads --out`` folder ``heads_from`` when given, else trained (``quick``: one seed, few steps)."""
+    from archlab.studies.report_learned import learned_study
     from archlab.studies.sweep import DEFAULT_WIDTHS
 
     say = progress or (lambda _msg: None)
@@ -117,6 +122,10 @@ def run_study(
     )
     study.sweep_rows = sweep_rows(study)
     study.table = table_source(name)
+    if learned or heads_from is not None:
+        study.learned, study.learned_rf, study.learned_source = learned_study(
+            name, base.plan, quick=quick, heads_from=heads_from, seed=seed, notes=notes, say=say
+        )
     return study
 
 

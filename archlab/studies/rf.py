@@ -1,69 +1,59 @@
 """The receptive-field study of ``archlab rf``: effective RFs at FMap-end and the embedding-head study.
 
 MobileFaceNets (Chen et al. 2018, Sec. 3.1) argue that global average pooling weighs every FMap-end unit
-equally although a corner unit's receptive field is centred on the image corner, where its *effective*
-receptive field (ERF; Luo et al. 2016) falls largely on zero padding. This study measures that:
+equally although a corner unit's receptive field is centred on the image corner, where it sees less of the
+face. This study measures where each unit's *effective* receptive field (ERF; Luo et al. 2016) lies:
 
-* **unit grid**: for each FMap-end unit, its ERF (:func:`archlab.nn.erf.unit_erfs`) measured on an enlarged
-  zero *canvas* with the image in it, large enough to hold every unit's theoretical RF, so the mass that falls
-  outside the image (on what the real network sees as padding) is visible: per unit the share of mass on the
-  image, the centre of mass and the radii holding 50% and 90% of it;
+* **unit grid** (:mod:`archlab.studies.rf_units`): for each FMap-end unit, its ERF
+  (:func:`archlab.nn.erf.unit_erfs`) on the real network (default) or on an enlarged zero canvas
+  (``method="canvas"``, with its caveat): per unit the share of its mass on the face region of the probe
+  (:mod:`archlab.studies.rf_probes`), on the image (canvas), its centre of mass and the radii holding 50% and
+  90% of it; the centre/corner ratio of the face share with a 95% interval over the samples;
 * **heads**: the same backbone with each head (GAP, GDConv, FC): what its output depends on and the weight it
-  gives each FMap-end position (:func:`archlab.nn.erf.head_importance`), and its cost.
+  gives each FMap-end position (:func:`archlab.nn.erf.head_importance`), each ratio with its interval over
+  samples, and its cost.
 
-Random weights (He-normal init, eval mode) show the architecture's geometry, not what a trained model
-learned; ``weights=`` loads a trained state_dict (strictly) instead.
+Random weights (He-normal init per sample, eval mode) show the architecture's geometry, not what a trained
+model learned; ``weights=`` loads a trained state_dict (strictly) instead, and the unit grid is then measured
+with random weights too, side by side.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
-from archlab.errors import ArchlabError, OptionError
+from archlab.errors import OptionError
 from archlab.ir.expand import expand
 from archlab.ir.overrides import Overrides
 from archlab.ir.plan import Plan
-from archlab.ir.structure import fmap_end_map, head_row, truncate
-from archlab.nn.erf import Weights
+from archlab.ir.structure import fmap_end_map, head_row
+from archlab.nn.erf import ERF_KINDS, Weights
 from archlab.spec.rows.head import POOLS
 from archlab.spec.table import NetSpec
 from archlab.static.counts import head_cost
-from archlab.static.erf_records import HeadResult, RFStudy, UnitGrid, key_units, mass_stats
-from archlab.static.receptive import RF, canvas_margins, receptive_fields
+from archlab.static.erf_records import (
+    HeadResult,
+    RFStudy,
+    UnitGrid,
+    centre_corner_ratio,
+    inner_ring_ratio,
+    interval,
+    key_units,
+    mass_stats,
+)
+from archlab.static.receptive import receptive_fields
+from archlab.studies.rf_probes import make_probes
+from archlab.studies.rf_units import CANVAS_CAVEAT, METHODS, REAL_NOTE, Setup, unit_grid
 
 HEADS = POOLS  # gdconv, gap, fc
 Progress = Callable[[int, int, str], None]  # (steps done, steps in all, what was done): after every step
 
 
-def plan_steps(n_units: int, n_heads: int, samples: int) -> int:
-    """How many progress steps :func:`rf_study` reports."""
-    return samples * (n_units + n_heads)
-
-
-@dataclass
-class Setup:
-    """What every part of one study shares."""
-
-    spec: NetSpec
-    overrides: Overrides
-    plan: Plan
-    fmap: str
-    rf: RF
-    xs: list
-    weights: Weights
-    workers: int
-    tick: Callable[[str], None]
-
-    @property
-    def fmap_shape(self) -> tuple[int, int, int]:
-        c, h, w = self.plan.layer(self.fmap).out_shape
-        return c, h, w
-
-    @property
-    def image_hw(self) -> tuple[int, int]:
-        return self.plan.input[1], self.plan.input[2]
+def plan_steps(n_units: int, n_heads: int, samples: int, grids: int = 1) -> int:
+    """How many progress steps :func:`rf_study` reports (``grids``: 2 with trained weights)."""
+    return samples * (grids * n_units + n_heads)
 
 
 def rf_study(
@@ -77,6 +67,8 @@ def rf_study(
     image=None,
     units=None,
     progress: Progress | None = None,
+    method: str = "real",
+    erf: str = "abs",
     **overrides,
 ) -> RFStudy:
     """Receptive fields at FMap-end and the embedding-head study.
@@ -84,10 +76,12 @@ def rf_study(
     ``net``: a shipped name, a table path or a NetSpec; ``overrides``: as :func:`archlab.plan` (``head``
     there is the trained head, the one ``weights`` fit). ``heads``: the heads to compare (empty: none).
     ``weights``: a state_dict or a checkpoint path; ``key_map``: a :class:`archlab.nn.weights.KeyMap` or a path.
-    ``image``: a path or an (H, W, 3) array in [0, 1], the network input (plus noise) and the figures'
-    backdrop; default: standard-normal inputs and a synthetic face backdrop. ``units``: FMap-end units to
+    ``image``: the probes (:mod:`archlab.studies.rf_probes`): ``"faces"`` (default, None: drawn held-out
+    faces), ``"noise"``, ``"lfw"``, a path or an (H, W, 3) array in [0, 1]. ``units``: FMap-end units to
     measure: ``"all"`` (default), ``"key"`` (corners, edge midpoints, centre), a list such as
-    ``[(0, 0), (3, 3)]``, or ``[]`` for none.
+    ``[(0, 0), (3, 3)]``, or ``[]`` for none. ``method``: ``"real"`` (the network as it runs) or ``"canvas"``
+    (an enlarged zero canvas; see :mod:`archlab.studies.rf_units`); ``erf``: ``"abs"`` (|grad|) or ``"grad2"``
+    (squared gradient, Luo et al.).
 
     Runs on torch's intra-op thread count as that many single-threaded workers (units, heads in parallel):
     every core stays busy without the barrier waits of multi-threaded kernels, which cost the most on a
@@ -109,18 +103,26 @@ def rf_study(
             units=units,
             progress=progress,
             workers=workers,
+            method=method,
+            erf=erf,
             overrides=overrides,
         )
     finally:
         torch.set_num_threads(workers)
 
 
-def _study(net, *, heads, samples, seed, weights, key_map, image, units, progress, workers, overrides) -> RFStudy:
+def _study(
+    net, *, heads, samples, seed, weights, key_map, image, units, progress, workers, method, erf, overrides
+) -> RFStudy:
     from archlab.nn.erf import sample_inputs
     from archlab.spec.table import load_table
 
     if samples < 1:
         raise OptionError(f"--samples must be >= 1, got {samples}")
+    if method not in METHODS:
+        raise OptionError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    if erf not in ERF_KINDS:
+        raise OptionError(f"--erf must be one of {', '.join(ERF_KINDS)}, got {erf!r}")
     for h in heads:
         if h not in HEADS:
             raise OptionError(f"--head must be one of {', '.join(HEADS)} or all, got {h!r}")
@@ -135,10 +137,14 @@ def _study(net, *, heads, samples, seed, weights, key_map, image, units, progres
         )
     fmap = fmap_end_map(plan)
     state, label = _trained_state(plan, weights, key_map)  # inputs that can fail go first
-    backdrop, source, user_image, notes = _backdrop(image, plan.input[1:])
-    xs, inputs = sample_inputs(plan.input, samples, seed, user_image)
+    probes = make_probes(image, (plan.input[1], plan.input[2]), samples, seed)
+    notes = list(probes.notes)
+    xs, inputs = sample_inputs(plan.input, samples, seed, probes.user_image, probes.images)
+    if probes.kind in ("faces", "lfw"):
+        inputs = f"{probes.source}; {inputs}"
     c, h, w = plan.layer(fmap).out_shape
     todo = _units(units, h, w)
+    trained = state is not None
     setup = Setup(
         spec,
         ov,
@@ -148,9 +154,13 @@ def _study(net, *, heads, samples, seed, weights, key_map, image, units, progres
         xs,
         Weights(state, seed, label),
         workers,
-        _ticker(progress, plan_steps(len(todo), len(heads), samples)),
+        _ticker(progress, plan_steps(len(todo), len(heads), len(xs), 2 if trained else 1)),
+        probes,
+        method,
+        erf,
     )
-    grid = _unit_grid(setup, todo, notes) if todo else None
+    grid = unit_grid(setup, todo, setup.weights, notes) if todo else None
+    random_grid = unit_grid(setup, todo, Weights(None, seed, None), notes) if todo and trained else None
     results = _heads(setup, heads, seed)
     notes = _notes(setup, grid, results) + notes
     return RFStudy(
@@ -162,13 +172,18 @@ def _study(net, *, heads, samples, seed, weights, key_map, image, units, progres
         rf=setup.rf,
         grid=grid,
         heads=results,
-        samples=samples,
+        samples=len(xs),
         seed=seed,
         weights=label,
         inputs=inputs,
-        image=backdrop,
-        image_source=source,
+        image=probes.backdrop,
+        image_source=probes.source,
         notes=notes,
+        method=method,
+        erf=erf,
+        random_grid=random_grid,
+        face_region=probes.mean_mask,
+        face_area=probes.face_area,
     )
 
 
@@ -214,22 +229,6 @@ def _trained_state(plan: Plan, weights, key_map) -> tuple[dict | None, str | Non
     return state, label
 
 
-def _backdrop(image, image_hw) -> tuple[object, str, object, list[str]]:
-    """(the figures' backdrop, its source, the user's image or None, notes)."""
-    from archlab.data.backdrop import synthetic_face
-    from archlab.storage.images import read_image
-
-    if image is None:
-        return synthetic_face(*image_hw), "synthetic face (drawn by archlab)", None, []
-    if isinstance(image, (str, Path)):
-        picture, note = read_image(image, *image_hw)
-        return picture, str(image), picture, [note] if note else []
-    import numpy as np
-
-    picture = np.asarray(image, dtype=float)
-    return picture, "array", picture, []
-
-
 def _units(units, h: int, w: int) -> list[tuple[int, int]]:
     if units is None or units == "all":
         todo = [(i, j) for i in range(h) for j in range(w)]
@@ -241,82 +240,6 @@ def _units(units, h: int, w: int) -> list[tuple[int, int]]:
         if not (0 <= u[0] < h and 0 <= u[1] < w):
             raise OptionError(f"unit {u} is outside the {h}x{w} FMap-end grid")
     return todo
-
-
-def _structure(plan: Plan) -> list:
-    """Names, kernels, strides and padding of the layers (a global pool's kernel is its map: left out)."""
-    return [(l.name, None if l.kind == "global" else l.kernel, l.stride, l.padding) for l in plan.layers]
-
-
-def _canvas(setup: Setup) -> tuple[Plan, tuple[int, int, int, int], tuple[int, int]]:
-    """The smallest measuring canvas whose network has the same layers and padding as the real one:
-    (its FMap-end sub-plan, margins (top, bottom, left, right), grid offset of image unit (0, 0))."""
-    body = truncate(setup.plan, setup.fmap)
-    _, h, w = setup.fmap_shape
-    for round_end in (False, True):
-        top, bottom, left, right = canvas_margins(setup.rf, (h, w), setup.image_hw, round_end=round_end)
-        ch, cw = setup.image_hw[0] + top + bottom, setup.image_hw[1] + left + right
-        cbody = truncate(expand(setup.spec, replace(setup.overrides, input=(ch, cw))), setup.fmap)
-        offset = (top // int(setup.rf.jump[0]), left // int(setup.rf.jump[1]))
-        _, gh, gw = cbody.layer(setup.fmap).out_shape
-        if _structure(cbody) == _structure(body) and gh >= offset[0] + h and gw >= offset[1] + w:
-            return cbody, (top, bottom, left, right), offset
-    raise ArchlabError(
-        f"{setup.plan.model}: a {ch}x{cw} measuring canvas changes the network's padding; "
-        "the unit grid cannot be measured for this table"
-    )
-
-
-def _unit_grid(setup: Setup, todo: list, notes: list[str]) -> UnitGrid:
-    import numpy as np
-
-    from archlab.nn.build import build_plan
-    from archlab.nn.erf import for_input_gradients, frozen, unit_erfs
-
-    cbody, (top, bottom, left, right), offset = _canvas(setup)
-    ch, cw = setup.image_hw[0] + top + bottom, setup.image_hw[1] + left + right
-    cache: dict = {}
-
-    def network(n: int):
-        key = n if setup.weights.random else 0  # random weights: a fresh network per sample (BN gets folded)
-        if key not in cache:
-            cache.clear()
-            body = frozen(build_plan(cbody))
-            setup.weights.apply(body, key, head_trained=False)
-            cache[key] = for_input_gradients(body, cbody)
-        return cache[key]
-
-    acc, count = unit_erfs(
-        network, (ch, cw), (top, left), todo, setup.xs, offset=offset, workers=setup.workers, tick=setup.tick
-    )
-    _, h, w = setup.fmap_shape
-    ih, iw = setup.image_hw
-    grid = UnitGrid(
-        shape=(h, w),
-        centres=[[setup.rf.centre(i, j) for j in range(w)] for i in range(h)],
-        rf_inside=[[setup.rf.inside_fraction(i, j, setup.image_hw) for j in range(w)] for i in range(h)],
-        erf_inside=np.full((h, w), np.nan),
-        com=np.full((h, w, 2), np.nan),
-        r50=np.full((h, w), np.nan),
-        r90=np.full((h, w), np.nan),
-        canvas=(top, left, ch, cw),
-        samples=len(setup.xs),
-    )
-    for u in todo:
-        if not count[u]:
-            continue
-        m = acc[u] / count[u]
-        grid.maps[u] = m.astype(np.float32)
-        grid.erf_inside[u] = m[top : top + ih, left : left + iw].sum() / m.sum()
-        (cy, cx), (a, b) = mass_stats(m, -top, -left)
-        grid.com[u] = (cy, cx)
-        grid.r50[u], grid.r90[u] = a, b
-    silent = [u for u in todo if not count[u]]
-    if silent:
-        notes.append(
-            f"{len(silent)} unit(s) had zero gradient in every sample (e.g. {silent[0]}): their RF lies in padding"
-        )
-    return grid
 
 
 def _heads(setup: Setup, heads: tuple[str, ...], seed: int) -> dict[str, HeadResult]:
@@ -343,7 +266,8 @@ def _head(setup: Setup, name: str, trained_pool: str | None, seed: int) -> HeadR
     )
     trained = not setup.weights.random and name == trained_pool
     res.weights = "random" if setup.weights.random else ("trained" if trained else "backbone")
-    imp, used, pos = head_importance(
+    masks = setup.probes.masks
+    imp, used, pos, per_sample, face = head_importance(
         frozen(build_plan(hplan)),
         hplan,
         setup.xs,
@@ -352,13 +276,20 @@ def _head(setup: Setup, name: str, trained_pool: str | None, seed: int) -> HeadR
         head_trained=trained,
         seed=seed,
         tick=lambda what: setup.tick(f"head {name} {what}"),
+        kind=setup.erf,
+        face=lambda n: masks[n % len(masks)],
     )
     if used:
         res.importance = imp / used
         res.com, (res.r50, res.r90) = mass_stats(res.importance)
         ih, iw = setup.image_hw
         res.com_offset = max(abs(res.com[0] - (ih - 1) / 2) / ih, abs(res.com[1] - (iw - 1) / 2) / iw)
+        res.face_share = interval(face) if face else None
     res.position_weight = pos / len(setup.xs)
+    if all(p.min() > 0 for p in per_sample):
+        res.position_cc = interval([centre_corner_ratio(p) for p in per_sample])
+        if min(per_sample[0].shape) >= 3:
+            res.position_ir = interval([inner_ring_ratio(p) for p in per_sample])
     return res
 
 
@@ -377,7 +308,9 @@ def _notes(setup: Setup, grid: UnitGrid | None, results: dict[str, HeadResult]) 
                 f"heads {', '.join(back)}: trained backbone, random head (the checkpoint holds the {trained} head)"
             )
     rf, image_hw = setup.rf, setup.image_hw
-    if grid is not None and rf.global_context:
+    if grid is not None:
+        notes.append(CANVAS_CAVEAT if setup.method == "canvas" else REAL_NOTE)
+    if grid is not None and rf.global_context and setup.method == "canvas":
         notes.append(
             "squeeze-and-excitation gates pool the whole map: on the measuring canvas they see the zero "
             "margin too, so the unit grid describes the network on the enlarged canvas"

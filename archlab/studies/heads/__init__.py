@@ -9,7 +9,16 @@ differences), ``records`` (result dataclasses), ``storage`` (resumable output fo
 
 from archlab.studies.heads.config import HEADS, HeadsConfig
 from archlab.studies.heads.records import HeadsStudy, RunRecord
-from archlab.studies.heads.study import load_run_state_dict, run_heads_study
+from archlab.studies.heads.study import load_run_state_dict, read_heads_study, run_heads_study
 from archlab.studies.heads.table import format_study
 
-__all__ = ["HEADS", "HeadsConfig", "HeadsStudy", "RunRecord", "format_study", "load_run_state_dict", "run_heads_study"]
+__all__ = [
+    "HEADS",
+    "HeadsConfig",
+    "HeadsStudy",
+    "RunRecord",
+    "format_study",
+    "load_run_state_dict",
+    "read_heads_study",
+    "run_heads_study",
+]

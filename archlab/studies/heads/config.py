@@ -6,6 +6,9 @@ from dataclasses import asdict, dataclass, fields
 
 HEADS = ("gap", "gdconv", "fc")
 FARS = (1e-2, 1e-3)
+# ``archlab heads --quick`` and ``archlab report --quick``: one seed, fewer steps, a smaller face set (about a
+# minute on one core); a smoke run of the pipeline, not the study (its numbers are far from converged)
+QUICK = {"steps": 40, "seeds": 1, "batch": 32, "train_identities": 60, "test_identities": 30}
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ import math
 
 import numpy as np
 
+from archlab.static.erf_records import centre_corner_ratio, inner_ring_ratio  # noqa: F401  (one home: static)
+
 
 # -- pairs and scores --------------------------------------------------------------------------------------
 def all_pairs(labels) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -139,23 +141,6 @@ def normalise_mean1(grid) -> np.ndarray:
     grid = np.asarray(grid, dtype=np.float64)
     mean = grid.mean()
     return grid / mean if mean != 0 else np.ones_like(grid)
-
-
-def centre_corner_ratio(grid) -> float:
-    """Centre unit (or the central 2x2 for even sizes) over the mean of the four corner units."""
-    g = np.asarray(grid, dtype=np.float64)
-    h, w = g.shape
-    centre = g[(h - 1) // 2 : h // 2 + 1, (w - 1) // 2 : w // 2 + 1].mean()
-    corners = np.mean([g[0, 0], g[0, -1], g[-1, 0], g[-1, -1]])
-    return float(centre / corners)
-
-
-def inner_ring_ratio(grid) -> float:
-    """Mean of the inner (h-2)x(w-2) block over the mean of the outer ring of units."""
-    g = np.asarray(grid, dtype=np.float64)
-    ring = np.ones(g.shape, dtype=bool)
-    ring[1:-1, 1:-1] = False
-    return float(g[~ring].mean() / g[ring].mean())
 
 
 def ring_and_inner_range(grid) -> dict:

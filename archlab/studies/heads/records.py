@@ -192,6 +192,8 @@ class HeadsStudy:
     out: str | None = None
     init_energy: dict | None = None  # energy_spread() of the untrained backbones (one per seed)
     state_dicts: dict = field(default_factory=dict, repr=False, compare=False)  # (seed, head) -> trained here
+    quick: bool = False  # run with the quick settings (archlab heads --quick): a smoke run, not the study
+    files: list = field(default_factory=list)  # figures written into the output folder
 
     def summary(self, head: str) -> HeadSummary:
         return next(s for s in self.summaries if s.head == head)
@@ -212,6 +214,8 @@ class HeadsStudy:
             "resumed": [list(t) for t in self.resumed],
             "out": self.out,
             "init_energy": self.init_energy,
+            "quick": self.quick,
+            "files": list(self.files),
         }
 
 

@@ -6,6 +6,7 @@ Layout of ``DIR``::
     seed<S>/<head>.pt           the trained state_dict (loads strictly into build_net(net, width, head))
     seed<S>/<head>.json         the RunRecord; written after the .pt, so its presence marks a finished run
     result.json                 the assembled HeadsStudy of the last call
+    faces_train.png, faces_test.png   a grid of the drawn training and held-out faces (``save_face_grids``)
 
 A folder holding a study with other settings is refused (``archlab.ArchlabError``) instead of mixing runs.
 Writes go to a temporary file in the same folder, then ``os.replace`` (atomic on POSIX and Windows).
@@ -103,3 +104,15 @@ def load_state_dict(path: str | Path) -> dict:
     import torch
 
     return torch.load(Path(path), map_location="cpu", weights_only=True)
+
+
+def save_face_grids(root: str | Path, config: HeadsConfig) -> list[str]:
+    """Write a grid of drawn training faces and one of held-out faces into ``root``: the paths written."""
+    from archlab.data.faces import face_grid_png
+
+    out = []
+    for split in ("train", "test"):
+        path = Path(root) / f"faces_{split}.png"
+        atomic_write_bytes(path, face_grid_png(split, 4, 5, config.data_seed, config.clutter))
+        out.append(str(path))
+    return out

@@ -256,3 +256,27 @@ def load_run_state_dict(study: HeadsStudy, seed: int, head: str) -> dict:
     from archlab.studies.heads.storage import load_state_dict
 
     return load_state_dict(Path(study.out) / f"seed{seed}" / f"{head}.pt")
+
+
+def read_heads_study(out: str | Path) -> HeadsStudy:
+    """A study folder's finished runs read back without training (``archlab report --heads-from DIR``)."""
+    import json
+
+    root = Path(out)
+    marker = root / "study.json"
+    if not marker.is_file():
+        raise ArchlabError(f"{root}: not a head study folder (no study.json); run `archlab heads --out {root}` first")
+    cfg = HeadsConfig.from_dict(json.loads(marker.read_text(encoding="utf-8"))["config"])
+    folder = StudyFolder(root, cfg)
+    seeds = sorted(int(p.name[4:]) for p in root.glob("seed*") if p.is_dir() and p.name[4:].isdigit())
+    loaded = {(s, h): folder.load(s, h) for s in seeds for h in HEADS}
+    runs = {k: v for k, v in loaded.items() if v is not None}
+    heads = [h for h in HEADS if any(k[1] == h for k in runs)]
+    if not runs:
+        raise ArchlabError(f"{root}: no finished (seed, head) run in the folder")
+    seeds = sorted({s for s, _ in runs})
+    result = root / "result.json"
+    wall = json.loads(result.read_text(encoding="utf-8")).get("wall_seconds", 0.0) if result.is_file() else 0.0
+    study = assemble(cfg.to_dict(), heads, seeds, list(runs.values()), head_costs(cfg, heads), wall, out=str(root))
+    study.resumed = sorted(runs)
+    return study
