@@ -63,8 +63,10 @@ def main(rounds: int = 21) -> int:
         print(f"{name:40s} {statistics.median(wall[name]):8.3f} {statistics.median(cpu[name]):7.3f} {ratio:20.3f}")
         if name.startswith("archlab profile"):
             ok &= ratio <= GOAL_RATIO and statistics.median(cpu[name]) <= GOAL_CPU_S
-    print(f"goal: archlab profile <= {GOAL_RATIO:.2f} x import torch and <= {GOAL_CPU_S} s CPU -> "
-          f"{'met' if ok else 'NOT met'}")
+    print(
+        f"goal: archlab profile <= {GOAL_RATIO:.2f} x import torch and <= {GOAL_CPU_S} s CPU -> "
+        f"{'met' if ok else 'NOT met'}"
+    )
     return 0 if ok else 1
 
 
