@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from archlab.render.tables import Table, shape_str
+from archlab.render.text import pct, sig
 
 HEAD_COLUMNS = [
     "head",
@@ -21,8 +22,9 @@ HEAD_COLUMNS = [
 ]
 
 
-def _f(v, nd=2):
-    return None if v is None or (isinstance(v, float) and math.isnan(v)) else round(float(v), nd)
+def _f(v):
+    """A measured value for a cell (3 significant digits when shown), None when missing."""
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
 
 
 def rf_header(study) -> list[str]:
@@ -47,9 +49,10 @@ def heads_table(study) -> Table:
         "heads (everything after FMap-end up to the output vector)",
         HEAD_COLUMNS,
         numeric={"params", "params_deployed", "madds", "out", "com_offset", "r50", "r90", "centre/corner"},
+        drop=["weights", "params_deployed", "out", "importance_com", "r90", "com_offset"],
     )
     for r in study.heads.values():
-        com = f"{r.com[0]:.1f}, {r.com[1]:.1f}" if r.com else ""
+        com = f"{sig(r.com[0])}, {sig(r.com[1])}" if r.com else ""
         t.rows.append(
             [
                 r.name,
@@ -59,10 +62,10 @@ def heads_table(study) -> Table:
                 r.out_dim,
                 r.weights,
                 com,
-                _f(r.com_offset, 4),
-                _f(r.r50, 1),
-                _f(r.r90, 1),
-                _f(r.centre_corner_ratio, 3),
+                _f(r.com_offset),
+                _f(r.r50),
+                _f(r.r90),
+                _f(r.centre_corner_ratio),
             ]
         )
     t.notes = [
@@ -87,7 +90,7 @@ def grid_table(study, key: str = "erf_inside") -> Table:
     cols = ["i"] + [f"j={j}" for j in range(w)]
     t = Table(title, cols, numeric=set(cols[1:]))
     for i in range(h):
-        t.rows.append([i] + [_f(values[i, j], 3 if key == "erf_inside" else 1) for j in range(w)])
+        t.rows.append([i] + [_f(values[i, j]) for j in range(w)])
     return t
 
 
@@ -102,9 +105,9 @@ def rf_tables(study, files: list[str]) -> list[Table]:
         corner, centre = (0, 0), (g.shape[0] // 2, g.shape[1] // 2)
         if corner in g.maps and centre in g.maps:
             notes.append(
-                f"corner unit {corner}: {g.erf_inside[corner]:.1%} of its ERF mass on the image, "
-                f"centre unit {centre}: {g.erf_inside[centre]:.1%}; theoretical RF box on the image: "
-                f"{g.rf_inside[0][0]:.1%} and {g.rf_inside[centre[0]][centre[1]]:.1%}"
+                f"corner unit {corner}: {pct(g.erf_inside[corner])} of its ERF mass on the image, "
+                f"centre unit {centre}: {pct(g.erf_inside[centre])}; theoretical RF box on the image: "
+                f"{pct(g.rf_inside[0][0])} and {pct(g.rf_inside[centre[0]][centre[1]])}"
             )
         top, left, ch, cw = g.canvas
         notes.append(
@@ -124,6 +127,7 @@ def outputs_table(plan, fields) -> Table:
     t = Table(
         f"{plan.model}: receptive field of each output (theoretical)",
         ["output", "row", "shape", "rf", "jump", "start", "centre unit on image", "corner unit on image"],
+        drop=["start", "row", "jump"],
     )
     for f in fields:
         t.rows.append(
@@ -134,8 +138,8 @@ def outputs_table(plan, fields) -> Table:
                 f.rf.label(),
                 f.rf.label("jump"),
                 f.rf.label("start"),
-                f"{f.centre_inside:.1%}",
-                f"{f.corner_inside:.1%}",
+                pct(f.centre_inside),
+                pct(f.corner_inside),
             ]
         )
     t.notes = [
