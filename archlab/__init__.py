@@ -33,6 +33,7 @@ from archlab.api import (
     table_errors,
 )
 from archlab.errors import ArchlabError
+from archlab.render import notebook as _notebook  # noqa: F401  (registers the records' notebook HTML)
 from archlab.version import __version__
 
 __all__ = [
