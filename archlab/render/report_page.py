@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from archlab.render.compare_page import env_lines
-from archlab.render.document import Bullets, Document, Figure, Heading, Para, TableBlock
+from archlab.render.document import Bullets, Document, Heading, Para, TableBlock
 from archlab.render.memory import human_bytes
 from archlab.render.tables import Table, shape_str
-from archlab.render.text import ms, ratio, rf_text, short, width_text
+from archlab.render.text import ms, pct, ratio, rf_text, short, width_text
 
 REPORT_DPI = 80  # figures of the report (the committed example stays small)
 
@@ -29,7 +27,7 @@ def _published(rec) -> tuple[str, str]:
     if not figs:
         return "—", "—"
     pub = ", ".join(f"{short(v)} {k}" for k, v in figs.items())
-    dev = ", ".join(f"{k} {d['deviation']:+.2%}" for k, d in rec.deviation.items())
+    dev = ", ".join(f"{k} {pct(d['deviation'], signed=True)}" for k, d in rec.deviation.items())
     return pub, dev or "—"
 
 
@@ -62,7 +60,9 @@ def _summary(doc: Document, study, dpi: int) -> None:
         f"{rf_text(base.rf)}; peak activation memory {base.peak_bytes:,} B ({human_bytes(base.peak_bytes)})",
     ]
     for key, d in base.deviation.items():
-        summary.append(f"published {key} {short(d['published'])}: archlab {d['archlab']:,} ({d['deviation']:+.2%})")
+        summary.append(
+            f"published {key} {short(d['published'])}: archlab {d['archlab']:,} ({pct(d['deviation'], signed=True)})"
+        )
     doc.add(Bullets(summary))
 
 
@@ -184,23 +184,26 @@ def _rf_section(doc: Document, study, dpi: int) -> None:
     )
     if rf.grid is not None and rf.grid.maps:
         doc.add(
-            Figure(
+            rp.figure_block(
                 "rf_units",
-                rp.png_bytes(plot_units(rf), dpi),
+                plot_units(rf),
                 "effective receptive fields of a corner and the centre FMap-end unit, and the share of "
                 "each unit's ERF mass on the image",
                 "Left, middle: ERF of a corner and the centre unit over the image (white box), dashed: the "
                 "theoretical RF. Right: share of each unit's ERF mass on the image (the rest: padding).",
+                dpi,
             )
         )
     if any(r.importance is not None for r in rf.heads.values()):
         doc.add(
-            Figure(
+            rp.figure_block(
                 "rf_heads",
-                rp.png_bytes(plot_heads(rf), dpi),
+                plot_heads(rf),
                 "importance maps of the GDConv, GAP and FC heads and the weight each gives each FMap-end position",
                 "Top: what each head's output depends on (|d(u.e)/d input|). Bottom: the weight each head "
-                "gives each FMap-end position (1 = uniform, as GAP).",
+                "gives each FMap-end position (1 = uniform, as GAP), on a scale symmetric around 1; with random "
+                "weights the grey band on its colour bar is the spread initialisation noise alone gives.",
+                dpi,
             )
         )
     for t in rf_tables(rf, []):
@@ -263,29 +266,26 @@ def _widths(doc: Document, study, dpi: int) -> None:
     if not study.widths:
         return
     if study.sweep_rows:
-        import tempfile
+        from archlab.render.sweep_plots import sweep_figure
 
-        from archlab.render.sweep_plots import plot_sweep
-
-        with tempfile.TemporaryDirectory() as d:
-            path = plot_sweep(study.sweep_rows, Path(d) / "sweep.png", title=f"{study.model}: latency sweep")
-            png = rp.shrink_png(path.read_bytes())
         doc.add(
-            Figure(
+            rp.figure_block(
                 "widths",
-                png,
+                sweep_figure(study.sweep_rows, title=f"{study.model}: latency sweep"),
                 "latency against width and against MAdds",
                 "Left: median latency against the width multiplier per first layer (band: 95% CI of the "
                 "median, bars p10-p90). Right: latency against MAdds; circled: the Pareto front.",
+                dpi,
             )
         )
     else:
         doc.add(
-            Figure(
+            rp.figure_block(
                 "widths",
-                rp.width_counts([{"width": c.width, **c.record.totals} for c in study.widths], dpi),
+                rp.width_figure([{"width": c.width, **c.record.totals} for c in study.widths]),
                 "MAdds and params against the width multiplier",
                 "MAdds and params against the width multiplier (stride-2 first layer); latency not measured (--quick).",
+                dpi,
             )
         )
     wt = Table(
