@@ -26,18 +26,19 @@ class RichStages:
         from rich.progress import Progress as RichProgress
         from rich.table import Column
 
-        fixed = {"no_wrap": True}
         self.name = name
         self.bar = RichProgress(
             TextColumn(
-                "[bold]{task.fields[stage]}[/]", table_column=Column(**fixed, overflow="ellipsis", max_width=36)
+                "[bold]{task.fields[stage]}[/]", table_column=Column(no_wrap=True, overflow="ellipsis", max_width=36)
             ),
             BarColumn(bar_width=16),
-            MofNCompleteColumn(table_column=Column(**fixed, min_width=7)),
-            TimeElapsedColumn(table_column=Column(**fixed, min_width=7)),
-            TextColumn("ETA", table_column=Column(**fixed)),
-            TimeRemainingColumn(table_column=Column(**fixed, min_width=7)),
-            TextColumn("{task.description}", markup=False, table_column=Column(ratio=1, **fixed, overflow="ellipsis")),
+            MofNCompleteColumn(table_column=Column(no_wrap=True, min_width=7)),
+            TimeElapsedColumn(table_column=Column(no_wrap=True, min_width=7)),
+            TextColumn("ETA", table_column=Column(no_wrap=True)),
+            TimeRemainingColumn(table_column=Column(no_wrap=True, min_width=7)),
+            TextColumn(
+                "{task.description}", markup=False, table_column=Column(ratio=1, no_wrap=True, overflow="ellipsis")
+            ),
             console=console,
             transient=False,
             expand=True,
