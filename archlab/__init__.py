@@ -13,6 +13,7 @@ only by the functions that need them.
 from typing import TYPE_CHECKING
 
 from archlab.errors import ArchlabError
+from archlab.render import notebook as _notebook  # noqa: F401  (registers the records' notebook HTML)
 from archlab.version import __version__
 
 if TYPE_CHECKING:  # for type checkers and editors; at run time the names load on first use

@@ -213,9 +213,10 @@ def entries(nets: list[str], variants: list[str] | None = None) -> list:
     return out
 
 
-def compare(*entries, latency: bool = False, progress: Callable[[str], Any] | None = None, **options) -> Comparison:
+def compare(*entries, latency: bool = False, progress: Callable[..., Any] | None = None, **options) -> Comparison:
     """Networks or variants side by side: ``archlab.compare("mobilefacenet", "mobilefacenet:head=gap")``.
-    One record per entry (``NAME[:key=value,...]``); ``latency=True`` also times them (imports torch)."""
+    One record per entry (``NAME[:key=value,...]``); ``latency=True`` also times them (imports torch).
+    ``progress(done, total, what)``: :mod:`archlab.timing.progress` (the latency's stages)."""
     from archlab.studies.compare import compare as run
 
     return run(list(entries), latency=latency, progress=progress, **options)
@@ -224,11 +225,14 @@ def compare(*entries, latency: bool = False, progress: Callable[[str], Any] | No
 # -- measurements (torch) -----------------------------------------------------------------------------------
 
 
-def crosscheck(net: Net | Plan, batch: int = 1, **overrides) -> CheckReport:
-    """Build the network and compare every layer's counts with fvcore and thop (imports torch, fvcore, thop)."""
+def crosscheck(
+    net: Net | Plan, batch: int = 1, *, progress: Callable[[int, int, str], Any] | None = None, **overrides
+) -> CheckReport:
+    """Build the network and compare every layer's counts with fvcore and thop (imports torch, fvcore, thop).
+    ``progress(done, total, what)``: :mod:`archlab.timing.progress`."""
     from archlab.nn.tools import crosscheck as run
 
-    return run(net if isinstance(net, Plan) else plan(net, **overrides), batch)
+    return run(net if isinstance(net, Plan) else plan(net, **overrides), batch, progress=progress)
 
 
 def ceilings(threads: int | None = None, *, remeasure: bool = False) -> Ceilings:
@@ -247,9 +251,11 @@ def latency(
     channels_last: bool = False,
     budget: float = 10.0,
     remeasure: bool = False,
+    progress: Callable[[int, int, str], Any] | None = None,
     **overrides,
 ) -> LatencyReport:
-    """Where the time goes: per-layer and per-row latency against the machine's ceilings (``profile --latency``)."""
+    """Where the time goes: per-layer and per-row latency against the machine's ceilings (``profile --latency``).
+    ``progress(done, total, what)``: :mod:`archlab.timing.progress`."""
     from archlab.nn.layer_latency import measure_against_ceilings
 
     return measure_against_ceilings(
@@ -260,6 +266,7 @@ def latency(
         channels_last=channels_last,
         budget_s=budget,
         remeasure=remeasure,
+        progress=progress,
     )
 
 
@@ -382,9 +389,11 @@ def export(
     weights=None,
     key_map=None,
     exporter: str = "dynamo",
+    progress: Callable[[int, int, str], Any] | None = None,
     **overrides,
 ) -> ExportReport:
-    """The deployable network as ONNX and/or TorchScript, checked (``archlab export``)."""
+    """The deployable network as ONNX and/or TorchScript, checked (``archlab export``).
+    ``progress(done, total, what)``: :mod:`archlab.timing.progress`."""
     from archlab.nn.export import export as run
 
     return run(
@@ -397,12 +406,14 @@ def export(
         weights=weights,
         key_map=key_map,
         exporter=exporter,
+        progress=progress,
     )
 
 
-def report(net: Net, *, quick: bool = False, progress: Callable[[str], Any] | None = None, **options) -> Study:
+def report(net: Net, *, quick: bool = False, progress: Callable[..., Any] | None = None, **options) -> Study:
     """The MobileFaceNets study of one network (``archlab report``; imports torch for the receptive fields).
-    Render it with :func:`archlab.render.report_page.report_document`."""
+    Render it with :func:`archlab.render.report_page.report_document`. ``progress(done, total, what)``: its
+    stages (:mod:`archlab.timing.progress`)."""
     from archlab.studies.report_study import run_study
 
     return run_study(str(net), quick=quick, progress=progress, **options)

@@ -2,8 +2,13 @@
 Chromium via selenium.
 
 Checks: every image loaded (naturalWidth > 0), no console errors, no request other than the file itself and
-data: URIs, and at a 390 px wide phone viewport the page does not scroll sideways (a table wider than the
-screen scrolls inside its own container). A screenshot of each page is saved in the test's tmp folder.
+data: URIs, and at a 390 px wide phone viewport the page does not scroll sideways (a table or figure wider than
+the screen scrolls inside its own container). A screenshot of each page is saved in the test's tmp folder.
+
+Readability, at a 1280 px desktop window and a 390 px phone: no table cell's text is clipped (no cell's content
+is wider than the cell), at 1280 px every table fits its box (nothing to scroll to), at 390 px a table that
+scrolls keeps its first column in view (sticky), and every figure's smallest text is at least 9 px as shown
+(its size in image pixels, `data-text-px`, times the displayed width over the image's natural width).
 
 Skipped, with the reason printed, only where Chromium, chromedriver or selenium is missing and CI is not set;
 in CI (CI=true) a missing browser fails the test (`.ci/run` installs the Debian packages).
@@ -93,7 +98,11 @@ def open_page(drv, path: Path, shot: Path) -> dict:
           inner: window.innerWidth,
           doc: document.documentElement.scrollWidth,
           body: document.body.scrollWidth,
-          images: imgs.map(i => [i.complete, i.naturalWidth, i.getBoundingClientRect().right]),
+          images: imgs.map(i => {
+            const box = i.closest('.figbox');
+            return [i.complete, i.naturalWidth, i.getBoundingClientRect().right,
+                    box ? box.getBoundingClientRect().right : null];
+          }),
           widest_table: Math.max(0, ...scrolls.map(s => s.scrollWidth)),
           scroll_boxes: scrolls.map(s => s.getBoundingClientRect().right),
           tables: document.querySelectorAll('table').length,
@@ -118,9 +127,10 @@ def check_page(drv, path: Path, shot: Path) -> dict:
         f"page scrolls sideways: {max(facts['doc'], facts['body'])} px of content, layout viewport {facts['inner']} px"
     )
     assert facts["images"], "no images on the page"
-    for i, (complete, natural, right) in enumerate(facts["images"]):
+    for i, (complete, natural, right, box_right) in enumerate(facts["images"]):
         assert complete and natural > 0, f"image {i} did not load"
-        assert right <= facts["inner"] + 0.5, f"image {i} sticks out of the page ({right} px)"
+        shown = right if box_right is None else box_right  # a figure wider than the screen scrolls in its box
+        assert shown <= facts["inner"] + 0.5, f"image {i} sticks out of the page ({shown} px)"
     errors = [e for e in facts["console"] if e["level"] in ("SEVERE", "ERROR")]
     assert not errors, errors
     remote = [u for u in facts["requests"] if not u.startswith(("file:", "data:"))]
@@ -209,3 +219,111 @@ def test_the_checks_catch_a_bad_page(browser, tmp_path, what):
     )
     with pytest.raises(AssertionError, match=EXPECTED[what]):
         check_page(browser, page, tmp_path / "bad.png")
+
+
+# -- readability at 1280 px and 390 px ----------------------------------------------------------------------------
+
+DESKTOP = {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}
+VIEWPORTS = {1280: DESKTOP, 390: PHONE}
+MIN_FIGURE_TEXT_PX = 9.0
+READABILITY_JS = """
+    const cell = c => ({text: c.textContent.trim().slice(0, 40), over: c.scrollWidth - c.clientWidth});
+    const boxes = Array.from(document.querySelectorAll('.scroll')).filter(b => b.querySelector('table'));
+    return {
+      inner: window.innerWidth,
+      clipped: Array.from(document.querySelectorAll('th, td')).map(cell).filter(c => c.over > 1),
+      tables: boxes.map(b => {
+        const first = b.querySelector('tr > :first-child');
+        return {title: b.getAttribute('aria-label'), over: b.scrollWidth - b.clientWidth,
+                sticky: first ? getComputedStyle(first).position : null,
+                first: first ? first.getBoundingClientRect().width / b.clientWidth : 0};
+      }),
+      figures: Array.from(document.images).filter(i => i.dataset.textPx).map(i => ({
+        alt: i.alt.slice(0, 40),
+        px: parseFloat(i.dataset.textPx) * i.getBoundingClientRect().width / i.naturalWidth})),
+    };"""
+
+
+def readability(drv, path: Path, width: int) -> dict:
+    drv.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", VIEWPORTS[width])
+    try:
+        drv.get(path.resolve().as_uri())
+        drv.execute_script("return document.readyState")
+        return drv.execute_script(READABILITY_JS)
+    finally:
+        drv.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+
+
+def check_readable(drv, path: Path, width: int) -> dict:
+    facts = readability(drv, path, width)
+    assert facts["inner"] == width
+    assert not facts["clipped"], f"clipped cell text at {width} px: {facts['clipped'][:5]}"
+    if width >= 1280:
+        wide = [t for t in facts["tables"] if t["over"] > 1]
+        assert not wide, f"tables cut by their box at {width} px: {[(t['title'], t['over']) for t in wide]}"
+    for t in facts["tables"]:
+        if t["over"] > 1:  # it scrolls: its first column stays in view and leaves room for the others
+            assert t["sticky"] == "sticky" and t["first"] < 0.6, f"{t['title']}: first column not fixed"
+    small = [f for f in facts["figures"] if f["px"] < MIN_FIGURE_TEXT_PX]
+    assert not small, f"figure text under {MIN_FIGURE_TEXT_PX} px at {width} px: {small}"
+    return facts
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory):
+    """The report (quick) and compare pages, made through the library (no CLI)."""
+    import torch
+
+    import archlab
+    from archlab.render.compare_page import compare_document
+    from archlab.render.document import write_document
+    from archlab.render.report_page import report_document
+    from tests.helpers import records
+
+    torch.set_num_threads(1)
+    d = tmp_path_factory.mktemp("pages")
+    study = archlab.report("mobilefacenet", quick=True, rf_samples=1)
+    write_document(report_document(study), d / "mfn.html")
+    write_document(compare_document(records.comparison(), generated="now"), d / "cmp.html")
+    return d
+
+
+@pytest.mark.parametrize("width", sorted(VIEWPORTS))
+@pytest.mark.parametrize("page", ["mfn.html", "cmp.html"])
+def test_tables_and_figures_readable(browser, pages, page, width):
+    facts = check_readable(browser, pages / page, width)
+    assert facts["figures"] and facts["tables"]
+    print(f"{page} at {width} px: smallest figure text {min(f['px'] for f in facts['figures']):.1f} px")
+
+
+UNREADABLE = {  # a page that breaks a readability rule -> what the check must say
+    "clipped cell": '<div class="scroll"><table><tr><td style="max-width:3em;overflow:hidden;white-space:nowrap">'
+    "220,965,376</td></tr></table></div>",
+    "tiny figure text": '<div class="scroll"><table><tr><td>1</td></tr></table></div>'
+    '<img src="{png}" data-text-px="3" alt="x" style="width:100px">',
+    "table cut at 1280": '<div class="scroll" style="max-width:200px"><table><tr>'
+    + "".join(f"<td>{i:,}000</td>" for i in range(30))
+    + "</tr></table></div>",
+}
+UNREADABLE_SAYS = {
+    "clipped cell": "clipped cell text",
+    "tiny figure text": "figure text under",
+    "table cut at 1280": "tables cut by their box",
+}
+
+
+@pytest.mark.parametrize("what", list(UNREADABLE))
+def test_the_readability_checks_catch_a_bad_page(browser, tmp_path, what):
+    import base64
+
+    from archlab.render.report_plots import png_bytes, pyplot
+
+    png = "data:image/png;base64," + base64.b64encode(png_bytes(pyplot().figure(figsize=(1, 1)), 50)).decode()
+    page = tmp_path / "bad.html"
+    page.write_text(
+        '<!DOCTYPE html><html><head><meta name="viewport" content="width=device-width, initial-scale=1"></head>'
+        f"<body>{UNREADABLE[what].replace('{png}', png)}</body></html>",
+        encoding="utf-8",
+    )
+    with pytest.raises(AssertionError, match=UNREADABLE_SAYS[what]):
+        check_readable(browser, page, 1280)

@@ -112,7 +112,7 @@ def test_documents(mfn):
     assert "| 2 | 56²×64 | bottleneck | 2 | 64 | 5 | 2 | 92,160 | 88,008,704 | 43 |" in md
     assert (
         "| mobilefacenet-s | 3x112x112 | 850,688 | 841,920 | 217,669,760 | 840k params_deployed | "
-        "params_deployed +0.23% |" in md
+        "params_deployed +0.2% |" in md
     )
     html = render_html(doc)
     assert html.count("data:image/png;base64,") == 3 and html.count('<div class="scroll"') == md.count("\n### ")

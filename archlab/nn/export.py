@@ -24,6 +24,7 @@ from archlab.ir.plan import Plan
 from archlab.nn.outputs import max_difference
 from archlab.nn.quiet import importable, quiet, require_packages
 from archlab.storage.files import write_atomic
+from archlab.timing.progress import Progress
 
 EXPORTERS = ("dynamo", "torchscript")
 DEFAULT_TOLERANCE = 1e-4
@@ -215,8 +216,10 @@ def export(
     exporter: str = "dynamo",
     seed: int = 0,
     tolerance: float = DEFAULT_TOLERANCE,
+    progress: Progress | None = None,
 ) -> ExportReport:
-    """Build the network of ``plan``, deploy it (fold BN, channels-last), check it, and write the files."""
+    """Build the network of ``plan``, deploy it (fold BN, channels-last), check it, and write the files.
+    ``progress(done, total, what)``: the stage ``export``, one step per build, check and file."""
     import torch
 
     from archlab.nn import fold as fold_mod
@@ -233,6 +236,15 @@ def export(
             check_output_dir(path, flag)
     if key_map is not None and weights is None:
         raise OptionError("--key-map needs --weights")
+    total = 2 + (2 if onnx_path is not None else 0) + (1 if ts_path is not None else 0)  # build, check, files
+    done = [0]
+
+    def step(what: str) -> None:  # a step starts; the steps before it are done
+        if progress is not None:
+            progress(min(done[0], total), total, f"export: {what}")
+        done[0] += 1
+
+    step(f"build {plan.model}" + (" and load the weights" if weights is not None else ""))
     torch.manual_seed(seed)
     module = build_plan(plan).eval()
     if weights is not None:
@@ -266,6 +278,7 @@ def export(
         len(getattr(deployed, "folded", ())),
         bns,
     )
+    step("check the deployed network")
     what = ("folded" if fold_bn else "deployed") + (" channels-last" if channels_last else "") + " vs unfolded"
     with torch.inference_mode():
         report.comparisons.append(compare(what, deployed(xd), ref, tolerance))
@@ -285,6 +298,7 @@ def export(
                 )
             )
     if onnx_path is not None:
+        step(f"ONNX export ({exporter})")
         data, used = onnx_bytes(deployed, xd, exporter)
         report.onnx_exporter = used
         report.onnx_bytes = len(data)
@@ -293,6 +307,7 @@ def export(
         except Exception as e:  # a file the onnx package cannot parse is reported by the check below
             report.onnx_note = f"could not count the ONNX weights: {type(e).__name__}: {e}"
         if importable("onnxruntime"):
+            step("ONNX Runtime check")
             try:
                 got = run_onnx(data, x)
             except Exception as e:
@@ -306,6 +321,7 @@ def export(
         write_atomic(onnx_path, data)
         report.onnx = str(onnx_path)
     if ts_path is not None:
+        step("TorchScript trace")
         buf = io.BytesIO()
         with quiet(), torch.no_grad():
             traced = torch.jit.trace(deployed, xd, check_trace=False)
@@ -313,4 +329,6 @@ def export(
         write_atomic(ts_path, buf.getvalue())
         report.torchscript = str(ts_path)
         report.torchscript_bytes = len(buf.getvalue())
+    if progress is not None:
+        progress(total, total, "export: done")
     return report

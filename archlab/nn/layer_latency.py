@@ -36,6 +36,7 @@ from archlab.static.roofline import Ceilings
 from archlab.timing import rounds as lat
 from archlab.timing.anatomy import LatencyReport, anatomy
 from archlab.timing.machine import loadavg, usable_cpus
+from archlab.timing.progress import Progress, rounds_progress
 
 RUNTIMES = ("eager", "folded")
 DEFAULT_BUDGET_S = 10.0
@@ -144,13 +145,18 @@ def measure(
     module=None,
     warmup_s: float = 0.3,
     min_sample_s: float = 0.01,
+    progress: Progress | None = None,
 ) -> LatencyReport:
     """Measure the network of ``plan``: end-to-end, per layer, per row (see the module docstring).
 
     ``module``: a network built from ``plan`` (built here when None; with ``runtime='folded'`` it is folded).
-    ``ceilings``: when given, every layer gets its roofline time and bound.
+    ``ceilings``: when given, every layer gets its roofline time and bound. ``progress(done, total, what)``:
+    the stages ``build`` (1 step), ``warm-up`` (2) and ``rounds`` (seconds of the budget).
     """
     import torch
+
+    say = progress or (lambda done, total, what: None)
+    say(0, 1, f"build: {plan.model} ({runtime})")
 
     if runtime not in RUNTIMES:
         raise OptionError(f"--runtime: per-layer timing supports {', '.join(RUNTIMES)}, not {runtime!r}")
@@ -224,7 +230,9 @@ def measure(
         with torch.inference_mode():
             enter()
             timer_ns = timer_cost_ns()
+            say(0, 2, "warm-up: plain forward")
             lat.warm_up(plain, seconds=warmup_s, min_sample_s=min_sample_s)
+            say(1, 2, "warm-up: instrumented forward")
             lat.warm_up(instr, seconds=warmup_s / 2, min_sample_s=min_sample_s)
             instr.number = plain.number  # the same calls per sample, so both see the same cache state
             deadline = time.monotonic() + budget_s
@@ -237,6 +245,7 @@ def measure(
                 max_samples=max_samples,
                 rng=random.Random(seed),
                 sample=sample,
+                on_round=rounds_progress(progress, "rounds", budget_s),
             )
     finally:
         gc.unfreeze()
@@ -260,8 +269,11 @@ def measure(
     return report
 
 
-def measure_against_ceilings(plan: Plan, *, threads: int | None = None, remeasure: bool = False, **options):
-    """:func:`measure` with the machine's ceilings at the same thread count (cached; ``remeasure`` to refresh)."""
+def measure_against_ceilings(
+    plan: Plan, *, threads: int | None = None, remeasure: bool = False, progress: Progress | None = None, **options
+):
+    """:func:`measure` with the machine's ceilings at the same thread count (cached; ``remeasure`` to refresh).
+    ``progress``: the stage ``ceilings`` (1 step), then :func:`measure`'s."""
     import torch
 
     from archlab.nn.ceilings import ceilings
@@ -270,4 +282,9 @@ def measure_against_ceilings(plan: Plan, *, threads: int | None = None, remeasur
     if runtime not in RUNTIMES:  # before the ceilings, which may take seconds to measure
         raise OptionError(f"--runtime: per-layer timing supports {', '.join(RUNTIMES)}, not {runtime!r}")
     threads = threads or torch.get_num_threads()
-    return measure(plan, threads=threads, ceilings=ceilings(threads, remeasure=remeasure), **options)
+    if progress is not None:
+        progress(0, 1, f"ceilings: peak GFLOP/s and bandwidth at {threads} thread(s) (cached per machine)")
+    ceil = ceilings(threads, remeasure=remeasure)
+    if progress is not None:
+        progress(1, 1, "ceilings: done")
+    return measure(plan, threads=threads, ceilings=ceil, progress=progress, **options)

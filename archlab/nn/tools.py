@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from archlab.ir.plan import Plan
 from archlab.static.crosscheck import CheckReport, explain
+from archlab.timing.progress import Progress
+
+CHECK_STEPS = 5  # build, fvcore FLOPs, fvcore activations, thop, PyTorch memory
 
 
 def tool_versions() -> dict:
@@ -36,8 +39,10 @@ def _int(v) -> int:
     return int(round(float(v)))
 
 
-def run_tools(module, plan: Plan, batch: int = 1) -> dict:
-    """Run fvcore and thop on a built network; per-module results keyed by module path."""
+def run_tools(module, plan: Plan, batch: int = 1, progress: Progress | None = None) -> dict:
+    """Run fvcore and thop on a built network; per-module results keyed by module path.
+    ``progress``: steps 2-4 of the cross-check (:data:`CHECK_STEPS`)."""
+    say = progress or (lambda done, total, what: None)
     import logging
     import warnings
 
@@ -53,14 +58,17 @@ def run_tools(module, plan: Plan, batch: int = 1) -> dict:
     logging.getLogger("fvcore").setLevel(logging.ERROR)
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
+        say(1, CHECK_STEPS, "cross-check: fvcore FlopCountAnalysis")
         fa = FlopCountAnalysis(module, x).unsupported_ops_warnings(False).uncalled_modules_warnings(False)
         fa.tracer_warnings("none")
         flops = fa.by_module()
         unsupported = {layer.name: dict(fa.unsupported_ops(layer.name)) for layer in plan.layers}
+        say(2, CHECK_STEPS, "cross-check: fvcore ActivationCountAnalysis")
         aa = ActivationCountAnalysis(module, x).unsupported_ops_warnings(False).uncalled_modules_warnings(False)
         aa.tracer_warnings("none")
         acts = aa.by_module()
         params = parameter_count(module)
+        say(3, CHECK_STEPS, "cross-check: thop profile")
         ops, total_params, info = thop_profile(module, (x,), verbose=False, ret_layer_info=True)
     return {
         "fvcore": {
@@ -80,12 +88,17 @@ def run_tools(module, plan: Plan, batch: int = 1) -> dict:
     }
 
 
-def crosscheck(plan: Plan, batch: int = 1, *, memory: bool = True, threads: int | None = 1) -> CheckReport:
+def crosscheck(
+    plan: Plan, batch: int = 1, *, memory: bool = True, threads: int | None = 1, progress: Progress | None = None
+) -> CheckReport:
     """Build the plan's network, run fvcore and thop on it, and compare (see the module docstring).
 
     With ``memory``, also measure the live-tensor peak in PyTorch and compare it with the plan's rule.
     ``threads``: torch intra-op threads while the tools run (restored after; None keeps the current setting).
+    ``progress(done, total, what)``: the stage ``cross-check``, :data:`CHECK_STEPS` steps.
     """
+    say = progress or (lambda done, total, what: None)
+    say(0, CHECK_STEPS, f"cross-check: build {plan.model}")
     from dataclasses import replace
 
     import torch
@@ -101,11 +114,14 @@ def crosscheck(plan: Plan, batch: int = 1, *, memory: bool = True, threads: int 
     torch.set_num_threads(threads)
     try:
         module = build_plan(plan).eval()
-        report = explain(plan, run_tools(module, plan, batch), batch, tool_versions())
+        report = explain(plan, run_tools(module, plan, batch, progress), batch, tool_versions())
         if not memory:
+            say(CHECK_STEPS, CHECK_STEPS, "cross-check: done")
             return report
+        say(4, CHECK_STEPS, "cross-check: PyTorch live-tensor memory")
         predicted = plan_memory(plan, batch, keep_input=True).peak_bytes
         measured = measure_peak(module, plan, batch)
+        say(CHECK_STEPS, CHECK_STEPS, "cross-check: done")
     finally:
         torch.set_num_threads(previous)
     mem = {

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from archlab.render.document import Bullets, Document, Figure, Heading, Para, TableBlock
+from archlab.render.document import Bullets, Document, Heading, Para, TableBlock
 from archlab.render.memory import human_bytes
 from archlab.render.tables import Table, shape_str
-from archlab.render.text import fmap_text, ms, options_text, ratio, rf_text
+from archlab.render.text import fmap_text, ms, options_text, ratio, ratio_value, rf_text
 
 COMPARE_ROWS = (
     "input",
@@ -44,7 +44,7 @@ def compare_table(comp) -> Table:
     first = recs[0]
     for key in ("params", "madds"):
         if len(recs) > 1 and first.totals[key]:
-            t.rows.append([f"{key} / {labels[0]}", *[f"{r.totals[key] / first.totals[key]:.3f}" for r in recs]])
+            t.rows.append([f"{key} / {labels[0]}", *[ratio_value(r.totals[key] / first.totals[key]) for r in recs]])
     t.notes = [
         "names as in `archlab profile -f json`: totals.params, totals.madds, ..., memory.peak_bytes (fp32, batch 1), "
         "fmap_end (the map the head reads) and its theoretical receptive field (size, jump in input pixels)",
@@ -69,9 +69,9 @@ def compare_document(comp, *, command: str = "", generated: str = "") -> Documen
     doc.add(TableBlock(compare_table(comp)))
     doc.add(Heading("Where the MAdds and the parameters are"))
     doc.add(
-        Figure(
+        rp.figure_block(
             "stages",
-            rp.stage_bars(comp.records),
+            rp.stage_figure(comp.records),
             "bar charts of MAdds and parameters per stage for " + ", ".join(labels),
             "Per stage (table rows grouped by output stride, input size / map size; head = after FMap-end).",
         )
@@ -88,9 +88,9 @@ def compare_document(comp, *, command: str = "", generated: str = "") -> Documen
     timed = comp.latency is not None
     doc.add(Heading("Latency against parameters" if timed else "MAdds against parameters"))
     doc.add(
-        Figure(
+        rp.figure_block(
             "scatter",
-            rp.scatter(comp.records),
+            rp.scatter_figure(comp.records),
             ("latency" if timed else "MAdds") + " against parameters, one point per entry",
             "Median latency per call with its 95% CI (bars)."
             if timed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from archlab.render.tables import Table, shape_str
+from archlab.render.text import pct
 from archlab.static.diff import Diff
 from archlab.static.units import Units
 
@@ -29,8 +30,10 @@ def diff_table(d: Diff, units: Units | None = None) -> Table:
     u = units or Units()
     c = u.column
     title = f"diff: A = {side_label(d.a)}  vs  B = {side_label(d.b)} [{u.describe()}]"
+    by_role = bool(d.rows) and any(r.role for r in d.rows)
     cols = [
         "row",
+        *(["role"] if by_role else []),
         "type",
         "fields",
         "in",
@@ -43,30 +46,18 @@ def diff_table(d: Diff, units: Units | None = None) -> Table:
         f"{c}_delta",
         "status",
     ]
-    t = Table(title, cols, numeric={"params_a", "params_b", "params_delta", f"{c}_a", f"{c}_b", f"{c}_delta"})
-    for r in d.rows:
-        a, b = r.a, r.b
-        get = lambda x, k, f=str: None if x is None else f(getattr(x, k))  # noqa: E731
-        t.rows.append(
-            [
-                _pair(get(a, "index"), get(b, "index")),
-                _pair(get(a, "type"), get(b, "type")),
-                _pair(get(a, "label"), get(b, "label")),
-                _pair(get(a, "in_shape", shape_str), get(b, "in_shape", shape_str)),
-                _pair(get(a, "out_shape", shape_str), get(b, "out_shape", shape_str)),
-                a.params if a else None,
-                b.params if b else None,
-                r.delta("params"),
-                u.scale("madds", a.madds) if a else None,
-                u.scale("madds", b.madds) if b else None,
-                u.scale("madds", r.delta("madds")),
-                r.status,
-            ]
-        )
+    t = Table(
+        title,
+        cols,
+        numeric={"params_a", "params_b", "params_delta", f"{c}_a", f"{c}_b", f"{c}_delta"},
+        drop=["in", "type", "fields", "role", "params_a", "params_b", f"{c}_a", f"{c}_b"],
+    )
+    t.rows += [_row_cells(r, u, by_role) for r in d.rows]
     ta, tb = d.a.totals, d.b.totals
     t.rows.append(
         [
             "total",
+            *([""] if by_role else []),
             "",
             "",
             _pair(shape_str(d.a.input), shape_str(d.b.input)),
@@ -84,8 +75,28 @@ def diff_table(d: Diff, units: Units | None = None) -> Table:
     return t
 
 
+def _row_cells(r, u: Units, by_role: bool) -> list:
+    a, b = r.a, r.b
+    get = lambda x, k, f=str: None if x is None else f(getattr(x, k))  # noqa: E731
+    return [
+        _pair(get(a, "index"), get(b, "index")),
+        *([r.role] if by_role else []),
+        _pair(get(a, "type"), get(b, "type")),
+        _pair(get(a, "label"), get(b, "label")),
+        _pair(get(a, "in_shape", shape_str), get(b, "in_shape", shape_str)),
+        _pair(get(a, "out_shape", shape_str), get(b, "out_shape", shape_str)),
+        a.params if a else None,
+        b.params if b else None,
+        r.delta("params"),
+        u.scale("madds", a.madds) if a else None,
+        u.scale("madds", b.madds) if b else None,
+        u.scale("madds", r.delta("madds")),
+        r.status,
+    ]
+
+
 def _rel(a: int, b: int) -> str:
-    return f"{(b - a) / a:+.1%}" if a else "n/a"
+    return pct((b - a) / a, signed=True) if a else "n/a"
 
 
 def diff_lines(d: Diff, u: Units) -> list[str]:
@@ -106,7 +117,7 @@ def diff_lines(d: Diff, u: Units) -> list[str]:
             a, b = u.scale(key, a), u.scale(key, b)
         lines.append(f"{label}: {a:,} -> {b:,} ({b - a:+,}, {_rel(a, b)})")
     counts = {s: sum(1 for r in d.rows if r.status == s) for s in ("same", "changed", "added", "removed")}
-    lines.append("rows: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
+    lines.append("rows: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n) + f"; {d.alignment_text()}")
     if not u.is_default:
         lines.append(f"units: {u.describe()}" + ("; FLOPs = 2 x MAdds" if u.compute == "flops" else ""))
     return lines

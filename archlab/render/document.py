@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import html
+import math
 import re
 import struct
 from dataclasses import dataclass, field
@@ -61,6 +62,7 @@ class Figure:
     png: bytes
     alt: str
     caption: str = ""
+    text_px: float | None = None  # its smallest text in image pixels (report_plots.figure_text_px)
 
 
 @dataclass
@@ -134,18 +136,24 @@ h2{font-size:1.2rem;margin:2rem 0 .5rem;padding-bottom:.2rem;border-bottom:1px s
 h3{font-size:1rem;margin:1rem 0 .3rem}
 p,li,h1,h2,h3,figcaption{overflow-wrap:anywhere}
 .meta{color:#57606a;font-size:.85rem;margin:.2rem 0}
-.scroll{overflow-x:auto;max-width:100%;-webkit-overflow-scrolling:touch;margin:.3rem 0}
-table{border-collapse:collapse;font-size:.82rem}
-th,td{border:1px solid #d0d7de;padding:.2rem .45rem;text-align:left;white-space:nowrap;vertical-align:top}
+.scroll,.figbox{overflow-x:auto;max-width:100%;-webkit-overflow-scrolling:touch;margin:.3rem 0}
+table{border-collapse:separate;border-spacing:0;font-size:.82rem}
+th,td{border:1px solid #d0d7de;border-width:0 1px 1px 0;padding:.2rem .45rem;text-align:left;vertical-align:top;
+white-space:normal;overflow-wrap:normal;word-break:normal}
+tr:first-child th{border-top-width:1px}
+th:first-child,td:first-child{border-left-width:1px}
 th{background:#f6f8fa}
-th:first-child,td:first-child{position:sticky;left:0;background:#f6f8fa}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+th:first-child,td:first-child{position:sticky;left:0;z-index:1;background:#f6f8fa;min-width:4rem}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.num.wrap{white-space:normal}
 ul.notes{font-size:.82rem;color:#57606a;margin:.3rem 0 1rem;padding-left:1.2rem}
 figure{margin:1rem 0}
+figure .figbox{margin:0}
 img{display:block;max-width:100%;height:auto}
 figcaption{font-size:.85rem;color:#57606a;margin-top:.3rem}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.88em;background:#f6f8fa;
 padding:0 .2em;border-radius:3px}
+@media (max-width:40rem){th:first-child,td:first-child{max-width:9rem}}
 """.strip()
 
 
@@ -162,14 +170,38 @@ def png_size(data: bytes) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
+def html_table(t: Table) -> str:
+    """One table as HTML: its title, the table in a scroll box (the first column stays in view), its notes."""
+    return _html_table(t)
+
+
+def _header_html(name: str) -> str:
+    """A column name, allowed to break after ``_ : = /`` and after ``.``/``,`` before a letter (names like
+    ``params_deployed`` stay narrow; ``width=0.5`` keeps its number whole)."""
+    return re.sub(r"([_:/=]|[.,](?=[^\d\s]))", r"\1<wbr>", html.escape(name))
+
+
+def _cell_html(text: str) -> str:
+    """A text cell, allowed to break after ``: = / _`` and after a comma before a letter (``a:x=1,b=2``), never
+    inside a number (``220,965,376`` and ``0.75`` stay whole)."""
+    return re.sub(r"([:=/_]|,(?=[^\d\s]))", r"\1<wbr>", html.escape(text))
+
+
+def _td(text: str, numeric: bool) -> str:
+    """A cell: a number right-aligned and never wrapped; text (also in a numeric column: ``3,211,264 (3.06
+    MiB)``) wraps between words."""
+    if numeric and " " not in text:
+        return f'<td class="num">{html.escape(text)}</td>'
+    cls = ' class="num wrap"' if numeric else ""
+    return f"<td{cls}>{_cell_html(text)}</td>"
+
+
 def _html_table(t: Table) -> str:
     num = ' class="num"'
-    head = "".join(f'<th{num if c in t.numeric else ""} scope="col">{html.escape(c)}</th>' for c in t.columns)
+    head = "".join(f'<th{num if c in t.numeric else ""} scope="col">{_header_html(c)}</th>' for c in t.columns)
     body = []
     for row in t.rows:
-        cells = "".join(
-            f"<td{num if c in t.numeric else ''}>{html.escape(t.cell(c, v))}</td>" for c, v in zip(t.columns, row)
-        )
+        cells = "".join(_td(t.cell(c, v), c in t.numeric) for c, v in zip(t.columns, row))
         body.append(f"<tr>{cells}</tr>")
     notes = "".join(f"<li>{_inline(n)}</li>" for n in t.notes)
     label = html.escape(t.title, quote=True)
@@ -177,6 +209,26 @@ def _html_table(t: Table) -> str:
         f'<h3>{_inline(t.title)}</h3>\n<div class="scroll" role="region" aria-label="{label}" tabindex="0">'
         f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
         + (f'\n<ul class="notes">{notes}</ul>' if notes else "")
+    )
+
+
+MIN_TEXT_PX = 9.0  # a figure is never shown so small that its smallest text is below this (CSS px)
+
+
+def _html_figure(b: Figure) -> str:
+    """The image inline, in a box that scrolls sideways when the screen is narrower than the image needs to
+    keep its smallest text at :data:`MIN_TEXT_PX` (``data-text-px``: that text's size in image pixels)."""
+    w, h = png_size(b.png)
+    src = "data:image/png;base64," + base64.b64encode(b.png).decode("ascii")
+    cap = f"<figcaption>{_inline(b.caption)}</figcaption>" if b.caption else ""
+    style = attrs = ""
+    if b.text_px:
+        attrs = f' data-text-px="{b.text_px:.2f}"'
+        style = f' style="min-width:{math.ceil(w * MIN_TEXT_PX / b.text_px)}px"'
+    label = html.escape(b.alt, quote=True)
+    return (
+        f'<figure><div class="figbox" role="region" aria-label="{label}" tabindex="0">'
+        f'<img src="{src}" alt="{label}" width="{w}" height="{h}"{attrs}{style}></div>{cap}</figure>'
     )
 
 
@@ -207,13 +259,7 @@ def render_html(doc: Document) -> str:
         elif isinstance(b, TableBlock):
             out.append(_html_table(b.table))
         elif isinstance(b, Figure):
-            w, h = png_size(b.png)
-            src = "data:image/png;base64," + base64.b64encode(b.png).decode("ascii")
-            cap = f"<figcaption>{_inline(b.caption)}</figcaption>" if b.caption else ""
-            out.append(
-                f'<figure><img src="{src}" alt="{html.escape(b.alt, quote=True)}" width="{w}" height="{h}">'
-                f"{cap}</figure>"
-            )
+            out.append(_html_figure(b))
     out += ["</main>", "</body>", "</html>"]
     return "\n".join(out) + "\n"
 

@@ -3,23 +3,38 @@
 from __future__ import annotations
 
 from archlab.render.tables import Table, shape_str
+from archlab.render.text import ms_value, pct, pct_number, sig
 from archlab.timing.anatomy import LatencyReport
 
 WORK_COLS = ["MFLOP", "MB", "FLOP/B", "GFLOP/s", "GB/s", "roof %"]
-
-
-def _r(v, digits: int):
-    return None if v is None else round(v, digits)
+# text: ms and the measured rates to 3 significant digits, shares to 1 decimal (render.text); csv: full precision
+FORMATS = {"ms": ms_value, "share %": pct_number, "roof %": pct_number, **{c: sig for c in WORK_COLS[:5]}}
+DROP = ["MB", "MFLOP", "FLOP/B", "GB/s", "out", "type", "fields", "roof %", "GFLOP/s"]
 
 
 def _work(flops, nbytes, gflops, gbs, roof) -> list:
     return [
-        _r(flops / 1e6, 3),
-        _r(nbytes / 1e6, 3),
-        _r(flops / nbytes, 2) if nbytes else None,
-        _r(gflops, 2),
-        _r(gbs, 2),
-        _r(roof * 100, 1) if roof is not None else None,
+        flops / 1e6,
+        nbytes / 1e6,
+        flops / nbytes if nbytes else None,
+        gflops,
+        gbs,
+        roof * 100 if roof is not None else None,
+    ]
+
+
+def _layer_cells(layer, shapes: dict, ceil) -> list:
+    out = shape_str(shapes.get(layer.name, ()))
+    if not layer.ran:
+        return [layer.name, layer.category, out, *([None] * (2 + len(WORK_COLS))), "folded"]
+    return [
+        layer.name,
+        layer.category,
+        out,
+        layer.latency_ms,
+        layer.share * 100,
+        *_work(layer.flops, layer.bytes, layer.gflops, layer.gbs, layer.roof_fraction),
+        layer.bound(ceil) or "",
     ]
 
 
@@ -33,43 +48,18 @@ def latency_table(report: LatencyReport, depth: str = "row", plan=None) -> Table
             f"{report.model}: latency per layer ({report.runtime})",
             ["name", "type", "out", "ms", "share %", *WORK_COLS, "bound"],
             numeric={"ms", "share %", *WORK_COLS},
+            formats=dict(FORMATS),
+            drop=list(DROP),
         )
-        for layer in report.layers:
-            if not layer.ran:
-                t.rows.append(
-                    [
-                        layer.name,
-                        layer.category,
-                        shape_str(shapes.get(layer.name, ())),
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                        "folded",
-                    ]
-                )
-                continue
-            t.rows.append(
-                [
-                    layer.name,
-                    layer.category,
-                    shape_str(shapes.get(layer.name, ())),
-                    _r(layer.latency_ms, 4),
-                    _r(layer.share * 100, 2),
-                    *_work(layer.flops, layer.bytes, layer.gflops, layer.gbs, layer.roof_fraction),
-                    layer.bound(ceil) or "",
-                ]
-            )
+        t.rows += [_layer_cells(layer, shapes, ceil) for layer in report.layers]
         lead = 3
     else:
         t = Table(
             f"{report.model}: latency per row ({report.runtime})",
             ["row", "type", "fields", "ms", "share %", *WORK_COLS],
             numeric={"ms", "share %", *WORK_COLS},
+            formats=dict(FORMATS),
+            drop=list(DROP),
         )
         for r in report.rows:
             roof = (r.ideal_ms / r.latency_ms) if r.ideal_ms is not None and r.latency_ms > 0 else None
@@ -78,21 +68,21 @@ def latency_table(report: LatencyReport, depth: str = "row", plan=None) -> Table
                     r.index,
                     r.type,
                     r.label,
-                    _r(r.latency_ms, 4),
-                    _r(r.share * 100, 2),
+                    r.latency_ms,
+                    r.share * 100,
                     *_work(r.flops, r.bytes, r.gflops, r.gbs, roof),
                 ]
             )
         lead = 3
     blank = [None] * (len(t.columns) - lead - 2)
-    t.rows.append(["framework", "", ""] + [_r(report.framework_ms, 4), _r(report.framework_ms / e2e * 100, 2)] + blank)
+    t.rows.append(["framework", "", ""] + [report.framework_ms, report.framework_ms / e2e * 100] + blank)
     flops = sum(layer.flops for layer in report.layers)
     nbytes = sum(layer.bytes for layer in report.layers)
     ideal = report.ideal_ms
     roof = ideal / e2e if ideal is not None and e2e > 0 else None
     total = (
         ["total (end-to-end)", "", ""]
-        + [_r(e2e, 4), 100.0]
+        + [e2e, 100.0]
         + _work(flops, nbytes, flops / (e2e * 1e6), nbytes / (e2e * 1e6), roof)
     )
     if depth == "layer":
@@ -144,4 +134,4 @@ def latency_notes(report: LatencyReport) -> list[str]:
     load = report.loadavg
     where = f"load average {load[0]:.1f} on {report.cpus} CPUs; " if load else ""
     hint = "try --threads 1 or a longer --budget" if report.threads > 1 else "try a longer --budget"
-    return [f"noisy machine: the end-to-end 95% CI is +-{noisy:.0%} ({where}{hint})"]
+    return [f"noisy machine: the end-to-end 95% CI is ±{pct(noisy)} ({where}{hint})"]

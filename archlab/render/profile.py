@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from archlab.ir.ops import CONVENTIONS
 from archlab.render.tables import Table, shape_str
+from archlab.render.text import pct, short
 from archlab.static.counts import Profile
 
 COUNTS = ["params", "madds", "other_ops", "activations"]
+# what a narrow terminal hides first (the rest fold; row/name, out, params and MAdds always show)
+ROW_DROP = ["layers", "in", "type", "activations", "other_ops", "jump", "rf"]
+LAYER_DROP = ["kind", "in", "padding", "groups", "out_bytes", "activations", "other_ops", "stride", "jump", "kernel"]
+LAYER_DROP += ["rf", "op"]
 
 
 def _pair(v) -> str:
@@ -20,51 +25,17 @@ def profile_table(prof: Profile, depth: str = "row") -> Table:
             f"{prof.model}: layers",
             ["name", "op", "kind", "in", "out", "kernel", "stride", "padding", "groups", "rf", "jump", *COUNTS],
             numeric=set(COUNTS) | {"groups"},
+            drop=list(LAYER_DROP),
         )
-        for l in prof.layers:
-            t.rows.append(
-                [
-                    l.name,
-                    l.op,
-                    l.kind,
-                    shape_str(l.in_shape),
-                    shape_str(l.out_shape),
-                    _pair(l.kernel),
-                    _pair(l.stride),
-                    _pair(l.padding),
-                    l.groups if l.op == "conv" else None,
-                    rfs[l.name].label(),
-                    rfs[l.name].label("jump"),
-                    l.params,
-                    l.madds,
-                    l.other_ops,
-                    l.activations,
-                ]
-            )
+        t.rows += [_layer_cells(l, rfs[l.name]) for l in prof.layers]
     else:
         t = Table(
             f"{prof.model}: rows",
             ["row", "type", "fields", "in", "out", "layers", "rf", "jump", *COUNTS],
             numeric=set(COUNTS) | {"layers"},
+            drop=list(ROW_DROP),
         )
-        for r, info in zip(prof.rows, prof.plan.rows):
-            rf = rfs[info.layers[-1]] if info.layers else None
-            t.rows.append(
-                [
-                    r.index,
-                    r.type,
-                    r.label,
-                    shape_str(r.in_shape),
-                    shape_str(r.out_shape),
-                    r.layers,
-                    rf.label() if rf else "",
-                    rf.label("jump") if rf else "",
-                    r.params,
-                    r.madds,
-                    r.other_ops,
-                    r.activations,
-                ]
-            )
+        t.rows += [_row_cells(r) for r in prof.rows]
     tot = prof.totals
     t.rows.append(
         ["total", "", "", shape_str(prof.input), shape_str(prof.output)]
@@ -78,6 +49,43 @@ def profile_table(prof: Profile, depth: str = "row") -> Table:
     return t
 
 
+def _layer_cells(l, rf) -> list:
+    return [
+        l.name,
+        l.op,
+        l.kind,
+        shape_str(l.in_shape),
+        shape_str(l.out_shape),
+        _pair(l.kernel),
+        _pair(l.stride),
+        _pair(l.padding),
+        l.groups if l.op == "conv" else None,
+        rf.label(),
+        rf.label("jump"),
+        l.params,
+        l.madds,
+        l.other_ops,
+        l.activations,
+    ]
+
+
+def _row_cells(r) -> list:
+    return [
+        r.index,
+        r.type,
+        r.label,
+        shape_str(r.in_shape),
+        shape_str(r.out_shape),
+        r.layers,
+        r.rf.label() if r.rf else "",
+        r.rf.label("jump") if r.rf else "",
+        r.params,
+        r.madds,
+        r.other_ops,
+        r.activations,
+    ]
+
+
 def summary_lines(prof: Profile) -> list[str]:
     tot = prof.totals
     lines = [
@@ -86,9 +94,16 @@ def summary_lines(prof: Profile) -> list[str]:
         f"activations {tot['activations']:,}"
     ]
     for key, d in prof.deviation.items():
-        lines.append(f"published {key}: {_short(d['published'])} -> archlab {d['archlab']:,} ({d['deviation']:+.2%})")
+        lines.append(
+            f"published {key}: {short(d['published'])} -> archlab {d['archlab']:,} ({pct(d['deviation'], signed=True)})"
+        )
     if prof.published.get("note"):
         lines.append(f"source: {prof.published['note']}")
+    if prof.published_at:
+        lines.append(
+            f"the published figures hold at {options_flags(prof.published_at)}, not at these options: run with "
+            "those for archlab's deviation from them"
+        )
     lines.append(
         "conventions: madds = " + CONVENTIONS["madds"] + "; other_ops = BN 2/elt, act 1/elt, add 1/elt, "
         "pools (see README 'Conventions')"
@@ -96,12 +111,13 @@ def summary_lines(prof: Profile) -> list[str]:
     return lines
 
 
-def _short(v) -> str:
-    if v >= 1e9:
-        return f"{v / 1e9:g}G"
-    if v >= 1e6:
-        return f"{v / 1e6:g}M"
-    return f"{v:,}"
+def options_flags(options: dict) -> str:
+    """``{'classes': 81, 'input': [320, 320]}`` -> ``--classes 81 --input 320x320``."""
+    out = []
+    for k, v in options.items():
+        flag = "--" + k.replace("_", "-")
+        out.append(flag if v is True else f"{flag} {'x'.join(map(str, v)) if isinstance(v, list) else v}")
+    return " ".join(out)
 
 
 def profile_header(prof: Profile) -> list[str]:

@@ -4,7 +4,7 @@ and the figures and tables of an RF study (shared with the random-weight section
 
 from __future__ import annotations
 
-from archlab.render.document import Document, Figure, Heading, Para, TableBlock
+from archlab.render.document import Document, Heading, Para, TableBlock
 
 
 def rf_blocks(doc: Document, rf, dpi: int, stem: str) -> None:
@@ -15,26 +15,28 @@ def rf_blocks(doc: Document, rf, dpi: int, stem: str) -> None:
 
     if rf.grid is not None and rf.grid.maps:
         doc.add(
-            Figure(
+            rp.figure_block(
                 f"{stem}_units",
-                rp.png_bytes(plot_units(rf), dpi),
+                plot_units(rf),
                 "effective receptive fields of a corner and the centre FMap-end unit, and the share of "
                 "each unit's ERF mass on the face region",
                 "Left, middle: ERF of a corner and the centre unit over the mean probe face (dashed white: the "
                 "face region; cyan: the theoretical RF). Right: share of each unit's ERF mass on the face region"
                 + (", trained and random weights" if rf.random_grid is not None else "")
                 + "; the centre/corner ratio with its 95% interval.",
+                dpi,
             )
         )
     if any(r.importance is not None for r in rf.heads.values()):
         doc.add(
-            Figure(
+            rp.figure_block(
                 f"{stem}_heads",
-                rp.png_bytes(plot_heads(rf), dpi),
+                plot_heads(rf),
                 "importance maps of the heads and the weight each gives each FMap-end position",
                 "Top: what each head's output depends on (|d(u.e)/d input|) and its share on the face region. "
                 "Bottom: the weight each head gives each FMap-end position (1 = uniform, as GAP), centre/corner "
                 "with its 95% interval.",
+                dpi,
             )
         )
     for t in rf_tables(rf, []):
@@ -87,12 +89,13 @@ def learned_section(doc: Document, study, dpi: int) -> None:
         doc.add(TableBlock(diffs))
     if any(h != "gap" for h in hs.heads):
         doc.add(
-            Figure(
+            rp.figure_block(
                 "learned_maps",
-                rp.png_bytes(plot_learned_maps(hs), dpi),
+                plot_learned_maps(hs),
                 "learned weight per FMap-end position of the GDConv and FC heads",
                 "The weight each trained head gives each FMap-end position (GDConv: mean |kernel|; FC: mean "
                 "|weight|), mean over seeds, mean 1 (GAP: 1 everywhere).",
+                dpi,
             )
         )
     doc.add(TableBlock(maps_table(hs)))

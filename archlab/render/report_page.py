@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from archlab.render.compare_page import env_lines
-from archlab.render.document import Bullets, Document, Figure, Heading, Para, TableBlock
+from archlab.render.document import Bullets, Document, Heading, Para, TableBlock
 from archlab.render.memory import human_bytes
 from archlab.render.report_learned import learned_section, rf_blocks
 from archlab.render.tables import Table, shape_str
-from archlab.render.text import ms, ratio, rf_text, short, width_text
+from archlab.render.text import ms, pct, ratio, rf_text, short, width_text
 
 REPORT_DPI = 80  # figures of the report (the committed example stays small)
 
@@ -30,7 +28,7 @@ def _published(rec) -> tuple[str, str]:
     if not figs:
         return "—", "—"
     pub = ", ".join(f"{short(v)} {k}" for k, v in figs.items())
-    dev = ", ".join(f"{k} {d['deviation']:+.2%}" for k, d in rec.deviation.items())
+    dev = ", ".join(f"{k} {pct(d['deviation'], signed=True)}" for k, d in rec.deviation.items())
     return pub, dev or "—"
 
 
@@ -73,7 +71,9 @@ def _summary(doc: Document, study, dpi: int) -> None:
         f"{rf_text(base.rf)}; peak activation memory {base.peak_bytes:,} B ({human_bytes(base.peak_bytes)})",
     ]
     for key, d in base.deviation.items():
-        summary.append(f"published {key} {short(d['published'])}: archlab {d['archlab']:,} ({d['deviation']:+.2%})")
+        summary.append(
+            f"published {key} {short(d['published'])}: archlab {d['archlab']:,} ({pct(d['deviation'], signed=True)})"
+        )
     doc.add(Bullets(summary))
 
 
@@ -245,29 +245,26 @@ def _widths(doc: Document, study, dpi: int) -> None:
     if not study.widths:
         return
     if study.sweep_rows:
-        import tempfile
+        from archlab.render.sweep_plots import sweep_figure
 
-        from archlab.render.sweep_plots import plot_sweep
-
-        with tempfile.TemporaryDirectory() as d:
-            path = plot_sweep(study.sweep_rows, Path(d) / "sweep.png", title=f"{study.model}: latency sweep")
-            png = rp.shrink_png(path.read_bytes())
         doc.add(
-            Figure(
+            rp.figure_block(
                 "widths",
-                png,
+                sweep_figure(study.sweep_rows, title=f"{study.model}: latency sweep"),
                 "latency against width and against MAdds",
                 "Left: median latency against the width multiplier per first layer (band: 95% CI of the "
                 "median, bars p10-p90). Right: latency against MAdds; circled: the Pareto front.",
+                dpi,
             )
         )
     else:
         doc.add(
-            Figure(
+            rp.figure_block(
                 "widths",
-                rp.width_counts([{"width": c.width, **c.record.totals} for c in study.widths], dpi),
+                rp.width_figure([{"width": c.width, **c.record.totals} for c in study.widths]),
                 "MAdds and params against the width multiplier",
                 "MAdds and params against the width multiplier (stride-2 first layer); latency not measured (--quick).",
+                dpi,
             )
         )
     wt = Table(

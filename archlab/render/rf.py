@@ -6,6 +6,7 @@ import math
 
 from archlab.render.tables import Table, shape_str
 from archlab.static.erf_records import NOISE_WORDS
+from archlab.render.text import pct, sig
 
 HEAD_COLUMNS = [
     "head",
@@ -25,8 +26,9 @@ HEAD_COLUMNS = [
 ERF_WORDS = {"abs": "|d unit / d input| summed over channels", "grad2": "(d unit / d input)^2 summed over channels"}
 
 
-def _f(v, nd=2):
-    return None if v is None or (isinstance(v, float) and math.isnan(v)) else round(float(v), nd)
+def _f(v):
+    """A measured value for a cell (3 significant digits when shown), None when missing."""
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
 
 
 def rf_header(study) -> list[str]:
@@ -60,9 +62,10 @@ def heads_table(study) -> Table:
         "heads (everything after FMap-end up to the output vector)",
         HEAD_COLUMNS,
         numeric={"params", "params_deployed", "madds", "out", "com_offset", "r50", "r90"},
+        drop=["weights", "params_deployed", "out", "importance_com", "r90", "com_offset"],
     )
     for r in study.heads.values():
-        com = f"{r.com[0]:.1f}, {r.com[1]:.1f}" if r.com else ""
+        com = f"{sig(r.com[0])}, {sig(r.com[1])}" if r.com else ""
         t.rows.append(
             [
                 r.name,
@@ -72,9 +75,9 @@ def heads_table(study) -> Table:
                 r.out_dim,
                 r.weights,
                 com,
-                _f(r.com_offset, 4),
-                _f(r.r50, 1),
-                _f(r.r90, 1),
+                _f(r.com_offset),
+                _f(r.r50),
+                _f(r.r90),
                 r.face_share.label() if r.face_share is not None else "",
                 r.position_cc.label() if r.position_cc is not None else "",
                 "one random head on the trained backbone: not learned"
@@ -109,7 +112,7 @@ def grid_table(study, key: str = "face", grid=None) -> Table:
     cols = ["i"] + [f"j={j}" for j in range(w)]
     t = Table(title, cols, numeric=set(cols[1:]))
     for i in range(h):
-        t.rows.append([i] + [_f(values[i, j], 1 if key == "r50" else 3) for j in range(w)])
+        t.rows.append([i] + [_f(values[i, j]) for j in range(w)])
     return t
 
 
@@ -161,6 +164,7 @@ def outputs_table(plan, fields) -> Table:
     t = Table(
         f"{plan.model}: receptive field of each output (theoretical)",
         ["output", "row", "shape", "rf", "jump", "start", "centre unit on image", "corner unit on image"],
+        drop=["start", "row", "jump"],
     )
     for f in fields:
         t.rows.append(
@@ -171,8 +175,8 @@ def outputs_table(plan, fields) -> Table:
                 f.rf.label(),
                 f.rf.label("jump"),
                 f.rf.label("start"),
-                f"{f.centre_inside:.1%}",
-                f"{f.corner_inside:.1%}",
+                pct(f.centre_inside),
+                pct(f.corner_inside),
             ]
         )
     t.notes = [

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from archlab.render.tables import Table
+from archlab.render.text import ms_value, pct, ratio_value, width_text
 from archlab.storage.sweep_store import CONFIG_COLUMNS
 from archlab.studies.sweep import SweepResult
+
+# what a narrow terminal hides first; the configuration, MAdds, the median, its CI and the ratio stay
+SWEEP_DROP = ["run", "p10 ms", "p90 ms", "n", "params", "ratio CI", "converged"]
 
 
 def _pct(lo, hi, med) -> str:
     if lo is None or hi is None or not med:
         return ""
-    return f"±{max(med - lo, hi - med) / med:.1%}"
+    return "±" + pct(max(med - lo, hi - med) / med)
 
 
 def sweep_table(result: SweepResult) -> Table:
@@ -34,10 +38,23 @@ def sweep_table(result: SweepResult) -> Table:
         "converged",
         "run",
     ]
-    t = Table(title, cols, numeric={"params", "MAdds", "median ms", "p10 ms", "p90 ms", "n", "× baseline"})
+    t = Table(
+        title,
+        cols,
+        numeric={"params", "MAdds", "median ms", "p10 ms", "p90 ms", "n", "× baseline"},
+        formats={
+            "width": width_text,
+            "median ms": ms_value,
+            "p10 ms": ms_value,
+            "p90 ms": ms_value,
+            "× baseline": ratio_value,
+        },
+        drop=list(SWEEP_DROP),
+        key=len(varying),
+    )
     for r in rows:
         ratio_ci = (
-            f"{r['ratio_ci_low']:.3f}–{r['ratio_ci_high']:.3f}"
+            f"{ratio_value(r['ratio_ci_low'])}–{ratio_value(r['ratio_ci_high'])}"
             if r["ratio_ci_low"] is not None and r["ratio_ci_high"] is not None
             else ""
         )
@@ -46,12 +63,12 @@ def sweep_table(result: SweepResult) -> Table:
                 *(r[c] for c in varying),
                 r["params"],
                 r["madds"],
-                f"{r['median_ms']:.3f}",
+                r["median_ms"],
                 _pct(r["ci_low_ms"], r["ci_high_ms"], r["median_ms"]),
-                f"{r['p10_ms']:.3f}",
-                f"{r['p90_ms']:.3f}",
+                r["p10_ms"],
+                r["p90_ms"],
                 r["n"],
-                f"{r['ratio_to_baseline']:.3f}" if r["ratio_to_baseline"] is not None else "",
+                r["ratio_to_baseline"],
                 ratio_ci,
                 "yes" if r["converged"] else "no",
                 (r["run_id"] or "")[-6:],
@@ -75,7 +92,7 @@ def summary_lines(result: SweepResult) -> list[str]:
             f"baseline width {cfg['width']}, stem {cfg['stem']}, input {cfg['input']}, head {cfg['head']}, "
             f"{cfg['threads']} thread{'' if cfg['threads'] == '1' else 's'}, batch {cfg['batch']}, "
             f"{cfg['runtime']}: median "
-            f"{b['median_ms']:.3f} ms, 95% CI {_num(b['ci_low_ms'])}–{_num(b['ci_high_ms'])} ms "
+            f"{ms_value(b['median_ms'])} ms, 95% CI {_num(b['ci_low_ms'])}–{_num(b['ci_high_ms'])} ms "
             f"(n {b['n']}, measured in every round)"
         )
     env = result.environment
@@ -103,7 +120,7 @@ def _setting(col: str, v) -> str:
 
 
 def _num(v) -> str:
-    return "?" if v is None else f"{v:.3f}"
+    return "?" if v is None else ms_value(v)
 
 
 def sweep_csv(result: SweepResult) -> str:

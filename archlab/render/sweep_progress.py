@@ -8,6 +8,8 @@ import math
 import sys
 from typing import Any
 
+from archlab.render.text import ms_value
+
 
 class RichProgress:
     def __init__(self) -> None:
@@ -91,8 +93,8 @@ class LineProgress:
         self.count += 1
         lo, hi = (float(row[c]) if row[c] else float("nan") for c in ("ci_low_ms", "ci_high_ms"))
         _say(
-            f"sweep: [{self.count}/{self.total}] {label}: {float(row['median_ms']):.3f} ms "
-            f"(95% CI {lo:.3f}–{hi:.3f}, n {row['n']})"
+            f"sweep: [{self.count}/{self.total}] {label}: {ms_value(float(row['median_ms']))} ms "
+            f"(95% CI {ms_value(lo)}–{ms_value(hi)}, n {row['n']})"
         )
 
     def done(self):

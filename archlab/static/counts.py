@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from archlab.ir.layer import Layer
 from archlab.ir.ops import CONVENTIONS
+from archlab.ir.overrides import Overrides
 from archlab.ir.plan import COUNT_KEYS, Plan
 from archlab.ir.structure import head_layers
+from archlab.static.display import Display, options_suffix, totals_text
 from archlab.static.receptive import RF, receptive_fields
 
 SCHEMA_VERSION = 1
@@ -26,6 +28,7 @@ class RowSummary:
     madds: int
     other_ops: int
     activations: int
+    rf: RF | None = field(default=None, compare=False)  # theoretical RF of the row's output
 
     def to_dict(self) -> dict:
         return {
@@ -61,6 +64,16 @@ def layer_dict(layer: Layer) -> dict:
     }
 
 
+PUBLISHED_AT = "published_at"  # a table's `source.published_at`: the options the published figures hold at
+
+
+def published_settings(spec) -> dict:
+    """The options the table's published figures hold at (``source.published_at``; none: the table's defaults),
+    as a plan's ``options``."""
+    given = dict((spec.source or {}).get(PUBLISHED_AT) or {}) if spec is not None else {}
+    return Overrides.from_kwargs(**{k.replace("-", "_"): v for k, v in given.items()}).as_dict()
+
+
 def deviation(published: dict, totals: dict) -> dict:
     """Per published figure: the paper's value, archlab's, and the relative difference."""
     out = {}
@@ -83,13 +96,16 @@ class Profile:
     layers: tuple[Layer, ...]
     output: tuple[int, ...]
     plan: Plan
+    published_at: dict = field(default_factory=dict)  # the options the table's figures hold at, when not these
 
     @classmethod
     def from_plan(cls, plan: Plan, spec=None) -> Profile:
         by_name = {layer.name: layer for layer in plan.layers}
+        rfs = receptive_fields(plan.layers)
         rows = []
         for info in plan.rows:
             members = [by_name[n] for n in info.layers]
+            sums = {k: sum(getattr(m, k) for m in members) for k in COUNT_KEYS}
             rows.append(
                 RowSummary(
                     info.index,
@@ -98,10 +114,14 @@ class Profile:
                     info.in_shape,
                     info.out_shape,
                     len(members),
-                    *(sum(getattr(m, k) for m in members) for k in COUNT_KEYS),
+                    **sums,
+                    rf=rfs[info.layers[-1]] if info.layers else None,
                 )
             )
-        published = dict(spec.published) if spec is not None and not plan.options else {}
+        at = published_settings(spec)
+        figures = {k: v for k, v in (spec.published if spec is not None else {}).items() if k != "note"}
+        applies = spec is not None and plan.options == at
+        published = dict(spec.published) if applies else {}
         return cls(
             plan.model,
             plan.input,
@@ -112,6 +132,7 @@ class Profile:
             plan.layers,
             plan.output_shape,
             plan,
+            at if figures and not applies and at else {},
         )
 
     @property
@@ -143,13 +164,40 @@ class Profile:
             "layers": [{**layer_dict(layer), "rf": rfs[layer.name].to_dict()} for layer in self.layers],
         }
 
+    def __repr__(self) -> str:
+        return (
+            f"<Profile {self.model}{options_suffix(self.options)}: input {'x'.join(map(str, self.input))}, "
+            f"{totals_text(self.totals)}, {len(self.layers)} layers in {len(self.rows)} rows>"
+        )
+
+    def _repr_html_(self) -> str | None:
+        return Display.html_of(self)
+
     def to_frame(self, depth: str = "layer"):
-        """A pandas DataFrame, one record per layer (``depth='layer'``) or per table row (``'row'``)."""
-        import pandas as pd
+        """A pandas DataFrame, one record per layer (``depth='layer'``) or per table row (``'row'``), with the
+        theoretical receptive field of each output (``rf``, ``jump``; :mod:`archlab.static.frames`)."""
+        from archlab.static.frames import frame, rf_columns, shape_text
 
         if depth == "row":
-            return pd.DataFrame([r.to_dict() for r in self.rows])
-        return pd.DataFrame([layer_dict(layer) for layer in self.layers])
+            records = [
+                {
+                    "row": r.index,
+                    "type": r.type,
+                    "fields": r.label,
+                    "in": shape_text(r.in_shape),
+                    "out": shape_text(r.out_shape),
+                    "layers": r.layers,
+                    **{k: getattr(r, k) for k in COUNT_KEYS},
+                    **rf_columns(r.rf),
+                }
+                for r in self.rows
+            ]
+            return frame(records)
+        rfs = self.receptive_fields()
+        records = [{**layer_dict(layer), **rf_columns(rfs[layer.name])} for layer in self.layers]
+        for rec in records:
+            rec["in"], rec["out"] = shape_text(rec["in"]), shape_text(rec["out"])
+        return frame(records)
 
 
 def head_cost(plan: Plan) -> dict:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from archlab.ir.layer import Layer, numel
 from archlab.ir.ops import OPS, ToolRule, op_of
 from archlab.ir.plan import Plan
+from archlab.static.display import Display
 
 
 def _rule_texts(tool: str) -> dict[str, str]:
@@ -160,6 +161,60 @@ class CheckReport:
     @property
     def ok(self) -> bool:
         return not self.failures
+
+    def __repr__(self) -> str:
+        fv, th = self.totals["fvcore"]["flops"], self.totals["thop"]["ops"]
+        return (
+            f"<CheckReport {self.model}: {'ok' if self.ok else f'FAILED ({len(self.failures)} problems)'}, "
+            f"{len(self.layers)} layers; archlab MAdds {self.totals['archlab']['madds']:,}, fvcore {fv:,}, "
+            f"thop {th:,} (batch {self.batch})>"
+        )
+
+    def _repr_html_(self) -> str | None:
+        return Display.html_of(self)
+
+    def to_frame(self, depth: str = "layer"):
+        """A pandas DataFrame per layer (``depth='layer'``) or per table row (``'row'``): archlab's counts, each
+        tool's, their difference from archlab's MAdds and the rule that explains it, and the status."""
+        from archlab.static.frames import frame
+
+        if depth == "row":
+            records = [
+                {
+                    "row": r.index,
+                    "type": r.type,
+                    "madds": r.total("madds"),
+                    "other_ops": r.total("other_ops"),
+                    "fvcore": r.total("fvcore"),
+                    "fvcore_minus_madds": r.total("fvcore") - r.total("madds"),
+                    "fvcore_rules": r.rules("fvcore"),
+                    "thop": r.total("thop"),
+                    "thop_minus_madds": r.total("thop") - r.total("madds"),
+                    "thop_rules": r.rules("thop"),
+                    "status": r.status,
+                }
+                for r in self.rows
+            ]
+            return frame(records)
+        records = [
+            {
+                "name": lc.name,
+                "op": lc.op,
+                "kind": lc.kind,
+                "row": lc.row,
+                "madds": lc.madds,
+                "other_ops": lc.other_ops,
+                "fvcore": lc.fvcore,
+                "fvcore_minus_madds": lc.fvcore - lc.madds,
+                "fvcore_rule": lc.fvcore_rule.short,
+                "thop": lc.thop,
+                "thop_minus_madds": lc.thop - lc.madds,
+                "thop_rule": lc.thop_rule.short,
+                "status": lc.status,
+            }
+            for lc in self.layers
+        ]
+        return frame(records)
 
     def to_dict(self) -> dict:
         return {

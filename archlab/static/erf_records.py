@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from archlab.static.display import Display, options_suffix
 from archlab.static.receptive import RF, as_number
 
 MASS_LEVELS = (0.5, 0.9)
@@ -292,6 +293,46 @@ class RFStudy:
     random_grid: UnitGrid | None = None  # with trained weights: the same measure with random weights
     face_region: Any = None  # np.ndarray (H, W) bool: the mean face region of the probes (for outlines)
     face_area: float | None = None  # mean share of the image that the face region covers
+
+    def __repr__(self) -> str:
+        units = f"{len(self.grid.maps)} units" if self.grid is not None else "no unit grid"
+        heads = ", ".join(self.heads) or "no heads"
+        return (
+            f"<RFStudy {self.model}{options_suffix(self.options)}: FMap-end {'x'.join(map(str, self.fmap_shape))}, "
+            f"RF {self.rf.label()} px jump {self.rf.label('jump')}; N={self.samples}, {units}, heads {heads}; "
+            f"weights {self.weights or 'random'}>"
+        )
+
+    def _repr_html_(self) -> str | None:
+        return Display.html_of(self)
+
+    def to_frame(self):
+        """A pandas DataFrame, one record per measured FMap-end unit: (i, j), its theoretical RF (``rf``,
+        ``jump``, centre, share of the box on the image) and its ERF (share of mass on the image, centre of mass,
+        r50, r90)."""
+        from archlab.static.frames import frame, rf_columns
+
+        g = self.grid
+        records: list[dict] = []
+        for i, j in g.units if g is not None else []:
+            assert g is not None
+            cy, cx = g.centres[i][j]
+            records.append(
+                {
+                    "i": i,
+                    "j": j,
+                    **rf_columns(self.rf),
+                    "rf_centre_y": as_number(cy),
+                    "rf_centre_x": as_number(cx),
+                    "rf_inside": float(g.rf_inside[i][j]),
+                    "erf_inside": float(g.erf_inside[i, j]),
+                    "erf_com_y": float(g.com[i, j, 0]),
+                    "erf_com_x": float(g.com[i, j, 1]),
+                    "erf_r50": float(g.r50[i, j]),
+                    "erf_r90": float(g.r90[i, j]),
+                }
+            )
+        return frame(records)
 
     def to_dict(self) -> dict:
         g = self.grid

@@ -15,6 +15,7 @@ ratios to the first entry are paired within rounds. Counting needs no torch.
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import time
@@ -28,10 +29,12 @@ from archlab.ir.plan import Plan
 from archlab.ir.structure import fmap_end, head_row
 from archlab.spec.table import load_table
 from archlab.static.counts import Profile, Stage, stages
+from archlab.static.display import Display, totals_text
 from archlab.static.memory import memory
 from archlab.static.receptive import RF, receptive_fields
 from archlab.timing import rounds as lat
 from archlab.timing.machine import now
+from archlab.timing.progress import Progress, as_progress, rounds_progress
 
 DEFAULT_BUDGET = 20.0
 DEFAULT_THREADS = 1
@@ -196,12 +199,14 @@ def time_plans(
     seed: int = 0,
     warmup: float = 0.3,
     labels: list[str] | None = None,
-    progress: Callable[[str], object] | None = None,
+    progress: Progress | Callable[[str], object] | None = None,
 ) -> LatencyRun:
     """Time every plan's eager network (one input, batch 1) in interleaved rounds; imports torch.
 
     Each network is built once with seeded weights and checked by one call before timing. ``budget``: seconds
-    of rounds at most (warm-up and building come before it)."""
+    of rounds at most (warm-up and building come before it). ``progress(done, total, what)``: the stages
+    ``build and warm up`` (one step per plan, named by its label) and ``interleaved rounds`` (seconds of the
+    budget); a one-argument callback gets one message per stage."""
     if not plans:
         raise OptionError("nothing to time")
     if threads < 1:
@@ -217,17 +222,18 @@ def time_plans(
     env = environment(("eager",))
     ws = Workshop(seed=seed)
     candidates = []
+    labels = list(labels) if labels else [f"entry {i + 1}" for i in range(len(plans))]
+    say = as_progress(progress) or (lambda done, total, what: None)
     try:
         for i, plan in enumerate(plans):
-            if progress is not None:
-                progress(f"building and warming up {i + 1}/{len(plans)}: {plan.model}")
+            say(i, len(plans), f"build and warm up: {labels[i]}")
             prep = ws.prepare("eager", i, plan, batch=1, threads=threads, channels_last=False)
             cand = lat.Candidate(i, prep.fn, prep.enter)
             with torch.inference_mode():
                 lat.warm_up(cand, seconds=warmup)
             candidates.append(cand)
-        if progress is not None:
-            progress(f"timing {len(plans)} network(s) in interleaved rounds, {budget:g} s at most")
+        say(len(plans), len(plans), f"build and warm up: {len(plans)} network(s) ready")
+        say(0, max(1, math.ceil(budget)), f"interleaved rounds: {len(plans)} network(s), {budget:g} s at most")
         with torch.inference_mode():
             results, base = lat.interleaved(
                 candidates,
@@ -235,13 +241,13 @@ def time_plans(
                 deadline=time.monotonic() + budget,
                 target=target,
                 rng=random.Random(seed),
+                on_round=rounds_progress(say, "interleaved rounds", budget),
             )
     finally:
         torch.set_num_threads(before)
     if hasattr(os, "getloadavg"):
         env["loadavg_end"] = list(os.getloadavg())
     ordered = [results[i] for i in range(len(plans))]
-    labels = list(labels) if labels else [f"entry {i + 1}" for i in range(len(plans))]
     notes = []
     slow = [labels[i] for i, r in enumerate(ordered) if not r.converged]
     if slow:
@@ -264,6 +270,46 @@ class Comparison:
     latency: LatencyRun | None = None
     notes: list[str] = field(default_factory=list)
     generated: str = ""  # when (UTC, ISO 8601)
+
+    def __repr__(self) -> str:
+        timed = "timed" if self.latency is not None else "latency not measured"
+        entries = "; ".join(f"{r.label}: {totals_text(r.totals)}" for r in self.records)
+        return f"<Comparison of {len(self.records)} entries ({timed})\n  {entries}>"
+
+    def _repr_html_(self) -> str | None:
+        return Display.html_of(self)
+
+    def to_frame(self):
+        """A pandas DataFrame, one record per entry: the profile JSON's names (totals, peak memory, FMap-end and
+        its theoretical RF as ``rf``/``jump``, the head) and, when timed, latency and the ratio to the first."""
+        from archlab.static.frames import frame, rf_columns, shape_text
+
+        records = []
+        for r in self.records:
+            rec = {
+                "label": r.label,
+                "model": r.model,
+                "input": shape_text(r.input),
+                **{k: r.totals[k] for k in ("params", "params_deployed", "madds", "other_ops", "activations")},
+                "peak_bytes": r.peak_bytes,
+                "fmap_end": shape_text(r.fmap_end),
+                "fmap_layer": r.fmap_layer,
+                **rf_columns(r.rf),
+                "head": r.head,
+            }
+            if self.latency is not None:
+                rec.update(
+                    {
+                        "latency_ms": r.latency.median if r.latency else None,
+                        "ci_low_ms": r.latency.ci_low if r.latency else None,
+                        "ci_high_ms": r.latency.ci_high if r.latency else None,
+                        "ratio": r.ratio.median if r.ratio else None,
+                        "ratio_ci_low": r.ratio.ci_low if r.ratio else None,
+                        "ratio_ci_high": r.ratio.ci_high if r.ratio else None,
+                    }
+                )
+            records.append(rec)
+        return frame(records)
 
     def to_dict(self) -> dict:
         from archlab.ir.ops import CONVENTIONS
@@ -292,7 +338,7 @@ def compare(
     budget: float = DEFAULT_BUDGET,
     target: float = lat.DEFAULT_TARGET,
     seed: int = 0,
-    progress: Callable[[str], object] | None = None,
+    progress: Progress | Callable[[str], object] | None = None,
 ) -> Comparison:
     """One record per entry (a string is parsed as ``NAME[:key=value,...]``); with ``latency`` every entry is
     also timed (interleaved, the first entry the baseline). Table and option errors come before any timing."""

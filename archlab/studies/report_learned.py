@@ -29,10 +29,11 @@ def applies(plan: Plan) -> str | None:
     return None
 
 
-def _throttled(say: Callable, every: int = 60) -> Callable[[int, int, str], None]:
+def _staged(say: Callable) -> Callable[[int, int, str], None]:
+    """The heads study's steps as the report's ``learned heads`` stage."""
+
     def progress(done: int, total: int, what: str) -> None:
-        if done and (done % every == 0 or done == total) and "step" in what:
-            say(f"learned heads: {done}/{total} steps ({what})")
+        say(done, total, f"learned heads: {what}")
 
     return progress
 
@@ -47,13 +48,13 @@ def learned_study(net: str, plan: Plan, *, quick: bool, heads_from, seed: int, n
         notes["learned"] = [f"learned head study not run: {why}"]
         return None, None, ""
     if heads_from is not None:
-        say(f"learned heads: reading {heads_from}")
+        say(0, 1, f"learned heads: reading {heads_from}")
         study = read_heads_study(heads_from)
         source = f"read from `{heads_from}` (archlab heads --out)"
     else:
         settings: dict = dict(QUICK) if quick else {"steps": 600, "seeds": 3}
-        say(f"learned heads: training {settings['seeds']} seed(s) x 3 heads x {settings['steps']} steps")
-        study = run_heads_study(net, width=0.125, progress=_throttled(say), **settings)
+        say(0, 1, f"learned heads: training {settings['seeds']} seed(s) x 3 heads x {settings['steps']} steps")
+        study = run_heads_study(net, width=0.125, progress=_staged(say), **settings)
         study.quick = quick
         source = "trained for this report" + (" with --quick" if quick else "")
     return study, _trained_erf(study, quick, seed, notes, say), source
@@ -68,7 +69,7 @@ def _trained_erf(study, quick: bool, seed: int, notes: dict, say: Callable) -> R
         return None
     first = min(study.seeds)
     settings = QUICK_ERF if quick else FULL_ERF
-    say(f"learned heads: ERF of the trained GDConv network (seed {first}), trained vs random weights")
+    say(0, 1, f"learned heads: ERF of the trained GDConv network (seed {first}), trained vs random weights")
     try:
         state = load_run_state_dict(study, first, "gdconv")
         return rf_study(

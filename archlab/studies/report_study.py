@@ -45,6 +45,7 @@ from archlab.studies.report_records import (  # noqa: F401  (re-exported: the st
     table_source,
 )
 from archlab.timing.machine import now
+from archlab.timing.progress import Progress, as_progress, within
 
 FACE_CROPS = {(112, 112): "112x96"}  # a face-crop table's other standard aligned crop
 QUICK_RF = {"samples": 2, "units": "key"}
@@ -64,7 +65,7 @@ def run_study(
     budget: float | None = None,
     rf_samples: int | None = None,
     seed: int = 0,
-    progress: Callable[[str], object] | None = None,
+    progress: Progress | Callable[[str], object] | None = None,
     learned: bool = True,
     heads_from: str | None = None,
 ) -> Study:
@@ -73,11 +74,15 @@ def run_study(
     ``budget``: seconds of latency rounds (default 60; ignored with ``quick``); ``rf_samples``: ERF samples
     (default 2 with ``quick``, else 8); ``widths``: default the sweep's (0.5 ... 2.0). ``learned``: the learned
     head study (:mod:`archlab.studies.report_learned`; face tables at 112x112 only), read from the
-    ``archlab heads --out`` folder ``heads_from`` when given, else trained (``quick``: one seed, few steps)."""
+    ``archlab heads --out`` folder ``heads_from`` when given, else trained (``quick``: one seed, few steps).
+    ``progress(done, total, what)``: the stages ``counts``, ``receptive fields`` (the rf study's steps), ``build
+    and warm up`` (one step per configuration, named by its label) and ``interleaved rounds`` (seconds of the
+    budget)."""
     from archlab.studies.report_learned import learned_study
     from archlab.studies.sweep import DEFAULT_WIDTHS
 
-    say = progress or (lambda _msg: None)
+    say = as_progress(progress) or (lambda done, total, what: None)
+    say(0, 1, f"counts: {net} and its family, the first-layer and width configurations")
     spec = load_table(net)
     name = str(net)
     notes: dict[str, list[str]] = {}
@@ -149,9 +154,16 @@ def _head_study(
         return heads, None
     from archlab.studies.rf import rf_study
 
-    say(f"receptive fields: {rf_settings['samples']} sample(s), {rf_settings['units']} units, 3 heads")
+    stage = f"receptive fields ({rf_settings['samples']} sample(s), {rf_settings['units']} units, 3 heads)"
+    say(0, 1, f"{stage}: building the canvas network")
     try:
-        return heads, rf_study(spec, samples=rf_settings["samples"], units=rf_settings["units"], seed=seed)
+        return heads, rf_study(
+            spec,
+            samples=rf_settings["samples"],
+            units=rf_settings["units"],
+            seed=seed,
+            progress=within(say, stage),
+        )
     except ArchlabError as e:
         notes["heads"] = [f"receptive-field study skipped: {e}"]
         return heads, None
@@ -178,7 +190,6 @@ def _configs(spec, name: str, widths: tuple[float, ...], notes: dict) -> dict[tu
 def _time_configs(todo: list[Config], threads: int, budget: float, seed: int, say: Callable) -> LatencyRun:
     """One interleaved run of every configuration, the table at width 1.0 and stem 2 the baseline."""
     base_i = next((i for i, c in enumerate(todo) if (c.width, c.stem) == (1.0, "2")), 0)
-    say(f"latency: {len(todo)} configurations, interleaved, {budget:g} s at most")
     run = time_plans(
         [c.record.plan for c in todo],
         baseline=base_i,

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from archlab.static.display import Display
 from archlab.storage.sweep_store import (
     COLUMNS,
     SCHEMA_VERSION,
@@ -79,6 +80,28 @@ class SweepResult:
 
     def typed_rows(self) -> list[dict]:
         return [typed_row(r) for r in self.rows]
+
+    def __repr__(self) -> str:
+        rows = [r for r in self.typed_rows() if r.get("median_ms") is not None]
+        fastest = min(rows, key=lambda r: r["median_ms"], default=None)
+        best = (
+            f"; fastest {fastest['median_ms']:.3g} ms (width {fastest['width']:g}, stem {fastest['stem']})"
+            if fastest
+            else ""
+        )
+        return (
+            f"<SweepResult {self.model}: {len(self.rows)} configurations ({len(self.measured)} measured, "
+            f"{self.kept} kept), {self.status}{best}>"
+        )
+
+    def _repr_html_(self) -> str | None:
+        return Display.html_of(self)
+
+    def to_frame(self):
+        """A pandas DataFrame, one record per configuration: every column of the ``--out`` CSV, typed."""
+        from archlab.static.frames import frame
+
+        return frame(self.typed_rows(), list(COLUMNS))
 
     def to_dict(self) -> dict:
         return {

@@ -1,0 +1,98 @@
+"""The progress protocol of long operations: ``progress(done, total, what)``.
+
+* ``what`` is ``"stage: detail"`` (``"latency: build mobilefacenet:width=0.5"``) or just a detail, which then
+  belongs to the operation's one stage;
+* ``done`` and ``total`` count the steps of that stage (a stage that runs against a time budget counts seconds);
+  an operation calls ``progress(0, total, what)`` when a stage starts and ``progress(done, total, what)`` after
+  each step.
+
+Displays: :func:`archlab.render.progress.progress_bar` (a rich bar per stage with its ETA on a terminal, one line
+per stage when piped). Helpers here adapt other callbacks to the protocol; torch-free, no display.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+Progress = Callable[[int, int, str], Any]
+
+
+@dataclass(frozen=True)
+class StepText:
+    """A progress ``what`` read: ``"latency: round 3"`` -> stage ``latency``, detail ``round 3``; a text without
+    ``": "`` is a detail only (stage None: the operation's one stage)."""
+
+    stage: str | None
+    detail: str
+
+    @classmethod
+    def parse(cls, what: str) -> StepText:
+        stage, sep, detail = what.partition(": ")
+        return cls(stage, detail) if sep else cls(None, what)
+
+
+def stage_of(what: str) -> tuple[str | None, str]:
+    step = StepText.parse(what)
+    return step.stage, step.detail
+
+
+def as_progress(callback: Callable | None) -> Progress | None:
+    """The protocol's callback for ``callback``: itself when it takes (done, total, what); a one-argument
+    callback (a message, the older form) gets one message per stage, when the stage starts."""
+    if callback is None:
+        return None
+    try:
+        params = [
+            p
+            for p in inspect.signature(callback).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
+        ]
+    except (TypeError, ValueError):  # a builtin without a signature: assume the protocol
+        return callback
+    if len(params) >= 3 or any(p.kind == p.VAR_POSITIONAL for p in params):
+        return callback
+    seen: set[str] = set()
+
+    def per_stage(done: int, total: int, what: str) -> None:
+        stage = stage_of(what)[0] or what
+        if stage not in seen:
+            seen.add(stage)
+            callback(what)
+
+    return per_stage
+
+
+def within(progress: Progress | None, stage: str) -> Progress | None:
+    """A callback that reports another operation's steps as ``stage: <its what>`` (its own stages become
+    details of ``stage``)."""
+    if progress is None:
+        return None
+
+    def inner(done: int, total: int, what: str) -> None:
+        progress(done, total, f"{stage}: {what}")
+
+    return inner
+
+
+def rounds_progress(progress: Progress | None, stage: str, budget_s: float) -> Callable | None:
+    """An ``on_round`` callback of :func:`archlab.timing.rounds.interleaved` that reports seconds of the budget
+    used, the round, how many candidates are final and the widest CI still open."""
+    if progress is None:
+        return None
+    total = max(1, math.ceil(budget_s))
+
+    def on_round(info) -> None:
+        if not info.active:
+            ci = "done"
+        elif not math.isfinite(info.worst_halfwidth):
+            ci = "no CI yet"
+        else:
+            ci = f"widest CI ±{info.worst_halfwidth:.1%}"
+        done = total if not info.active else min(total, int(info.elapsed_s))
+        progress(done, total, f"{stage}: round {info.round}, {info.final}/{info.total} final, {ci}")
+
+    return on_round
