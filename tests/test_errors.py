@@ -76,7 +76,7 @@ def test_missing_value(cli, write_table):
         ("t: 2", "t: 0", "t"),
         ("t: 2", "t: two", "t"),
         ("n: 2", "n: 1.5", "n"),
-        ("act: relu", "act: gelu", "defaults.act"),
+        ("act: relu", "act: mish", "defaults.act"),
     ],
 )
 def test_out_of_range_values(cli, write_table, old, new, field):

@@ -17,7 +17,7 @@ INPUT = "input"
 @dataclass(frozen=True, slots=True)
 class Layer:
     name: str
-    op: str  # an entry of archlab.ir.ops.OPS: conv | linear | bn | act | pool | add | mul | concat | pad | ...
+    op: str  # an entry of archlab.ir.ops.OPS: conv | linear | bn | act | pool | add | mul | concat | slice | ...
     kind: str  # act: relu/relu6/prelu/...; pool: max/avg/global; bn: 2d/1d; '' otherwise
     row: int | str  # table row index, or 'head'
     inputs: tuple[str, ...]
@@ -30,6 +30,11 @@ class Layer:
     groups: int = 1
     bias: bool = False
     p: float = 0.0  # dropout probability
+    eps: float = 1e-5  # bn: added to the variance (torch's default)
+    momentum: float = 0.1  # bn: running-statistics momentum (torch's default; a TensorFlow decay d is 1 - d)
+    channels: tuple[int, int] | None = None  # slice: the channel range [start, stop) of its input it passes on
+    ceil_mode: bool = False  # pool: output size rounded up (torch's ceil_mode)
+    waivers: tuple[tuple[str, str], ...] = ()  # lint rules waived on this layer's row: (rule, why)
     params: int = 0
     params_deployed: int = 0
     madds: int = 0

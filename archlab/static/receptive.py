@@ -163,7 +163,8 @@ def _merge_rf(layer: Layer, inputs: list[RF], shapes: list[tuple[int, ...]]) -> 
 
 
 def _identity_rf(layer: Layer, inputs: list[RF], shapes: list[tuple[int, ...]]) -> RF:
-    """Element-wise ops (bn, act, dropout) and linear layers, whose input vector already covers the whole map."""
+    """Element-wise ops (bn, act, dropout, drop path, channel shuffle and slice: a channel's field is every channel's)
+    and linear layers, whose input vector already covers the whole map."""
     return inputs[0]
 
 
