@@ -16,9 +16,9 @@ from archlab.spec.rows import ROW_TYPES
 
 pytestmark = pytest.mark.usefixtures("single_threaded_torch")
 
-NEW_ROWS = {"add", "mul", "split", "shuffle", "dropout", "basic", "bottleneck3", "regnetx"}
+NEW_ROWS = {"add", "mul", "split", "shuffle", "upsample", "dropout", "basic", "bottleneck3", "regnetx"}
 NEW_ROWS |= {"shufflev2", "mbconv", "fire"}
-NEW_OPS = {"slice", "shuffle", "droppath", "add", "mul"}
+NEW_OPS = {"slice", "shuffle", "upsample", "droppath", "add", "mul"}
 
 
 def readme() -> str:
@@ -51,7 +51,7 @@ def test_every_row_type_and_field_is_documented():
 
 
 def test_the_examples_use_every_new_row_and_op(tmp_path):
-    names = ("my-shuffle-unit.yaml", "my-family-tour.yaml")
+    names = ("my-shuffle-unit.yaml", "my-family-tour.yaml", "my-fpn-merge.yaml")
     tables = [example(name, tmp_path) for name in names]
     used = {r["type"] for t in tables for r in yaml.safe_load(t.read_text())["rows"]}
     assert NEW_ROWS - used == {"shufflev2"}  # the first example is compared with the shufflev2 row
@@ -111,3 +111,23 @@ def test_worked_example_family_tour(tmp_path, cli):
     assert report.ok, report.failures
     r = cli("lint", path)
     assert r.exit_code == 0 and "clean" in r.stdout
+
+
+def test_worked_example_fpn_merge(tmp_path):
+    from archlab.nn.tools import crosscheck
+    from archlab.static.lint import waived
+    from archlab.static.receptive import receptive_fields
+
+    plan = archlab.plan(example("my-fpn-merge.yaml", tmp_path))
+    assert plan.outputs == ("3.0.bn", "8.0.conv")
+    assert [plan.layer(o).out_shape for o in plan.outputs] == [(64, 6, 6), (64, 24, 24)]
+    near, bil = plan.layer("4.0.upsample"), plan.layer("7.0.upsample")
+    assert (near.kind, near.other_ops, bil.kind, bil.other_ops) == ("nearest", 0, "bilinear", 4 * 64 * 24 * 24)
+    assert plan.layer("6.0.add").inputs == ("5.0.bn", "4.0.upsample")
+    fields = receptive_fields(plan.layers)
+    coarse, up = fields["3.0.bn"], fields["4.0.upsample"]
+    assert up.jump == (coarse.jump[0] / 2,) * 2 and up.start == (coarse.start[0] - coarse.jump[0] / 4,) * 2
+    assert not fields["6.0.add"].aligned
+    assert archlab.lint(plan) == [] and {w.rule for w in waived(plan)} == {"stride-exceeds-kernel", "rf-misaligned"}
+    report = crosscheck(plan)
+    assert report.ok, report.failures

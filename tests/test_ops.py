@@ -37,6 +37,8 @@ def sample_layers() -> list:
     b.pad("c.pad", x, (0, 1, 1, 0))
     b.layer("shuffle", "c.shuffle", (x,), groups=2)
     b.slice("c.slice", x, 2, 6)
+    b.upsample("c.nearest", x, 2, "nearest")
+    b.upsample("c.bilinear", x, 3, "bilinear")
     b.droppath("c.droppath", x)
     v = b.flatten("c.flatten", x)
     b.dropout("c.dropout", v, 0.25)
@@ -92,6 +94,8 @@ def test_counts_by_hand():
     assert by["c.linear"].madds == 200 * 6 and by["c.linear"].params == 200 * 6 + 6
     assert (by["c.shuffle"].out_shape, by["c.shuffle"].other_ops, by["c.shuffle"].madds) == ((8, 5, 5), 0, 0)
     assert (by["c.slice"].out_shape, by["c.slice"].other_ops) == ((4, 5, 5), 0)  # channels 2..5 of 8, a view
+    assert (by["c.nearest"].out_shape, by["c.nearest"].other_ops) == ((8, 10, 10), 0)  # a copy
+    assert (by["c.bilinear"].out_shape, by["c.bilinear"].other_ops) == ((8, 15, 15), 4 * 8 * 225)  # 4 per output
     assert (by["c.droppath"].out_shape, by["c.droppath"].other_ops, by["c.droppath"].params) == ((8, 5, 5), 0, 0)
 
 

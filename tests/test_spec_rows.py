@@ -1,4 +1,4 @@
-"""The row types of issue 13 (archlab.spec.rows): add, mul, split, shuffle, dropout, basic, bottleneck3,
+"""The row types of issue 13 (archlab.spec.rows): add, mul, split, shuffle, upsample, dropout, basic, bottleneck3,
 regnetx, shufflev2, mbconv, fire; bottleneck ``expand`` and ``se`` options; conv ``t``; ``bias`` on every conv and the
 embedding; BN eps/momentum per table and row. Bad fields are one line naming file:line, row and field, exit 2."""
 
@@ -102,7 +102,7 @@ def test_swish_is_silu_and_the_new_activations_build(write_table):
     assert net(torch.randn(1, 3, 16, 16)).shape == (1, 4, 16, 16)
 
 
-# -- graph rows: add, mul, split, shuffle ----------------------------------------------------------------------
+# -- graph rows: add, mul, split, shuffle, upsample ----------------------------------------------------------------
 
 
 def test_add_of_three_tensors_and_its_optional_act(write_table):
@@ -155,6 +155,22 @@ def test_split_parts_are_views_read_by_name_and_the_row_output_is_the_last(write
 def test_shuffle_row(write_table):
     plan = archlab.plan(table(write_table, "{type: conv, c: 12}", "{type: shuffle, groups: 3}"))
     assert plan.layer("1.0.shuffle").groups == 3 and plan.layer("1.0.shuffle").other_ops == 0
+
+
+def test_upsample_shapes_counts_and_modules(write_table):
+    import torch
+
+    path = table(
+        write_table, "{type: conv, c: 4, k: 3, s: 2}", "{type: upsample}", "{type: upsample, scale: 3, mode: bilinear}"
+    )
+    plan = archlab.plan(path)
+    near, bil = plan.layer("1.0.upsample"), plan.layer("2.0.upsample")
+    assert (near.kind, near.out_shape, near.other_ops) == ("nearest", (4, 16, 16), 0)
+    assert (bil.kind, bil.out_shape, bil.other_ops) == ("bilinear", (4, 48, 48), 4 * 4 * 48 * 48)
+    net = archlab.build(path)
+    module = net.get_submodule("2.0.upsample")
+    assert (module.mode, module.scale_factor, module.align_corners) == ("bilinear", 3.0, False)
+    assert net(torch.randn(1, 3, 16, 16)).shape == (1, 4, 48, 48)
 
 
 def test_pool_ceil_mode(write_table):

@@ -123,6 +123,9 @@ class PlanBuilder:
         """Channels [start, stop) of ``src``, a view (one part of a channel split)."""
         return self.layer("slice", name, (src,), start=start, stop=stop)
 
+    def upsample(self, name, src, scale, mode="nearest") -> str:
+        return self.layer("upsample", name, (src,), kind=mode, scale=scale)
+
     def droppath(self, name, src) -> str:
         """The drop-path (stochastic depth) site of a residual branch: the identity at inference."""
         return self.layer("droppath", name, (src,))

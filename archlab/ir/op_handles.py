@@ -59,6 +59,7 @@ ACTIVATIONS = {
 }
 ACT_SYNONYMS = {"swish": "silu"}  # a table may say swish (EfficientNet's paper); the plan says silu
 POOL_KINDS = ("max", "avg", "global")
+UPSAMPLE_KINDS = ("nearest", "bilinear")
 
 
 def _elements(layer: Layer, batch: int) -> tuple[int, int]:
@@ -357,6 +358,35 @@ def make_slice(name, row, inputs, in_shapes, *, start, stop):
 def slice_module(layer: Layer) -> tuple[str, dict]:
     start, stop = layer.channels or (0, layer.in_shape[0])
     return "ChannelSlice", {"start": start, "stop": stop}
+
+
+def make_upsample(name, row, inputs, in_shapes, *, kind, scale):
+    c, h, w = _map(in_shapes[0], "an upsampling layer")
+    if kind not in UPSAMPLE_KINDS:
+        raise ShapeError(f"unknown upsampling mode {kind!r}; known: {', '.join(UPSAMPLE_KINDS)}", field="mode")
+    if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
+        raise ShapeError(f"the scale must be an integer >= 1, got {scale!r}", field="scale")
+    base = _base(name, row, inputs, in_shapes, "upsample", kind)
+    return Layer(**base, out_shape=(c, h * scale, w * scale), scale=scale)
+
+
+def count_upsample(layer: Layer) -> Counts:
+    return Counts(other_ops=4 * numel(layer.out_shape) if layer.kind == "bilinear" else 0)
+
+
+def upsample_module(layer: Layer) -> tuple[str, dict]:
+    corners = {"align_corners": False} if layer.kind == "bilinear" else {}
+    return "Upsample", {"scale_factor": float(layer.scale), "mode": layer.kind, **corners}
+
+
+def upsample_tool(per_element: dict[str, int], label: str) -> Callable[[Layer, int], ToolRule]:
+    """A tool's upsampling rule: ``per_element[mode]`` per output element."""
+
+    def rule(layer: Layer, batch: int) -> ToolRule:
+        n = per_element[layer.kind]
+        return ToolRule(n * numel(layer.out_shape) * batch, f"{layer.kind} {n}/out {label}".strip())
+
+    return rule
 
 
 def make_identity(op: str):

@@ -31,6 +31,7 @@ from archlab.ir.op_handles import (
     ACT_SYNONYMS,
     ACTIVATIONS,
     POOL_KINDS,
+    UPSAMPLE_KINDS,
     Act,
     Counts,
     ToolRule,
@@ -45,6 +46,7 @@ __all__ = [
     "MADD_OPS",
     "OPS",
     "POOL_KINDS",
+    "UPSAMPLE_KINDS",
     "Act",
     "Counts",
     "Op",
@@ -61,7 +63,7 @@ class Op:
     rule: str  # the other_ops convention, as the README states it
     make: Callable[..., Layer]
     counts: Callable[[Layer], Counts]
-    rf: str  # window | pad | flatten | merge | identity
+    rf: str  # window | pad | flatten | merge | identity | upsample
     module: Callable[[Layer], tuple[str, dict]]
     fvcore: Callable[[Layer, int], ToolRule]
     thop: Callable[[Layer, int], ToolRule]
@@ -229,6 +231,19 @@ OPS: dict[str, Op] = {
             aliases=True,
         ),
         Op(
+            "upsample",
+            "nearest 0 (a copy), bilinear 4 per output element (a weighted sum of 4 inputs)",
+            h.make_upsample,
+            h.count_upsample,
+            "upsample",
+            h.upsample_module,
+            h.upsample_tool({"nearest": 1, "bilinear": 4}, "(fvcore)"),
+            h.upsample_tool({"nearest": 0, "bilinear": 11}, "(thop)"),
+            "nearest 1, bilinear 4 per output element (aten::upsample_nearest2d / upsample_bilinear2d)",
+            "nearest 0, bilinear 11 per output element (count_upsample)",
+            kinds=UPSAMPLE_KINDS,
+        ),
+        Op(
             "droppath",
             "0 (stochastic depth: the identity at inference)",
             h.make_identity("droppath"),
@@ -302,6 +317,7 @@ RF_RULES = {
     "flatten": "the whole map (what a following linear layer sees)",
     "merge": "union of the inputs' fields (aligned when jumps and centres agree); a 1x1 gate adds global context",
     "identity": "the input's field",
+    "upsample": "jump / s, centre at the half-pixel position, size grown to hold what each unit reads",
 }
 
 

@@ -22,6 +22,7 @@ from archlab.spec.rows import (
     shufflev2,
     split,
     ssdlite,
+    upsample,
     xception,
 )
 from archlab.spec.rows.base import RowType
@@ -40,6 +41,7 @@ ROW_TYPES: dict[str, RowType] = {
         mul,
         split,
         shuffle,
+        upsample,
         dropout,
         basic,
         bottleneck3,
