@@ -20,7 +20,7 @@ def complete(words: str, env_extra=None):
 def test_completion_of_network_names():
     r = complete("archlab profile mobilefacenet-")
     assert r.exit_code == 0
-    assert r.items == ["mobilefacenet-m", "mobilefacenet-s", "mobilefacenet-tf"]
+    assert r.items == ["mobilefacenet-insightface", "mobilefacenet-m", "mobilefacenet-s", "mobilefacenet-tf"]
     assert "mobilenetv1" in complete("archlab diff mobilefacenet mobilenet").items
 
 

@@ -11,7 +11,7 @@ import torch
 from archlab.errors import ArchlabError
 from archlab.ir.builder import PlanBuilder
 from archlab.ir.layer import numel
-from archlab.ir.ops import ACTIVATIONS, CONVENTIONS, OPS, op_of
+from archlab.ir.ops import ACT_SYNONYMS, ACTIVATIONS, CONVENTIONS, OPS, op_of
 from archlab.ir.plan import Plan
 from archlab.nn.build import build_plan, make_module
 from archlab.spec.fields import ACTS
@@ -36,6 +36,10 @@ def sample_layers() -> list:
     b.concat("c.concat", [x, g])
     b.pad("c.pad", x, (0, 1, 1, 0))
     b.layer("shuffle", "c.shuffle", (x,), groups=2)
+    b.slice("c.slice", x, 2, 6)
+    b.upsample("c.nearest", x, 2, "nearest")
+    b.upsample("c.bilinear", x, 3, "bilinear")
+    b.droppath("c.droppath", x)
     v = b.flatten("c.flatten", x)
     b.dropout("c.dropout", v, 0.25)
     b.linear("c.linear", v, 6, bias=True)
@@ -57,7 +61,11 @@ def test_the_sample_covers_every_op_and_kind():
 
 
 def test_activation_vocabulary_of_tables_is_the_op_tables():
-    assert set(ACTS) - {"none"} <= set(ACTIVATIONS)  # tables may name these; SE gates use hardsigmoid too
+    assert set(ACTS) - {"none"} == set(ACTIVATIONS) | set(ACT_SYNONYMS)  # a synonym (swish) becomes its op kind
+    assert set(ACT_SYNONYMS.values()) <= set(ACTIVATIONS)
+    b = PlanBuilder((4, 3, 3))
+    b.act("a", "input", "swish")
+    assert b.layers[-1].kind == "silu"
 
 
 @pytest.mark.parametrize("layer", sample_layers(), ids=lambda layer: layer.name)
@@ -85,6 +93,10 @@ def test_counts_by_hand():
     assert by["c.concat"].out_shape == (16, 5, 5) and by["c.pad"].out_shape == (8, 6, 6)
     assert by["c.linear"].madds == 200 * 6 and by["c.linear"].params == 200 * 6 + 6
     assert (by["c.shuffle"].out_shape, by["c.shuffle"].other_ops, by["c.shuffle"].madds) == ((8, 5, 5), 0, 0)
+    assert (by["c.slice"].out_shape, by["c.slice"].other_ops) == ((4, 5, 5), 0)  # channels 2..5 of 8, a view
+    assert (by["c.nearest"].out_shape, by["c.nearest"].other_ops) == ((8, 10, 10), 0)  # a copy
+    assert (by["c.bilinear"].out_shape, by["c.bilinear"].other_ops) == ((8, 15, 15), 4 * 8 * 225)  # 4 per output
+    assert (by["c.droppath"].out_shape, by["c.droppath"].other_ops, by["c.droppath"].params) == ((8, 5, 5), 0, 0)
 
 
 def test_shuffle_interleaves_the_groups_and_checks_them():

@@ -8,7 +8,7 @@ def test_validate_reports_every_error(cli, write_table):
     p = write_table("""
         name: bad
         input: [112, 112]
-        defaults: {act: gelu}
+        defaults: {act: mish}
         rows:
           - {type: conv, c: 0, k: 3, s: 2}
           - {type: botleneck, t: 2, c: 64}

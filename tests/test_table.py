@@ -42,7 +42,7 @@ def test_user_variant_with_extends_and_edits(write_table):
     """)
     spec = archlab.load_table(p)
     assert spec.name == "my-mfn" and spec.defaults["act"] == "relu" and spec.defaults["round"] == "divisible8"
-    assert spec.head.pool == "gap" and spec.head.embedding == {"size": 128, "layer": "linear"}
+    assert spec.head.pool == "gap" and spec.head.embedding == {"size": 128, "layer": "linear", "bias": False}
     types = [r.type for r in spec.rows]
     assert types[:3] == ["conv", "conv", "pool"]
     assert spec.rows[0].values["c"] == 32 and spec.rows[5].values["n"] == 4  # row 4 moved to index 5

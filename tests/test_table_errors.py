@@ -61,7 +61,7 @@ def test_missing_value(cli, tiny_table):
         ("t: 2", "t: 0", "t"),
         ("t: 2", "t: two", "t"),
         ("n: 2", "n: 1.5", "n"),
-        ("act: relu", "act: gelu", "defaults.act"),
+        ("act: relu", "act: mish", "defaults.act"),
     ],
 )
 def test_out_of_range_values(cli, tiny_table, old, new, field):

@@ -5,9 +5,10 @@ The row types' recipes (``archlab.spec.rows``) write their layers through this c
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
-from archlab.ir.builder import PlanBuilder
+from archlab.ir.builder import PlanBuilder, RowSettings
 from archlab.spec.rounding import round_channels
 
 
@@ -23,6 +24,17 @@ class RowContext:
     padding: str = "auto"  # defaults.padding: auto (PyTorch symmetric) or same (TensorFlow SAME)
     classes: int | None = None  # the table's top-level classes (detection heads)
     sources: tuple[str, ...] = ()  # every tensor named by the row's `from` (concat reads several)
+
+    def row_settings(self, values: dict) -> AbstractContextManager[None]:
+        """The row's settings (``bn_eps``, ``bn_momentum``, ``bias``, ``lint``) applied while its recipe runs."""
+        waiver = values.get("lint") or {}
+        settings = RowSettings(
+            bn_eps=1e-5 if values.get("bn_eps") is None else values["bn_eps"],
+            bn_momentum=0.1 if values.get("bn_momentum") is None else values["bn_momentum"],
+            bias=bool(values.get("bias")),
+            waivers=tuple((rule, waiver["why"]) for rule in waiver.get("ignore", ())),
+        )
+        return settings.apply(self.builder)
 
     def conv(self, name, src, c, k=1, s=1, **kw) -> str:
         """A bare conv (no norm/act) with the table's default padding unless given."""
@@ -49,9 +61,10 @@ class RowContext:
         return max(1, round_channels(c * w, self.round_rule))
 
     def unit(
-        self, block, role, src, c, k=1, s=1, *, groups=1, dilation=1, padding=None, bias=False, norm=None, act=None
+        self, block, role, src, c, k=1, s=1, *, groups=1, dilation=1, padding=None, bias=None, norm=None, act=None
     ) -> str:
-        """conv -> norm -> act, named ``role``, ``role_bn``, ``role_act`` (``conv``, ``bn``, ``act`` for role conv)."""
+        """conv -> norm -> act, named ``role``, ``role_bn``, ``role_act`` (``conv``, ``bn``, ``act`` for role conv).
+        ``bias`` None: the row's ``bias`` field (false unless the row sets it)."""
         b = self.builder
         norm = self.norm if norm is None else norm
         act = self.act if act is None else act

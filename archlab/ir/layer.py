@@ -17,8 +17,8 @@ INPUT = "input"
 @dataclass(frozen=True, slots=True)
 class Layer:
     name: str
-    op: str  # an entry of archlab.ir.ops.OPS: conv | linear | bn | act | pool | add | mul | concat | pad | ...
-    kind: str  # act: relu/relu6/prelu/...; pool: max/avg/global; bn: 2d/1d; '' otherwise
+    op: str  # an entry of archlab.ir.ops.OPS: conv | linear | bn | act | pool | add | mul | concat | slice | ...
+    kind: str  # act: relu/relu6/prelu/...; pool: max/avg/global; bn: 2d/1d; upsample: nearest/bilinear; '' else
     row: int | str  # table row index, or 'head'
     inputs: tuple[str, ...]
     in_shape: tuple[int, ...]  # (C, H, W) for maps, (D,) for vectors; the first input's for several inputs
@@ -30,6 +30,12 @@ class Layer:
     groups: int = 1
     bias: bool = False
     p: float = 0.0  # dropout probability
+    eps: float = 1e-5  # bn: added to the variance (torch's default)
+    momentum: float = 0.1  # bn: running-statistics momentum (torch's default; a TensorFlow decay d is 1 - d)
+    scale: int = 1  # upsample: the integer scale factor
+    channels: tuple[int, int] | None = None  # slice: the channel range [start, stop) of its input it passes on
+    ceil_mode: bool = False  # pool: output size rounded up (torch's ceil_mode)
+    waivers: tuple[tuple[str, str], ...] = ()  # lint rules waived on this layer's row: (rule, why)
     params: int = 0
     params_deployed: int = 0
     madds: int = 0

@@ -51,8 +51,15 @@ ACTIVATIONS = {
     "prelu": Act("PReLU", "PReLU", "prelu", thop_per_element=True, per_channel=True),
     "hardswish": Act("Hardswish", "hard-swish", "hardswish"),
     "hardsigmoid": Act("Hardsigmoid", "hard-sigmoid", "hardsigmoid"),
+    "silu": Act("SiLU", "SiLU (swish)", "silu"),
+    "sigmoid": Act("Sigmoid", "sigmoid", "sigmoid"),
+    "gelu": Act("GELU", "GELU", "gelu"),
+    "leakyrelu": Act("LeakyReLU", "leaky ReLU (slope 0.01)", "leaky_relu"),
+    "tanh": Act("Tanh", "tanh", "tanh"),
 }
+ACT_SYNONYMS = {"swish": "silu"}  # a table may say swish (EfficientNet's paper); the plan says silu
 POOL_KINDS = ("max", "avg", "global")
+UPSAMPLE_KINDS = ("nearest", "bilinear")
 
 
 def _elements(layer: Layer, batch: int) -> tuple[int, int]:
@@ -149,19 +156,30 @@ def count_linear(layer: Layer) -> Counts:
 # -- bn ---------------------------------------------------------------------------------------------------------
 
 
-def make_bn(name, row, inputs, in_shapes):
+def make_bn(name, row, inputs, in_shapes, *, eps=1e-5, momentum=0.1):
     shape = in_shapes[0]
-    return Layer(**_base(name, row, inputs, in_shapes, "bn", "2d" if len(shape) == 3 else "1d"), out_shape=shape)
+    if not eps > 0:
+        raise ShapeError(f"BN eps must be > 0, got {eps!r}", field="bn_eps")
+    if not 0 <= momentum <= 1:
+        raise ShapeError(f"BN momentum must be in [0, 1], got {momentum!r}", field="bn_momentum")
+    kind = "2d" if len(shape) == 3 else "1d"
+    return Layer(**_base(name, row, inputs, in_shapes, "bn", kind), out_shape=shape, eps=eps, momentum=momentum)
 
 
 def count_bn(layer: Layer) -> Counts:
     return Counts(params=2 * layer.out_shape[0], other_ops=2 * numel(layer.out_shape))
 
 
+def bn_module(layer: Layer) -> tuple[str, dict]:
+    cls = "BatchNorm2d" if layer.kind == "2d" else "BatchNorm1d"
+    return cls, {"num_features": layer.out_shape[0], "eps": layer.eps, "momentum": layer.momentum}
+
+
 # -- act --------------------------------------------------------------------------------------------------------
 
 
 def make_act(name, row, inputs, in_shapes, *, kind):
+    kind = ACT_SYNONYMS.get(kind, kind)
     if kind not in ACTIVATIONS:
         raise ShapeError(f"unknown activation {kind!r}; known: {', '.join(ACTIVATIONS)}", field="act")
     return Layer(**_base(name, row, inputs, in_shapes, "act", kind), out_shape=in_shapes[0])
@@ -194,7 +212,16 @@ def thop_act(layer: Layer, batch: int) -> ToolRule:
 # -- pool -------------------------------------------------------------------------------------------------------
 
 
-def make_pool(name, row, inputs, in_shapes, *, kind, kernel=(3, 3), stride=(2, 2), padding=(0, 0)):
+def pooled_size(n: int, k: int, s: int, p: int, ceil: bool = False) -> int:
+    """Output length of a pooling window along one axis, as torch computes it (``ceil``: torch's ceil_mode, where
+    the last window must still start inside the input or its left padding)."""
+    if not ceil:
+        return (n + 2 * p - k) // s + 1
+    out = -(-(n + 2 * p - k) // s) + 1
+    return out - 1 if (out - 1) * s >= n + p else out
+
+
+def make_pool(name, row, inputs, in_shapes, *, kind, kernel=(3, 3), stride=(2, 2), padding=(0, 0), ceil=False):
     c, h, w = _map(in_shapes[0], "a pooling layer")
     base = _base(name, row, inputs, in_shapes, "pool", kind)
     if kind == "global":
@@ -206,8 +233,8 @@ def make_pool(name, row, inputs, in_shapes, *, kind, kernel=(3, 3), stride=(2, 2
         raise ShapeError(f"pool padding {ph} must be at most half the kernel {kh}", field="padding")
     if kh > h + 2 * ph or kw > w + 2 * pw:
         raise ShapeError(f"kernel {kh}x{kw} is larger than its padded input {h + 2 * ph}x{w + 2 * pw}", field="k")
-    out = (c, (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1)
-    return Layer(**base, out_shape=out, kernel=(kh, kw), stride=(sh, sw), padding=(ph, pw))
+    out = (c, pooled_size(h, kh, sh, ph, ceil), pooled_size(w, kw, sw, pw, ceil))
+    return Layer(**base, out_shape=out, kernel=(kh, kw), stride=(sh, sw), padding=(ph, pw), ceil_mode=bool(ceil))
 
 
 def count_pool(layer: Layer) -> Counts:
@@ -221,7 +248,8 @@ def pool_module(layer: Layer) -> tuple[str, dict]:
     if layer.kind == "global":
         return "AdaptiveAvgPool2d", {"output_size": 1}
     cls = "MaxPool2d" if layer.kind == "max" else "AvgPool2d"
-    return cls, {"kernel_size": layer.kernel, "stride": layer.stride, "padding": layer.padding}
+    args = {"kernel_size": layer.kernel, "stride": layer.stride, "padding": layer.padding}
+    return cls, {**args, "ceil_mode": True} if layer.ceil_mode else args
 
 
 def fvcore_pool(layer: Layer, batch: int) -> ToolRule:
@@ -267,9 +295,12 @@ def count_add(layer: Layer) -> Counts:
 
 
 def make_mul(name, row, inputs, in_shapes):
+    """x * gate: the gate has x's shape or broadcasts over some axes (a 1x1 channel gate: squeeze-excite)."""
+    if len(in_shapes) != 2:
+        raise ShapeError(f"a mul reads two tensors (x, gate), got {len(in_shapes)}", field="from")
     sx, sg = in_shapes
-    if len(sx) != 3 or sg != (sx[0], 1, 1):
-        raise ShapeError(f"a channel gate {sg} does not fit the map {sx}")
+    if len(sx) != len(sg) or any(g not in (1, x) for x, g in zip(sx, sg)):
+        raise ShapeError(f"the gate {sg} does not broadcast to {sx} (each size equal or 1)", field="from")
     return Layer(**_base(name, row, inputs, in_shapes, "mul"), out_shape=sx)
 
 
@@ -311,6 +342,60 @@ def make_shuffle(name, row, inputs, in_shapes, *, groups):
     if groups < 1 or c % groups:
         raise ShapeError(f"shuffle groups={groups} must divide the channels {c}", field="groups")
     return Layer(**_base(name, row, inputs, in_shapes, "shuffle"), out_shape=in_shapes[0], groups=groups)
+
+
+def make_slice(name, row, inputs, in_shapes, *, start, stop):
+    c, _, _ = _map(in_shapes[0], "a channel slice")
+    if not 0 <= start < stop <= c:
+        raise ShapeError(f"channel range {start}:{stop} is not inside the {c} channels", field="parts")
+    return Layer(
+        **_base(name, row, inputs, in_shapes, "slice"),
+        out_shape=(stop - start, *in_shapes[0][1:]),
+        channels=(start, stop),
+    )
+
+
+def slice_module(layer: Layer) -> tuple[str, dict]:
+    start, stop = layer.channels or (0, layer.in_shape[0])
+    return "ChannelSlice", {"start": start, "stop": stop}
+
+
+def make_upsample(name, row, inputs, in_shapes, *, kind, scale):
+    c, h, w = _map(in_shapes[0], "an upsampling layer")
+    if kind not in UPSAMPLE_KINDS:
+        raise ShapeError(f"unknown upsampling mode {kind!r}; known: {', '.join(UPSAMPLE_KINDS)}", field="mode")
+    if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
+        raise ShapeError(f"the scale must be an integer >= 1, got {scale!r}", field="scale")
+    base = _base(name, row, inputs, in_shapes, "upsample", kind)
+    return Layer(**base, out_shape=(c, h * scale, w * scale), scale=scale)
+
+
+def count_upsample(layer: Layer) -> Counts:
+    return Counts(other_ops=4 * numel(layer.out_shape) if layer.kind == "bilinear" else 0)
+
+
+def upsample_module(layer: Layer) -> tuple[str, dict]:
+    corners = {"align_corners": False} if layer.kind == "bilinear" else {}
+    return "Upsample", {"scale_factor": float(layer.scale), "mode": layer.kind, **corners}
+
+
+def upsample_tool(per_element: dict[str, int], label: str) -> Callable[[Layer, int], ToolRule]:
+    """A tool's upsampling rule: ``per_element[mode]`` per output element."""
+
+    def rule(layer: Layer, batch: int) -> ToolRule:
+        n = per_element[layer.kind]
+        return ToolRule(n * numel(layer.out_shape) * batch, f"{layer.kind} {n}/out {label}".strip())
+
+    return rule
+
+
+def make_identity(op: str):
+    """The shape rule of an op whose output is its input (drop path: the identity at inference)."""
+
+    def make(name, row, inputs, in_shapes):
+        return Layer(**_base(name, row, inputs, in_shapes, op), out_shape=in_shapes[0])
+
+    return make
 
 
 def make_flatten(name, row, inputs, in_shapes):

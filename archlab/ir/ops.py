@@ -27,15 +27,26 @@ from dataclasses import dataclass, replace
 from archlab.errors import ArchlabError
 from archlab.ir import op_handles as h
 from archlab.ir.layer import Layer, numel
-from archlab.ir.op_handles import ACTIVATIONS, POOL_KINDS, Act, Counts, ToolRule, thop_avgpool_ops
+from archlab.ir.op_handles import (
+    ACT_SYNONYMS,
+    ACTIVATIONS,
+    POOL_KINDS,
+    UPSAMPLE_KINDS,
+    Act,
+    Counts,
+    ToolRule,
+    thop_avgpool_ops,
+)
 
 __all__ = [
+    "ACT_SYNONYMS",
     "ACTIVATIONS",
     "ALIASING_OPS",
     "CONVENTIONS",
     "MADD_OPS",
     "OPS",
     "POOL_KINDS",
+    "UPSAMPLE_KINDS",
     "Act",
     "Counts",
     "Op",
@@ -52,7 +63,7 @@ class Op:
     rule: str  # the other_ops convention, as the README states it
     make: Callable[..., Layer]
     counts: Callable[[Layer], Counts]
-    rf: str  # window | pad | flatten | merge | identity
+    rf: str  # window | pad | flatten | merge | identity | upsample
     module: Callable[[Layer], tuple[str, dict]]
     fvcore: Callable[[Layer, int], ToolRule]
     thop: Callable[[Layer, int], ToolRule]
@@ -83,6 +94,20 @@ def with_counts(layer: Layer) -> Layer:
         madds=c.madds,
         other_ops=c.other_ops,
         activations=c.activations,
+    )
+
+
+def _act_text(tool: str) -> str:
+    """What ``tool`` reports for the activations, from their facts in ``ACTIVATIONS``."""
+    acts = ACTIVATIONS.values()
+    if tool == "thop":
+        counted = ", ".join(a.label for a in acts if a.thop_per_element)
+        return f"{counted} 1 per element in eval mode (count_prelu); others 0"
+    ignored = ", ".join(a.label for a in acts if a.fvcore_ignores)
+    listed = [a for a in acts if not a.fvcore_ignores]
+    return (
+        f"{ignored} ignored (on fvcore's ignore list); {', '.join(a.label for a in listed)} unsupported, not "
+        f"counted, listed ({', '.join(f'aten::{a.aten}' for a in listed)})"
     )
 
 
@@ -121,7 +146,7 @@ OPS: dict[str, Op] = {
             h.make_bn,
             h.count_bn,
             "identity",
-            lambda l: ("BatchNorm2d" if l.kind == "2d" else "BatchNorm1d", {"num_features": l.out_shape[0]}),
+            h.bn_module,
             lambda l, b: ToolRule(2 * numel(l.out_shape) * b, "BN 2/elt"),
             lambda l, b: ToolRule(4 * numel(l.out_shape) * b, "BN 4/elt"),
             "2 per element in eval mode with affine (aten::batch_norm; 1 without affine, 5 in training)",
@@ -137,9 +162,8 @@ OPS: dict[str, Op] = {
             h.act_module,
             h.fvcore_act,
             h.thop_act,
-            "ReLU ignored (on fvcore's ignore list); ReLU6, PReLU, hard-swish, hard-sigmoid unsupported, not counted, "
-            "listed (aten::hardtanh, aten::prelu, ...)",
-            "PReLU 1 per element in eval mode (count_prelu); others 0",
+            _act_text("fvcore"),
+            _act_text("thop"),
             kinds=tuple(ACTIVATIONS),
         ),
         Op(
@@ -170,7 +194,7 @@ OPS: dict[str, Op] = {
         ),
         Op(
             "mul",
-            "1 per element (squeeze-excite scale)",
+            "1 per element (a gate: squeeze-excite's channel scale, or any gate that broadcasts)",
             h.make_mul,
             h.per_element,
             "merge",
@@ -191,7 +215,46 @@ OPS: dict[str, Op] = {
             h.nothing("shuffle unsupported", ("aten::channel_shuffle",)),
             h.nothing(),
             "unsupported, not counted, listed (aten::channel_shuffle)",
-            "0 (no rule for nn.ChannelShuffle)",
+            "0 (nn.ChannelShuffle: zero_ops)",
+        ),
+        Op(
+            "slice",
+            "0 (a view of a channel range: a part of a channel split)",
+            h.make_slice,
+            h.none,
+            "identity",
+            h.slice_module,
+            h.nothing("slice ignored"),
+            h.nothing(),
+            "ignored (aten::slice is on fvcore's ignore list)",
+            "0: archlab's ChannelSlice module has no thop rule",
+            aliases=True,
+        ),
+        Op(
+            "upsample",
+            "nearest 0 (a copy), bilinear 4 per output element (a weighted sum of 4 inputs)",
+            h.make_upsample,
+            h.count_upsample,
+            "upsample",
+            h.upsample_module,
+            h.upsample_tool({"nearest": 1, "bilinear": 4}, "(fvcore)"),
+            h.upsample_tool({"nearest": 0, "bilinear": 11}, "(thop)"),
+            "nearest 1, bilinear 4 per output element (aten::upsample_nearest2d / upsample_bilinear2d)",
+            "nearest 0, bilinear 11 per output element (count_upsample)",
+            kinds=UPSAMPLE_KINDS,
+        ),
+        Op(
+            "droppath",
+            "0 (stochastic depth: the identity at inference)",
+            h.make_identity("droppath"),
+            h.none,
+            "identity",
+            h.simple("Identity"),
+            h.nothing(),
+            h.nothing(),
+            "ignored (nn.Identity runs no aten op)",
+            "0 (nn.Identity: zero_ops)",
+            aliases=True,
         ),
         Op(
             "pad",
@@ -246,3 +309,28 @@ CONVENTIONS = {
         "each BN folded into the conv/linear before it: weights + one bias per folded channel + PReLU slopes"
     ),
 }
+
+
+RF_RULES = {
+    "window": "sliding window: size += (k_eff - 1) x jump, jump x= stride",
+    "pad": "unit 0's centre moves by the top/left padding",
+    "flatten": "the whole map (what a following linear layer sees)",
+    "merge": "union of the inputs' fields (aligned when jumps and centres agree); a 1x1 gate adds global context",
+    "identity": "the input's field",
+    "upsample": "jump / s, centre at the half-pixel position, size grown to hold what each unit reads",
+}
+
+
+def op_table_markdown() -> list[str]:
+    """The op table as configs/README.md shows it (a test keeps the README equal to this)."""
+    lines = [
+        "| op | kinds | other_ops (archlab) | receptive field | memory | fvcore | thop |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for op in OPS.values():
+        kinds = ", ".join(k for k in op.kinds if k) or "-"
+        memory = "aliases its input" if op.aliases else "new tensor"
+        lines.append(
+            f"| `{op.name}` | {kinds} | {op.rule} | {RF_RULES[op.rf]} | {memory} | {op.fvcore_text} | {op.thop_text} |"
+        )
+    return lines

@@ -31,6 +31,20 @@ class Concat(nn.Module):
         return torch.cat(xs, 1)
 
 
+class ChannelSlice(nn.Module):
+    """Channels [start, stop) of a map, as a view (one part of a channel split, ShuffleNetV2's ``chunk``)."""
+
+    def __init__(self, start: int, stop: int) -> None:
+        super().__init__()
+        self.start, self.stop = start, stop
+
+    def forward(self, x):
+        return x[:, self.start : self.stop]
+
+    def extra_repr(self) -> str:
+        return f"start={self.start}, stop={self.stop}"
+
+
 class _MaskMul(torch.autograd.Function):
     """x * s with s = 1 where x > 0 else the slope; the backward (input only) is one multiply by s."""
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 from archlab.render.tables import Table, shape_str
-from archlab.static.erf_records import NOISE_WORDS
 from archlab.render.text import pct, sig
+from archlab.static.erf_records import NOISE_WORDS
 
 HEAD_COLUMNS = [
     "head",

@@ -16,18 +16,32 @@ from archlab.errors import TableError
 
 REQUIRED = object()
 NORMS = ("bn", "none")
-ACTS = ("relu", "relu6", "prelu", "hardswish", "none")
+ACTS = (
+    "relu",
+    "relu6",
+    "prelu",
+    "hardswish",
+    "hardsigmoid",
+    "silu",
+    "swish",  # = silu (EfficientNet's paper name); the plan says silu
+    "sigmoid",
+    "gelu",
+    "leakyrelu",
+    "tanh",
+    "none",
+)
 
 
 @dataclass(frozen=True)
 class Field:
     name: str
-    kind: str  # int | float | bool | str | choice | padding | ref | mapping
+    kind: str  # int | float | bool | str | choice | act | padding | ref | mapping | switch | strings
     help: str
     default: Any = REQUIRED
     min: float | None = None
     choices: tuple[str, ...] = ()
     exclusive_min: bool = False
+    fields: tuple[Field, ...] = ()  # mapping / switch: the keys it may have (validated, errors name "field.key")
 
     @property
     def required(self) -> bool:
@@ -56,6 +70,12 @@ class Field:
             if value not in self.choices:
                 raise TableError(f"expected one of {', '.join(self.choices)}, got {value!r}", field=self.name)
             return value
+        if kind == "act":  # an activation: a choice of ACTS whose error suggests the closest names
+            if value not in self.choices:
+                hint = suggest(str(value), self.choices)
+                known = ", ".join(self.choices)
+                raise TableError(f"unknown activation {value!r}{hint}; known: {known}", field=self.name)
+            return value
         if kind == "str":
             if not isinstance(value, str) or not value:
                 raise TableError(f"expected a non-empty string, got {value!r}", field=self.name)
@@ -82,8 +102,39 @@ class Field:
         if kind == "mapping":
             if not isinstance(value, dict):
                 raise TableError(f"expected a mapping, got {value!r}", field=self.name)
-            return value
+            return self._nested(value) if self.fields else value
+        if kind == "switch":
+            # false, true (the row's preset) or a mapping of the preset's keys to change
+            if isinstance(value, bool):
+                return value
+            if not isinstance(value, dict):
+                raise TableError(f"expected true, false or a mapping, got {value!r}", field=self.name)
+            return self._nested(value)
+        if kind == "strings":
+            if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+                raise TableError(f"expected a list of non-empty strings, got {value!r}", field=self.name)
+            return list(value)
         raise AssertionError(f"unknown field kind {kind}")  # programming error, not user input
+
+    def _nested(self, value: dict) -> dict:
+        """Validate a mapping against ``fields``; only the keys given are returned (the caller fills presets)."""
+        known = {f.name: f for f in self.fields}
+        for key in value:
+            if key not in known:
+                raise TableError(
+                    f"unknown key{suggest(str(key), known)}; allowed: {', '.join(known)}", field=f"{self.name}.{key}"
+                )
+        out = {}
+        for f in self.fields:
+            if f.name in value:
+                try:
+                    out[f.name] = f.check(value[f.name])
+                except TableError as e:
+                    e.field = f"{self.name}.{e.field}"
+                    raise
+            elif f.required:
+                raise TableError("missing value", field=f"{self.name}.{f.name}")
+        return out
 
     def _check_min(self, value: float) -> None:
         if self.min is None:

@@ -21,18 +21,26 @@ def field_schema(f: Field) -> dict:
         s = {"type": "boolean"}
     elif f.kind == "str":
         s = {"type": "string", "minLength": 1}
-    elif f.kind == "choice":
+    elif f.kind in ("choice", "act"):
         s = {"enum": list(f.choices)}
     elif f.kind == "padding":
         s = {"oneOf": [{"enum": ["auto", "same", "valid"]}, {"type": "integer", "minimum": 0}]}
     elif f.kind == "ref":
         s = {"oneOf": [_REF_ITEM, {"type": "array", "items": _REF_ITEM, "minItems": 1}]}
+    elif f.kind == "strings":
+        s = {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}
+    elif f.kind == "switch":  # true/false or a mapping of the preset's keys
+        s = {"oneOf": [{"type": "boolean"}, object_schema(f.fields)]}
+    elif f.fields:
+        s = object_schema(f.fields)
     else:
         s = {"type": "object"}
     if f.min is not None and f.kind in ("int", "float"):
         s["exclusiveMinimum" if f.exclusive_min else "minimum"] = f.min
     if not f.required and f.default is None and "type" in s:
         s["type"] = [s["type"], "null"]
+    elif not f.required and f.default is None and "oneOf" in s:
+        s["oneOf"] = [*s["oneOf"], {"type": "null"}]
     s["description"] = f.help
     if not f.required and f.default is not None:
         s["default"] = f.default

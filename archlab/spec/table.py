@@ -7,7 +7,7 @@ into typed records.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from archlab.errors import ArchlabError, TableError
@@ -20,7 +20,7 @@ from archlab.spec.rows.head import HeadSpec, parse_head
 
 DEFAULT_FIELDS = (
     Field("norm", "choice", "norm after convs", "bn", choices=NORMS),
-    Field("act", "choice", "activation", "relu", choices=ACTS),
+    Field("act", "act", "activation", "relu", choices=ACTS),
     Field("round", "str", "width rounding rule: int, round or divisibleN", "int"),
     Field(
         "padding",
@@ -28,6 +28,21 @@ DEFAULT_FIELDS = (
         "conv padding when a row gives none: auto (PyTorch, k//2) or same (TensorFlow SAME)",
         "auto",
         choices=("auto", "same"),
+    ),
+    Field(
+        "bn_eps",
+        "float",
+        "eps of every BN (torch: 1e-5; torchvision's MobileNetV3: 0.001)",
+        1e-5,
+        min=0,
+        exclusive_min=True,
+    ),
+    Field(
+        "bn_momentum",
+        "float",
+        "momentum of every BN's running statistics (torch: 0.1; a TensorFlow decay d is 1 - d)",
+        0.1,
+        min=0,
     ),
 )
 PUBLISHED_KEYS = ("madds", "params", "params_deployed", "note")
@@ -45,7 +60,7 @@ class RowSpec:
         return {"file": self.file, "line": self.line, "row": self.index, "row_type": self.type}
 
     def label(self) -> str:
-        skip = {"type", "id", "norm", "act"}
+        skip = {"type", "id", "norm", "act", "bn_eps", "bn_momentum", "lint"}  # settings, not the architecture
         shown = []
         fields = {f.name: f for f in ROW_TYPES[self.type].all_fields}
         for key, value in self.values.items():
@@ -218,6 +233,7 @@ def _load(path: Path, errors: list) -> NetSpec | None:
         head = check(lambda: parse_head(head_raw), file=here, line=getattr(head_raw, "line", None))
     if errors:
         return None
+    rows, head = _with_bn_defaults(rows, head, defaults)
     return NetSpec(
         name=name,
         description=str(raw.get("description", "")),
@@ -233,3 +249,16 @@ def _load(path: Path, errors: list) -> NetSpec | None:
         extends=chain,
         classes=classes,
     )
+
+
+def _with_bn_defaults(rows: list, head: HeadSpec | None, defaults: dict) -> tuple[list, HeadSpec | None]:
+    """Every row and the head with their BN eps/momentum resolved: their own, else ``defaults.bn_eps/bn_momentum``."""
+    keys = ("bn_eps", "bn_momentum")
+
+    def resolved(values: dict) -> dict:
+        return {**values, **{k: defaults[k] for k in keys if values.get(k) is None}}
+
+    rows = [replace(r, values=resolved(r.values)) for r in rows]
+    if head is not None:
+        head = replace(head, **resolved({k: getattr(head, k) for k in keys}))
+    return rows, head

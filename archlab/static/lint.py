@@ -12,15 +12,32 @@ Rules
   centres.
 - ``uneven-stride``: a strided layer whose input size is not divisible by its stride (the last row/column is
   handled differently from the rest).
+- ``stride-exceeds-kernel``: a conv or pool whose stride exceeds its (dilated) kernel: the rows and columns
+  between its windows are never read (a 1x1 stride-2 conv reads one pixel in four).
+
+Waivers: a row's ``lint: {ignore: [rule, ...], why: "..."}`` accepts those findings on the row's layers. They are
+not findings any more (:func:`lint`), but :func:`waived` lists them with the reason; a waiver naming an unknown
+rule is an error (file, line, row, field ``lint.ignore``).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from archlab.errors import TableError
 from archlab.ir.layer import Layer
 from archlab.ir.plan import Plan
+from archlab.spec.fields import suggest
 from archlab.static.receptive import misaligned, receptive_fields
+
+RULES = (
+    "global-dw-coverage",
+    "small-fmap-end",
+    "rf-coverage",
+    "rf-misaligned",
+    "uneven-stride",
+    "stride-exceeds-kernel",
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +48,7 @@ class Finding:
     message: str
     file: str | None = None
     line: int | None = None
+    waived: str | None = None  # the reason of the row's waiver for this rule, if any
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -38,7 +56,8 @@ class Finding:
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}: " if self.file and self.line else ""
         row = f"row {self.row}" if self.row != "head" else "head"
-        return f"{where}{row} ({self.layer}): {self.rule}: {self.message}"
+        waived = f" (waived: {self.waived})" if self.waived else ""
+        return f"{where}{row} ({self.layer}): {self.rule}: {self.message}{waived}"
 
 
 def _seen(n: int, k: int, pad: int) -> int:
@@ -65,16 +84,76 @@ def _global_dw(layer: Layer) -> str | None:
     )
 
 
-def lint(plan: Plan, fields: dict | None = None) -> list[Finding]:
-    """Findings for a plan. ``fields``: {layer name: RF} (:mod:`archlab.static.receptive`) for the RF rules."""
+def _skipping(layer: Layer) -> str | None:
+    """``stride-exceeds-kernel``: the message when the layer's stride exceeds its dilated kernel on an axis."""
+    if layer.op not in ("conv", "pool") or layer.kind == "global" or len(layer.in_shape) != 3:
+        return None
+    if layer.kernel is None or layer.stride is None or layer.out_shape[1:] == (1, 1):
+        return None
+    dil = layer.dilation or (1, 1)
+    keff = [d * (k - 1) + 1 for d, k in zip(dil, layer.kernel)]
+    axes = [(k, s) for k, s, n in zip(keff, layer.stride, layer.in_shape[1:]) if s > k and n > 1]
+    if not axes:
+        return None
+    read, every = 1, 1
+    for k, s in axes:
+        read, every = read * k, every * s
+    kh, kw = layer.kernel
+    sh, sw = layer.stride
+    return (
+        f"a {kh}x{kw} stride-{sh if sh == sw else f'{sh}x{sw}'} {layer.op} reads {read} of every {every} input "
+        f"pixels: the rows/columns between its windows are never read (a kernel >= the stride reads them all)"
+    )
+
+
+def _uneven(layer: Layer, src: Layer | None) -> str | None:
+    """``uneven-stride``: the message when a strided conv/pool's input size is not a multiple of its stride."""
+    if layer.op not in ("conv", "pool") or not layer.stride or len(layer.in_shape) != 3 or layer.kind == "global":
+        return None
+    # TensorFlow SAME padding adds a pad layer: judge the size before it
+    _, h, w = src.in_shape if src is not None and src.op == "pad" else layer.in_shape
+    sh, sw = layer.stride
+    bad = [f"{n} by {s}" for n, s in ((h, sh), (w, sw)) if s > 1 and n % s and n > 1]
+    if not bad:
+        return None
+    return (
+        f"input {h}x{w} does not divide evenly ({', '.join(bad)}): the last "
+        f"row/column is treated differently; prefer input sizes divisible by the total stride"
+    )
+
+
+def _waivers(plan: Plan) -> dict[str, dict[str, str]]:
+    """{layer name: {rule: why}} from the rows' ``lint`` waivers (unknown rules are an error)."""
     rows = {info.index: info for info in plan.rows}
+    out: dict[str, dict[str, str]] = {}
+    for layer in plan.layers:
+        for rule, why in layer.waivers:
+            if rule not in RULES:
+                info = rows.get(layer.row)
+                raise TableError(
+                    f"unknown lint rule {rule!r} in a waiver{suggest(rule, RULES)}; known: {', '.join(RULES)}",
+                    file=info.file if info else None,
+                    line=info.line if info else None,
+                    row=layer.row,
+                    row_type=info.type if info else None,
+                    field="lint.ignore",
+                )
+            out.setdefault(layer.name, {})[rule] = why
+    return out
+
+
+def findings(plan: Plan, fields: dict | None = None) -> list[Finding]:
+    """Every finding for a plan, waived ones marked (``Finding.waived``). ``fields``: {layer name: RF}
+    (:mod:`archlab.static.receptive`) for the RF rules."""
+    rows = {info.index: info for info in plan.rows}
+    waivers = _waivers(plan)
     out: list[Finding] = []
 
     def add(rule, layer: Layer, message):
         info = rows.get(layer.row)
-        out.append(
-            Finding(rule, layer.row, layer.name, message, info.file if info else None, info.line if info else None)
-        )
+        why = waivers.get(layer.name, {}).get(rule)
+        file, line = (info.file, info.line) if info else (None, None)
+        out.append(Finding(rule, layer.row, layer.name, message, file, line, why))
 
     by_name = {layer.name: layer for layer in plan.layers}
     uneven_rows = set()
@@ -82,20 +161,13 @@ def lint(plan: Plan, fields: dict | None = None) -> list[Finding]:
         msg = _global_dw(layer)
         if msg:
             add("global-dw-coverage", layer, msg)
-        if layer.op in ("conv", "pool") and layer.stride and len(layer.in_shape) == 3 and layer.kind != "global":
-            src = by_name.get(layer.inputs[0])
-            # TensorFlow SAME padding adds a pad layer: judge the size before it
-            _, h, w = src.in_shape if src is not None and src.op == "pad" else layer.in_shape
-            sh, sw = layer.stride
-            bad = [f"{n} by {s}" for n, s in ((h, sh), (w, sw)) if s > 1 and n % s and n > 1]
-            if bad and layer.row not in uneven_rows and not msg:
-                uneven_rows.add(layer.row)
-                add(
-                    "uneven-stride",
-                    layer,
-                    f"input {h}x{w} does not divide evenly ({', '.join(bad)}): the last "
-                    f"row/column is treated differently; prefer input sizes divisible by the total stride",
-                )
+        skipping = _skipping(layer)
+        if skipping and not msg:
+            add("stride-exceeds-kernel", layer, skipping)
+        uneven = _uneven(layer, by_name.get(layer.inputs[0]))
+        if uneven and layer.row not in uneven_rows and not msg:
+            uneven_rows.add(layer.row)
+            add("uneven-stride", layer, uneven)
     head = rows.get("head")
     is_embedding = any(layer.name.startswith("head.embedding.") for layer in plan.layers)
     if head is not None and len(head.in_shape) == 3 and is_embedding:
@@ -134,6 +206,16 @@ def lint(plan: Plan, fields: dict | None = None) -> list[Finding]:
     return out
 
 
+def lint(plan: Plan, fields: dict | None = None) -> list[Finding]:
+    """The findings no waiver accepts (``archlab lint`` exits 1 when there are any)."""
+    return [f for f in findings(plan, fields) if not f.waived]
+
+
+def waived(plan: Plan) -> list[Finding]:
+    """The findings the table's waivers accept, each with its reason (every rule, RF ones included)."""
+    return [f for f in findings(plan, receptive_fields(plan.layers)) if f.waived]
+
+
 def lint_plan(plan: Plan) -> list[Finding]:
-    """Every rule, the receptive-field ones fed from the analytic receptive fields."""
+    """Every rule, the receptive-field ones fed from the analytic receptive fields; waived findings left out."""
     return lint(plan, receptive_fields(plan.layers))

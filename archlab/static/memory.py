@@ -2,10 +2,11 @@
 
 The liveness rule (``PEAK_RULE``) walks the plan in execution order, the order of the built module's
 ``forward``: every layer writes a new tensor, except the ops the op table marks as aliasing (``flatten``,
-``dropout``: a view / the identity in eval mode), whose output shares its input's storage. While a layer runs,
-its inputs and its output are alive.
-A tensor is freed right after the last layer that reads it, so a residual branch's input stays alive until
-its add; the network outputs are never freed. The network input is freed after its last reader
+``dropout``, ``droppath``: the identity in eval mode or a view; ``slice``: a channel range of its input, a view),
+whose output shares its input's storage. While a layer runs, its inputs and its output are alive.
+A storage is freed right after the last layer that reads it or any tensor sharing it, so a residual branch's
+input stays alive until its add, and a channel split's input until the readers of every part have run; the
+network outputs are never freed. The network input is freed after its last reader
 (``keep_input=False``, what an inference engine does) or held for the whole pass (``keep_input=True``, what
 PyTorch does when the caller keeps a reference, which is what :func:`archlab.nn.memory_probe.measure_peak` observes).
 
@@ -17,13 +18,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from archlab.ir.layer import INPUT, numel
-from archlab.ir.ops import op_of
+from archlab.ir.ops import ALIASING_OPS, op_of
 from archlab.ir.plan import Plan
 
 PEAK_RULE = (
     "peak of the bytes alive while each layer runs (its inputs + its output + every tensor still to be read), "
     "layers in execution order; a tensor is freed after its last reader (residual inputs stay alive until "
-    "their add), network outputs are kept, flatten/dropout alias their input; input freed after its last reader"
+    f"their add), network outputs are kept, {'/'.join(ALIASING_OPS)} alias their input (a split's input lives "
+    "until every part is read); input freed after its last reader"
 )
 WEIGHT_BYTES = {"fp32": 4, "fp16": 2, "int8": 1}
 ACTIVATION_DTYPE = "fp32"
@@ -33,7 +35,7 @@ ACTIVATION_DTYPE = "fp32"
 class LayerMemory:
     name: str
     out_elements: int  # per batch
-    out_bytes: int  # per batch; 0 when the output aliases its input (flatten, dropout)
+    out_bytes: int  # per batch; 0 when the output aliases its input (slice, droppath, flatten, dropout)
     live_bytes: int  # bytes alive while this layer runs
 
 

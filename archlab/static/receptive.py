@@ -17,7 +17,8 @@ when they have the same jump and the same centre; archlab keeps the larger (the 
 marks the result ``aligned=False`` when they do not. Global pooling, a global depthwise conv and flatten
 cover the whole map (flatten: the union of every position, which is what a following linear layer sees).
 A squeeze-and-excitation gate (``mul`` with a 1x1 gate) adds global context that a box cannot describe: the
-field follows the map and is marked ``global_context``.
+field follows the map and is marked ``global_context``. Upsampling by s divides the jump by s and grows the size
+so that each unit's box holds what it reads (:func:`_upsample_rf`).
 
 The field is an upper bound of where a unit's input gradient can be non-zero. Clipped to the image it is
 exactly the gradient's support (k >= s, no dilation holes, avg- rather than max-pooling, no flat activation)
@@ -162,8 +163,25 @@ def _merge_rf(layer: Layer, inputs: list[RF], shapes: list[tuple[int, ...]]) -> 
     return replace(out, global_context=True) if broadcast else out
 
 
+def _upsample_rf(layer: Layer, inputs: list[RF], shapes: list[tuple[int, ...]]) -> RF:
+    """Upsampling by an integer ``s`` (torch's half-pixel mapping: output unit i sits at input index
+    (i + 0.5) / s - 0.5). The jump divides by s and unit 0's centre moves to that position; the size grows so that
+    every unit's box holds what it reads: nearest reads the input unit floor(i / s), at most (s - 1) / (2 s) input
+    jumps from its position (size += (1 - 1/s) jump); bilinear reads the two neighbours of its position, the farther
+    at most 1 - 1/(2 s) jumps away (size += (2 - 1/s) jump). An upper bound: unit 0 itself reads one input unit."""
+    rf, s = inputs[0], layer.scale
+    grow = (1 - 1 / s) if layer.kind == "nearest" else (2 - 1 / s)
+    return replace(
+        rf,
+        size=(rf.size[0] + grow * rf.jump[0], rf.size[1] + grow * rf.jump[1]),
+        jump=(rf.jump[0] / s, rf.jump[1] / s),
+        start=(rf.start[0] + (1 / (2 * s) - 0.5) * rf.jump[0], rf.start[1] + (1 / (2 * s) - 0.5) * rf.jump[1]),
+    )
+
+
 def _identity_rf(layer: Layer, inputs: list[RF], shapes: list[tuple[int, ...]]) -> RF:
-    """Element-wise ops (bn, act, dropout) and linear layers, whose input vector already covers the whole map."""
+    """Element-wise ops (bn, act, dropout, drop path, channel shuffle and slice: a channel's field is every channel's)
+    and linear layers, whose input vector already covers the whole map."""
     return inputs[0]
 
 
@@ -173,6 +191,7 @@ RECURRENCES = {
     "flatten": _flatten_rf,
     "merge": _merge_rf,
     "identity": _identity_rf,
+    "upsample": _upsample_rf,
 }
 
 

@@ -10,6 +10,14 @@ FIELDS = (
     Field(
         "c", "int", "output channels (scaled by --width); omit for a depthwise conv to keep the input's", None, min=1
     ),
+    Field(
+        "t",
+        "float",
+        "output channels as a multiple of the input's, instead of c (MobileNetV3's last conv: 6 x its input)",
+        None,
+        min=0,
+        exclusive_min=True,
+    ),
     Field("k", "int", "kernel size", 3, min=1),
     Field("s", "int", "stride", 1, min=1),
     Field("groups", "int", "convolution groups", 1, min=1),
@@ -30,13 +38,18 @@ FIELDS = (
 def validate(v: dict) -> None:
     if v["depthwise"] and v["groups"] != 1:
         raise TableError("give either depthwise: true or groups, not both", field="groups")
-    if v["c"] is None and not v["depthwise"]:
-        raise TableError("missing value (only a depthwise conv may omit c)", field="c")
+    if v["c"] is not None and v["t"] is not None:
+        raise TableError("give either c (channels) or t (a multiple of the input's), not both", field="t")
+    if v["c"] is None and v["t"] is None and not v["depthwise"]:
+        raise TableError("missing value (only a depthwise conv may omit c; or give t)", field="c")
 
 
 def expand(v: dict, ctx: Context) -> None:
     cin = ctx.shape[0]
-    c = cin if v["c"] is None else ctx.channels(v["c"], v["scale"])
+    if v["t"] is not None:
+        c = max(1, int(round(cin * v["t"])))  # the input is already scaled by --width
+    else:
+        c = cin if v["c"] is None else ctx.channels(v["c"], v["scale"])
     groups = v["groups"]
     if v["depthwise"]:
         groups = cin

@@ -8,7 +8,7 @@ has nothing between the two convolutions (``dw_norm: false``).
 from __future__ import annotations
 
 from archlab.spec.fields import Field
-from archlab.spec.rows.base import SCALE, Context, RowType
+from archlab.spec.rows.base import BIAS, SCALE, Context, RowType
 
 FIELDS = (
     Field("c", "int", "output channels of the pointwise conv (scaled by --width)", min=1),
@@ -16,6 +16,7 @@ FIELDS = (
     Field("s", "int", "stride of the first block's depthwise conv", 1, min=1),
     Field("k", "int", "depthwise kernel size", 3, min=1),
     Field("dw_norm", "bool", "norm + activation after the depthwise conv", True),
+    BIAS,
     SCALE,
 )
 

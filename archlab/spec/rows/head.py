@@ -5,7 +5,7 @@
     the incoming map, valid padding, + norm, then flatten;
   - ``gap``: global average pooling, then flatten;
   - ``fc``: flatten only (the next linear layer sees every position).
-then ``embedding`` (1x1 conv or linear, no bias, + norm; never scaled by --width) or ``classifier``
+then ``embedding`` (1x1 conv or linear, ``bias`` false unless set, + norm; never scaled by --width) or ``classifier``
 ([hidden linear -> act ->] dropout -> linear with bias), or neither (the pooled vector is the output).
 Layer names: ``head.<pool>.<role>``, ``head.embedding.<role>``, ``head.classifier.<role>``.
 """
@@ -31,6 +31,7 @@ EMBEDDING_FIELDS = (
     Field(
         "layer", "choice", "linear (after flatten) or conv (1x1, before flatten)", "linear", choices=("linear", "conv")
     ),
+    Field("bias", "bool", "the embedding layer has a bias", False),
 )
 CLASSIFIER_FIELDS = (
     Field("classes", "int", "number of classes", min=1),
@@ -41,7 +42,7 @@ CLASSIFIER_FIELDS = (
         None,
         min=1,
     ),
-    Field("act", "choice", "activation after the hidden layer", "hardswish", choices=ACTS),
+    Field("act", "act", "activation after the hidden layer", "hardswish", choices=ACTS),
     Field("dropout", "float", "dropout probability before the linear layer (0: no dropout layer)", 0.0, min=0),
 )
 
@@ -50,8 +51,10 @@ CLASSIFIER_FIELDS = (
 class HeadSpec:
     pool: str
     norm: str | None
-    embedding: dict | None  # {'size', 'layer'}
+    embedding: dict | None  # {'size', 'layer', 'bias'}
     classifier: dict | None  # {'classes', 'dropout'}
+    bn_eps: float | None = None  # the table's defaults.bn_eps / bn_momentum (filled in by load_table)
+    bn_momentum: float | None = None
 
     def describe(self) -> str:
         out = self.pool
@@ -96,6 +99,11 @@ def _sub(raw, fields, name) -> dict:
 
 
 def expand_head(head: HeadSpec, ctx: Context) -> None:
+    with ctx.row_settings({"bn_eps": head.bn_eps, "bn_momentum": head.bn_momentum}):
+        _expand_head(head, ctx)
+
+
+def _expand_head(head: HeadSpec, ctx: Context) -> None:
     b = ctx.builder
     shape = ctx.shape
     if len(shape) != 3:
@@ -114,14 +122,14 @@ def expand_head(head: HeadSpec, ctx: Context) -> None:
     if emb and emb["layer"] == "conv":
         if pool == "fc":
             raise ShapeError("a conv embedding needs pool gdconv or gap (fc flattens first)", field="embedding.layer")
-        x = b.conv(ctx.name("embedding", "conv"), x, emb["size"], 1)
+        x = b.conv(ctx.name("embedding", "conv"), x, emb["size"], 1, bias=emb.get("bias", False))
         if norm == "bn":
             x = b.bn(ctx.name("embedding", "bn"), x)
         ctx.x = b.flatten(ctx.name("embedding", "flatten"), x)
         return
     x = b.flatten(ctx.name(pool, "flatten"), x)
     if emb:
-        x = b.linear(ctx.name("embedding", "linear"), x, emb["size"])
+        x = b.linear(ctx.name("embedding", "linear"), x, emb["size"], bias=emb.get("bias", False))
         if norm == "bn":
             x = b.bn(ctx.name("embedding", "bn"), x)
     elif head.classifier:

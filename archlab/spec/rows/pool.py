@@ -10,11 +10,12 @@ FIELDS = (
     Field("k", "int", "kernel size (not for global)", 3, min=1),
     Field("s", "int", "stride (not for global)", 2, min=1),
     Field("padding", "int", "padding, at most k//2 (not for global)", 0, min=0),
+    Field("ceil", "bool", "round the output size up (torch's ceil_mode; SqueezeNet's max-pools)", False),
 )
 
 
 def expand(v: dict, ctx: Context) -> None:
-    ctx.x = ctx.builder.pool(ctx.name(0, "pool"), ctx.x, v["kind"], v["k"], v["s"], v["padding"])
+    ctx.x = ctx.builder.pool(ctx.name(0, "pool"), ctx.x, v["kind"], v["k"], v["s"], v["padding"], ceil=v["ceil"])
 
 
 ROW = RowType("pool", "pooling layer", FIELDS, expand)

@@ -9,7 +9,7 @@ identity otherwise; then the residual add. Stride ``s`` applies to the first of 
 from __future__ import annotations
 
 from archlab.spec.fields import Field
-from archlab.spec.rows.base import SCALE, Context, RowType
+from archlab.spec.rows.base import BIAS, SCALE, Context, RowType
 
 FIELDS = (
     Field("c", "int", "output channels (scaled by --width)", min=1),
@@ -19,6 +19,7 @@ FIELDS = (
     Field("k", "int", "depthwise kernel size", 3, min=1),
     Field("start_with_relu", "bool", "activation before the first separable conv", True),
     Field("grow_first", "bool", "change channels in the first separable conv (else the last)", True),
+    BIAS,
     SCALE,
 )
 
