@@ -36,6 +36,8 @@ def sample_layers() -> list:
     b.concat("c.concat", [x, g])
     b.pad("c.pad", x, (0, 1, 1, 0))
     b.layer("shuffle", "c.shuffle", (x,), groups=2)
+    recipe = '{"args":[{"tensor":0},1],"kwargs":{},"item":null}'  # an op without a rule, called again (issue 12)
+    b.layer("opaque", "c.opaque", (x,), fn="torch.cumsum", out_shape=(8, 5, 5), args=recipe)
     v = b.flatten("c.flatten", x)
     b.dropout("c.dropout", v, 0.25)
     b.linear("c.linear", v, 6, bias=True)

@@ -17,7 +17,7 @@ INPUT = "input"
 @dataclass(frozen=True, slots=True)
 class Layer:
     name: str
-    op: str  # an entry of archlab.ir.ops.OPS: conv | linear | bn | act | pool | add | mul | concat | pad | ...
+    op: str  # an entry of archlab.ir.ops.OPS: conv | linear | bn | act | pool | add | mul | concat | pad | ... | opaque
     kind: str  # act: relu/relu6/prelu/...; pool: max/avg/global; bn: 2d/1d; '' otherwise
     row: int | str  # table row index, or 'head'
     inputs: tuple[str, ...]
@@ -30,6 +30,10 @@ class Layer:
     groups: int = 1
     bias: bool = False
     p: float = 0.0  # dropout probability
+    eps: float | None = None  # bn: epsilon (None: PyTorch's 1e-5); set by traced modules
+    momentum: float | None = None  # bn: running-statistics momentum (None: PyTorch's 0.1)
+    fn: str = ""  # opaque: the torch function, method or module archlab has no rule for (torch.cumsum)
+    args: str = ""  # opaque: how to call it again, as JSON (archlab.nn.modules.Call); '' when it cannot be
     params: int = 0
     params_deployed: int = 0
     madds: int = 0

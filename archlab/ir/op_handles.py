@@ -149,9 +149,19 @@ def count_linear(layer: Layer) -> Counts:
 # -- bn ---------------------------------------------------------------------------------------------------------
 
 
-def make_bn(name, row, inputs, in_shapes):
+def make_bn(name, row, inputs, in_shapes, *, eps=None, momentum=None):
     shape = in_shapes[0]
-    return Layer(**_base(name, row, inputs, in_shapes, "bn", "2d" if len(shape) == 3 else "1d"), out_shape=shape)
+    kind = "2d" if len(shape) == 3 else "1d"
+    return Layer(**_base(name, row, inputs, in_shapes, "bn", kind), out_shape=shape, eps=eps, momentum=momentum)
+
+
+def bn_module(layer: Layer) -> tuple[str, dict]:
+    kwargs: dict = {"num_features": layer.out_shape[0]}
+    if layer.eps is not None:
+        kwargs["eps"] = layer.eps
+    if layer.momentum is not None:
+        kwargs["momentum"] = layer.momentum
+    return ("BatchNorm2d" if layer.kind == "2d" else "BatchNorm1d"), kwargs
 
 
 def count_bn(layer: Layer) -> Counts:
@@ -323,3 +333,26 @@ def make_dropout(name, row, inputs, in_shapes, *, p):
 
 def simple(cls: str, **kwargs) -> Callable[[Layer], tuple[str, dict]]:
     return lambda layer: (cls, dict(kwargs))
+
+
+# -- opaque: an op archlab has no rule for ---------------------------------------------------------------------
+
+
+def make_opaque(name, row, inputs, in_shapes, *, fn, out_shape, params=0, args=""):
+    """A traced call archlab has no rule for: its output shape and parameters as measured, nothing counted.
+    ``fn`` names it (``torch.cumsum``, ``nn.LayerNorm``); ``args`` is how to call it again (JSON, or '')."""
+    if not fn:
+        raise ShapeError("an opaque layer needs the name of what it calls", field="fn")
+    if params < 0:
+        raise ShapeError(f"params must be >= 0, got {params}", field="params")
+    shape = tuple(int(v) for v in out_shape)
+    base = _base(name, row, inputs, in_shapes or [shape], "opaque")
+    return Layer(**base, out_shape=shape, fn=fn, args=args, params=int(params))
+
+
+def count_opaque(layer: Layer) -> Counts:
+    return Counts(params=layer.params)  # parameters are measured; its compute is not counted (listed instead)
+
+
+def opaque_module(layer: Layer) -> tuple[str, dict]:
+    return "Call", {"fn": layer.fn, "args": layer.args}

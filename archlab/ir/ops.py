@@ -121,7 +121,7 @@ OPS: dict[str, Op] = {
             h.make_bn,
             h.count_bn,
             "identity",
-            lambda l: ("BatchNorm2d" if l.kind == "2d" else "BatchNorm1d", {"num_features": l.out_shape[0]}),
+            h.bn_module,
             lambda l, b: ToolRule(2 * numel(l.out_shape) * b, "BN 2/elt"),
             lambda l, b: ToolRule(4 * numel(l.out_shape) * b, "BN 4/elt"),
             "2 per element in eval mode with affine (aten::batch_norm; 1 without affine, 5 in training)",
@@ -230,6 +230,18 @@ OPS: dict[str, Op] = {
             "ignored",
             "0",
             aliases=True,
+        ),
+        Op(
+            "opaque",
+            "not counted: a traced call archlab has no rule for, listed as uncounted by name and count",
+            h.make_opaque,
+            h.count_opaque,
+            "opaque",
+            h.opaque_module,
+            h.nothing("no rule", None),
+            h.nothing("no rule"),
+            "not compared (archlab has no rule for it)",
+            "not compared (archlab has no rule for it)",
         ),
     )
 }
