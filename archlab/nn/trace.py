@@ -2,7 +2,8 @@
 
 ``trace(module, input=(224, 224))`` traces the module with ``torch.fx`` and walks the traced graph without running
 what archlab has a rule for (the plan builder computes those shapes; only views, shape queries and calls
-without a rule run, on zeros): every leaf module and every torch function call goes to a :class:`~archlab.nn.trace_record.Recorder`, which turns it into plan layers through
+without a rule run, on zeros): every leaf module and every torch function call goes to a
+:class:`~archlab.nn.trace_record.Recorder`, which turns it into plan layers through
 the plan builder and the op table, named by module path. A module fx cannot trace (data-dependent control
 flow, ``n, c, h, w = x.shape``) is traced instead by running it once on the input with hooks on its modules
 and a torch-function mode (:mod:`archlab.nn.trace_walk`): the plan follows that input's path, and its notes

@@ -89,6 +89,7 @@ def summary_lines(prof: Profile) -> list[str]:
         lines.append(f"published {key}: {_short(d['published'])} -> archlab {d['archlab']:,} ({d['deviation']:+.2%})")
     if prof.published.get("note"):
         lines.append(f"source: {prof.published['note']}")
+    lines += prof.notes  # a traced module: how it was traced; ops without a rule, by name and count
     lines.append(
         "conventions: madds = " + CONVENTIONS["madds"] + "; other_ops = BN 2/elt, act 1/elt, add 1/elt, "
         "pools (see README 'Conventions')"

@@ -19,18 +19,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from archlab.errors import ArchlabError, OptionError
 from archlab.ir.expand import expand
 from archlab.ir.overrides import Overrides
 from archlab.ir.plan import Plan
-from archlab.ir.structure import fmap_end_map, head_row, truncate
+from archlab.ir.structure import head_row, truncate
 from archlab.nn.erf import Weights
 from archlab.spec.rows.head import POOLS
 from archlab.spec.table import NetSpec
 from archlab.static.counts import head_cost
-from archlab.static.erf_records import HeadResult, RFStudy, UnitGrid, key_units, mass_stats
+from archlab.static.erf_records import HeadResult, RFStudy, UnitGrid, mass_stats
 from archlab.static.receptive import RF, canvas_margins, receptive_fields
 
 HEADS = POOLS  # gdconv, gap, fc
@@ -44,10 +43,12 @@ def plan_steps(n_units: int, n_heads: int, samples: int) -> int:
 
 @dataclass
 class Setup:
-    """What every part of one study shares."""
+    """What every part of one study shares. ``replan(hw)``: the plan at another input (the measuring canvas):
+    the table expanded, or the module traced, at that size."""
 
-    spec: NetSpec
+    spec: NetSpec | None  # None for a traced module (it has no head to vary)
     overrides: Overrides
+    replan: Callable[[tuple[int, int]], Plan]
     plan: Plan
     fmap: str
     rf: RF
@@ -69,7 +70,7 @@ class Setup:
 def rf_study(
     net,
     *,
-    heads=HEADS,
+    heads=None,
     samples: int = 8,
     seed: int = 0,
     weights=None,
@@ -77,12 +78,17 @@ def rf_study(
     image=None,
     units=None,
     progress: Progress | None = None,
+    fmap_end: str | None = None,
+    strict: bool = False,
     **overrides,
 ) -> RFStudy:
     """Receptive fields at FMap-end and the embedding-head study.
 
-    ``net``: a shipped name, a table path or a NetSpec; ``overrides``: as :func:`archlab.plan` (``head``
-    there is the trained head, the one ``weights`` fit). ``heads``: the heads to compare (empty: none).
+    ``net``: a shipped name, a table path, a NetSpec or a torch module (its own weights, or ``weights``
+    loaded into a copy; no head study: the heads vary a table's head); ``overrides``: as :func:`archlab.plan`
+    (``head`` there is the trained head, the one ``weights`` fit). ``heads``: the heads to compare (default
+    all for a table, none for a module; empty: none). ``fmap_end``: the layer that is FMap-end (default: the
+    head's input; for a module, walking back from the output, the first map larger than 1x1).
     ``weights``: a state_dict or a checkpoint path; ``key_map``: a :class:`archlab.nn.weights.KeyMap` or a path.
     ``image``: a path or an (H, W, 3) array in [0, 1], the network input (plus noise) and the figures'
     backdrop; default: standard-normal inputs and a synthetic face backdrop. ``units``: FMap-end units to
@@ -110,38 +116,44 @@ def rf_study(
             progress=progress,
             workers=workers,
             overrides=overrides,
+            fmap_layer=fmap_end,
+            strict=strict,
         )
     finally:
         torch.set_num_threads(workers)
 
 
-def _study(net, *, heads, samples, seed, weights, key_map, image, units, progress, workers, overrides) -> RFStudy:
+def _study(
+    net, *, heads, samples, seed, weights, key_map, image, units, progress, workers, overrides, fmap_layer, strict
+) -> RFStudy:
     from archlab.nn.erf import sample_inputs
-    from archlab.spec.table import load_table
+    from archlab.studies.rf_inputs import backdrop as read_backdrop
+    from archlab.studies.rf_inputs import module_parts, table_parts, units_of
+    from archlab.studies.sources import module_of
 
     if samples < 1:
         raise OptionError(f"--samples must be >= 1, got {samples}")
+    module = module_of(net)
+    heads = (() if module is not None else HEADS) if heads is None else tuple(heads)
     for h in heads:
         if h not in HEADS:
             raise OptionError(f"--head must be one of {', '.join(HEADS)} or all, got {h!r}")
-    spec = net if isinstance(net, NetSpec) else load_table(_resolve(net))
-    ov = Overrides.from_kwargs(**overrides)
-    plan = expand(spec, ov)
-    if len(plan.outputs) > 1:
-        raise OptionError(f"{plan.model} has {len(plan.outputs)} outputs; archlab rf studies one FMap-end and its head")
-    if heads and head_row(plan) is None:
-        raise OptionError(
-            f"{plan.model} has no head to compare (its table has no `head:`); use --head none for the unit grid alone"
+    if module is not None:
+        spec, ov, replan, plan, fmap, state, label = module_parts(
+            module, heads, weights, key_map, fmap_layer, strict, overrides
         )
-    fmap = fmap_end_map(plan)
-    state, label = _trained_state(plan, weights, key_map)  # inputs that can fail go first
-    backdrop, source, user_image, notes = _backdrop(image, plan.input[1:])
+    else:
+        spec, ov, replan, plan, fmap, state, label = table_parts(
+            net, heads, weights, key_map, fmap_layer, strict, overrides
+        )
+    backdrop, source, user_image, notes = read_backdrop(image, plan.input[1:])
     xs, inputs = sample_inputs(plan.input, samples, seed, user_image)
     c, h, w = plan.layer(fmap).out_shape
-    todo = _units(units, h, w)
+    todo = units_of(units, h, w)
     setup = Setup(
         spec,
         ov,
+        replan,
         plan,
         fmap,
         receptive_fields(plan.layers)[fmap],
@@ -184,65 +196,6 @@ def _ticker(progress: Progress | None, total: int) -> Callable[[str], None]:
     return tick
 
 
-def _resolve(net):
-    from archlab.spec.registry import resolve
-
-    return resolve(str(net))
-
-
-def _trained_state(plan: Plan, weights, key_map) -> tuple[dict | None, str | None]:
-    """The checkpoint (renamed by the key map), checked to fit the network strictly; (None, None) without one."""
-    if weights is None:
-        if key_map is not None:
-            raise OptionError("--key-map renames the keys of --weights; give --weights too")
-        return None, None
-    from archlab.nn.build import build_plan
-    from archlab.nn.weights import KeyMap, load_strict, read_key_map, read_state_dict
-
-    label = str(weights) if isinstance(weights, (str, Path)) else "state_dict"
-    state = read_state_dict(weights) if isinstance(weights, (str, Path)) else dict(weights)
-    if key_map is not None:
-        state = (key_map if isinstance(key_map, KeyMap) else read_key_map(key_map)).apply(state)
-    head = head_row(plan)
-    options = ", ".join(f"{k}={v}" for k, v in plan.options.items())
-    load_strict(
-        build_plan(plan),
-        state,
-        source=label,
-        what=f"{plan.model} ({head.label if head else 'no head'}{', ' + options if options else ''})",
-    )
-    return state, label
-
-
-def _backdrop(image, image_hw) -> tuple[object, str, object, list[str]]:
-    """(the figures' backdrop, its source, the user's image or None, notes)."""
-    from archlab.data.backdrop import synthetic_face
-    from archlab.storage.images import read_image
-
-    if image is None:
-        return synthetic_face(*image_hw), "synthetic face (drawn by archlab)", None, []
-    if isinstance(image, (str, Path)):
-        picture, note = read_image(image, *image_hw)
-        return picture, str(image), picture, [note] if note else []
-    import numpy as np
-
-    picture = np.asarray(image, dtype=float)
-    return picture, "array", picture, []
-
-
-def _units(units, h: int, w: int) -> list[tuple[int, int]]:
-    if units is None or units == "all":
-        todo = [(i, j) for i in range(h) for j in range(w)]
-    elif units == "key":
-        todo = key_units(h, w)
-    else:
-        todo = [(int(u[0]), int(u[1])) for u in units]
-    for u in todo:
-        if not (0 <= u[0] < h and 0 <= u[1] < w):
-            raise OptionError(f"unit {u} is outside the {h}x{w} FMap-end grid")
-    return todo
-
-
 def _structure(plan: Plan) -> list:
     """Names, kernels, strides and padding of the layers (a global pool's kernel is its map: left out)."""
     return [(l.name, None if l.kind == "global" else l.kernel, l.stride, l.padding) for l in plan.layers]
@@ -256,7 +209,7 @@ def _canvas(setup: Setup) -> tuple[Plan, tuple[int, int, int, int], tuple[int, i
     for round_end in (False, True):
         top, bottom, left, right = canvas_margins(setup.rf, (h, w), setup.image_hw, round_end=round_end)
         ch, cw = setup.image_hw[0] + top + bottom, setup.image_hw[1] + left + right
-        cbody = truncate(expand(setup.spec, replace(setup.overrides, input=(ch, cw))), setup.fmap)
+        cbody = truncate(setup.replan((ch, cw)), setup.fmap)
         offset = (top // int(setup.rf.jump[0]), left // int(setup.rf.jump[1]))
         _, gh, gw = cbody.layer(setup.fmap).out_shape
         if _structure(cbody) == _structure(body) and gh >= offset[0] + h and gw >= offset[1] + w:
@@ -333,6 +286,7 @@ def _head(setup: Setup, name: str, trained_pool: str | None, seed: int) -> HeadR
     from archlab.nn.build import build_plan
     from archlab.nn.erf import frozen, head_importance
 
+    assert setup.spec is not None  # heads are refused for modules
     hplan = expand(setup.spec, replace(setup.overrides, head=name))
     hrow = head_row(hplan)
     res = HeadResult(
