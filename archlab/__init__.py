@@ -18,8 +18,10 @@ from archlab.api import (
     crosscheck,
     diff,
     export,
+    extract,
     latency,
     lint,
+    load_module,
     load_table,
     memory,
     networks,
@@ -31,6 +33,8 @@ from archlab.api import (
     schema,
     sweep,
     table_errors,
+    trace,
+    weights_map,
 )
 from archlab.errors import ArchlabError
 from archlab.version import __version__
@@ -45,8 +49,10 @@ __all__ = [
     "crosscheck",
     "diff",
     "export",
+    "extract",
     "latency",
     "lint",
+    "load_module",
     "load_table",
     "memory",
     "networks",
@@ -58,4 +64,6 @@ __all__ = [
     "schema",
     "sweep",
     "table_errors",
+    "trace",
+    "weights_map",
 ]

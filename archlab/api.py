@@ -186,7 +186,7 @@ def build(net: Net | Plan, *, fold_bn: bool = False, weights=None, key_map=None,
     if weights is not None:
         from archlab.nn.key_map import load_weights
 
-        load_weights(module, weights, key_map, what=f"network {the_plan.model}", input_shape=the_plan.input)
+        load_weights(module, weights, key_map, what=f"network {the_plan.model}", plan=the_plan)
     elif key_map is not None:
         raise OptionError("key_map renames the keys of weights; give weights too")
     if fold_bn:

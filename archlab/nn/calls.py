@@ -153,3 +153,42 @@ def _encode(value, tensor_index):
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     raise TypeError(f"argument {type(value).__name__} is not a constant")
+
+
+def module_recipe(module, item: int | None = None) -> str:
+    """The JSON that makes a torch.nn module again (``{"module": "nn.SiLU", "kwargs": {...}}``): its
+    constructor's arguments read back from its attributes; explains why when they cannot be."""
+    import inspect
+
+    import torch
+
+    cls = type(module)
+    try:
+        if not cls.__module__.startswith("torch.nn"):
+            raise TypeError("not a torch.nn module")
+        kwargs = {}
+        for name, p in inspect.signature(cls.__init__).parameters.items():
+            if name == "self" or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or name in ("device", "dtype"):
+                continue
+            if not hasattr(module, name):
+                if p.default is p.empty:
+                    raise TypeError(f"its argument {name} is not an attribute")
+                continue
+            value = getattr(module, name)
+            if isinstance(value, torch.Tensor) or value is None and isinstance(p.default, bool):
+                value = value is not None  # bias=True/False stored as a parameter or None
+            kwargs[name] = _encode(value, None)
+    except (TypeError, ValueError) as e:
+        return json.dumps({"item": item, "why": f"it cannot be made again from a table ({e})"})
+    return json.dumps({"module": call_name(cls), "kwargs": kwargs, "item": item}, separators=(",", ":"))
+
+
+def resolve_module(name: str):
+    """The torch.nn module class a name stands for (``nn.SiLU``); only torch.nn classes."""
+    import torch
+
+    head, _, attr = name.rpartition(".")
+    cls = getattr(torch.nn, attr, None) if head == "nn" else None
+    if not (isinstance(cls, type) and issubclass(cls, torch.nn.Module)):
+        raise ArchlabError(f"archlab will not make {name!r}: a table may name torch.nn modules only (nn.SiLU, ...)")
+    return cls

@@ -54,7 +54,8 @@ def groups(state: dict, order: list[str] | None = None) -> list[Group]:
     prefixes = list(by)
     if order is not None:
         rank = {p: i for i, p in enumerate(order)}
-        prefixes.sort(key=lambda p: (rank.get(p, len(rank)), prefixes.index(p)))
+        seen = {p: i for i, p in enumerate(prefixes)}
+        prefixes.sort(key=lambda p: (rank.get(p, len(rank)), seen[p]))
     out = []
     for p in prefixes:
         keys = [k for k in by[p] if not k.endswith("." + COUNTER) and k != COUNTER]
@@ -126,18 +127,57 @@ def auto_key_map(
     return KeyMap(f"auto ({source_label} -> {target_label})", exact=exact)
 
 
-def execution_order(module, input_shape) -> list[str]:
-    """The module paths of a module's layers in the order they run (a trace), for :func:`auto_key_map`."""
+STRUCTURE = (
+    "op",
+    "kind",
+    "in_shape",
+    "out_shape",
+    "kernel",
+    "stride",
+    "padding",
+    "dilation",
+    "groups",
+    "bias",
+    "params",
+    "fn",
+)
+
+
+def matched_order(module, plan=None, input_shape=None) -> list[str] | None:
+    """The module paths of a source module's weighted layers in the order of ``plan``'s layers they match, the
+    graph matched layer by layer (same op, shapes, fields and parameters, reading matched layers): a block whose
+    shortcut and body have the same shapes is told apart by what each reads. Without a plan, or when the
+    graphs differ: the order the module's layers run in (a trace at ``input_shape``), or None."""
+    from archlab.ir.layer import INPUT
     from archlab.nn.trace import trace
 
-    plan = trace(module, input_shape)
-    sources = getattr(plan.modules, "sources", {})
-    order: list[str] = []
-    for layer in plan.layers:
-        src = sources.get(layer.name)
-        if src and src[0] == "module" and src[1] not in order:
-            order.append(src[1])
-    return order
+    if plan is None and input_shape is None:
+        return None
+    source = trace(module, plan.input if plan is not None else input_shape)
+    paths = {name: src[1] for name, src in getattr(source.modules, "sources", {}).items() if src[0] == "module"}
+    running = list(dict.fromkeys(paths[layer.name] for layer in source.layers if layer.name in paths))
+    if plan is None:
+        return running
+    pool: dict[tuple, list] = {}
+    for layer in source.layers:
+        pool.setdefault(tuple(getattr(layer, f) for f in STRUCTURE), []).append(layer)
+    found, used = {INPUT: INPUT}, set()
+    for t in plan.layers:
+        want = [found.get(i) for i in t.inputs]
+        same = sorted if t.op == "add" else list
+        hit = next(
+            (
+                s
+                for s in pool.get(tuple(getattr(t, f) for f in STRUCTURE), [])
+                if s.name not in used and same(s.inputs) == same(want)
+            ),
+            None,
+        )
+        if hit is None or None in want:
+            return running
+        found[t.name] = hit.name
+        used.add(hit.name)
+    return list(dict.fromkeys(paths[found[t.name]] for t in plan.layers if found[t.name] in paths))
 
 
 def write_key_map(key_map: KeyMap, path: str | Path, header: str = "") -> Path:
@@ -154,16 +194,15 @@ def write_key_map(key_map: KeyMap, path: str | Path, header: str = "") -> Path:
     return path
 
 
-def read_weights(weights, input_shape=None) -> tuple[dict, str, list[str] | None]:
-    """(state_dict, label, execution order) from a checkpoint path, a state_dict or an ``nn.Module`` (whose
-    layers are traced at ``input_shape`` for their order)."""
+def read_weights(weights, plan=None, input_shape=None) -> tuple[dict, str, list[str] | None]:
+    """(state_dict, label, order of its modules) from a checkpoint path, a state_dict or an ``nn.Module`` (whose
+    layers are matched to ``plan``'s, or traced at ``input_shape``, for their order: :func:`matched_order`)."""
     import torch
 
     from archlab.nn.weights import read_state_dict
 
     if isinstance(weights, torch.nn.Module):
-        order = execution_order(weights, input_shape) if input_shape is not None else None
-        return dict(weights.state_dict()), type(weights).__name__, order
+        return dict(weights.state_dict()), type(weights).__name__, matched_order(weights, plan, input_shape)
     if isinstance(weights, (str, Path)):
         return read_state_dict(weights), str(weights), None
     if isinstance(weights, dict):
@@ -173,12 +212,13 @@ def read_weights(weights, input_shape=None) -> tuple[dict, str, list[str] | None
     )
 
 
-def load_weights(module, weights, key_map=None, *, what: str, input_shape=None, skip_prefix=None) -> dict:
+def load_weights(module, weights, key_map=None, *, what: str, plan=None, input_shape=None, skip_prefix=None) -> dict:
     """Load ``weights`` into ``module`` strictly, renamed by ``key_map`` (None, ``"auto"``, a KeyMap or a file);
-    returns the renamed state_dict. ``input_shape``: to trace a source module for its layer order."""
+    returns the renamed state_dict. ``plan`` (``module``'s) or ``input_shape``: to match a source module's
+    layers to it (:func:`matched_order`)."""
     from archlab.nn.weights import load_strict, read_key_map
 
-    state, label, order = read_weights(weights, input_shape)
+    state, label, order = read_weights(weights, plan, input_shape) if key_map == "auto" else read_weights(weights)
     if key_map == "auto":
         key_map = auto_key_map(state, module, source_label=label, order=order, target_label=what)
     elif key_map is not None and not isinstance(key_map, KeyMap):
@@ -194,7 +234,7 @@ def weights_map(source, plan, *, out=None) -> dict:
     build of ``plan``: checkpoint key -> network key (None: dropped); written as YAML to ``out`` when given."""
     from archlab.nn.build import build_plan
 
-    state, label, order = read_weights(source, plan.input)
+    state, label, order = read_weights(source, plan)
     key_map = auto_key_map(state, build_plan(plan), source_label=label, order=order, target_label=plan.model)
     if out is not None:
         header = f"archlab weights map: {label} -> {plan.model} (found by key_map auto; use it as --key-map FILE)"

@@ -79,12 +79,22 @@ class Call(nn.Module):
         if not args:
             raise ArchlabError(f"archlab cannot build {fn}: it has no rule and its call was not recorded")
         recipe = json.loads(args)
+        if "module" in recipe:  # a torch.nn module without a rule, made again from its constructor arguments
+            from archlab.nn.calls import resolve_module
+
+            self.inner = resolve_module(recipe["module"])(**recipe.get("kwargs", {}))
+            self.target, self.call_args, self.call_kwargs = self.inner, [{"tensor": 0}], {}
+            self.item = recipe.get("item")
+            return
         if "args" not in recipe:
             raise ArchlabError(f"archlab cannot build {fn}: {recipe.get('why', 'its call was not recorded')}")
         self.target = target if target is not None else resolve(fn)
         self.call_args, self.call_kwargs, self.item = recipe["args"], recipe.get("kwargs", {}), recipe.get("item")
 
     def forward(self, *xs):
+        if self.target is getattr(self, "inner", None):
+            out = self.inner(*xs)
+            return out if self.item is None else out[self.item]
         out = self.target(*_fill(self.call_args, xs), **_fill(self.call_kwargs, xs))
         return out if self.item is None else out[self.item]
 

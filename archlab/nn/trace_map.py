@@ -58,7 +58,7 @@ def module_steps(m, x, kwargs: dict):
     if type(m) is nn.Linear:
         return [Step("linear", [x], {"out_features": m.out_features, "bias": m.bias is not None})]
     if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)) and m.affine and m.track_running_stats:
-        return [Step("bn", [x], {"eps": float(m.eps), "momentum": m.momentum})]
+        return [Step("bn", [x], bn_fields(m.eps, m.momentum))]
     act = _activation_module(m, x, shape)
     if act is not None:
         return act
@@ -103,6 +103,14 @@ def _conv_fields(weight, bias, stride, padding, dilation, groups) -> dict:
         "dilation": _pair(dilation),
         "groups": int(groups),
         "bias": bias is not None,
+    }
+
+
+def bn_fields(eps, momentum) -> dict:
+    """A BN's epsilon and momentum, None where they are PyTorch's defaults (1e-5, 0.1): the plan's convention."""
+    return {
+        "eps": None if eps == 1e-5 else float(eps),
+        "momentum": None if momentum is None or momentum == 0.1 else float(momentum),
     }
 
 
@@ -337,7 +345,7 @@ def _batch_norm(args, kwargs, out, is_tensor):
     tensors = [vals[n] for n in names[:4]]
     if not is_tensor(x) or any(t is None or is_tensor(t) for t in tensors) or vals["training"]:
         return None
-    fields = {"eps": float(vals["eps"] if vals["eps"] is not None else 1e-5), "momentum": vals["momentum"]}
+    fields = bn_fields(vals["eps"] if vals["eps"] is not None else 1e-5, vals["momentum"])
     return [Step("bn", [x], fields, weights={n: vals[n] for n in names[:4]})]
 
 

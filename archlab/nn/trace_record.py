@@ -18,7 +18,7 @@ from archlab.errors import ArchlabError
 from archlab.ir.builder import PlanBuilder
 from archlab.ir.layer import Layer
 from archlab.ir.plan import RowInfo
-from archlab.nn.calls import call_name, recipe
+from archlab.nn.calls import call_name, module_recipe, recipe
 from archlab.nn.trace_map import ALIAS, PLAIN_CONTAINERS, PREVIOUS, call_key, function_steps, module_steps, shape_of
 
 # calls run even when tracing without running: views and shape queries (no arithmetic), whose output decides
@@ -266,7 +266,10 @@ class Recorder:
         single = isinstance(out, torch.Tensor)
         for k, o in enumerate(outs):
             item = None if single else k
-            text = recipe(source[1], args, kwargs, lambda t: index[id(t)], item) if source[0] == "call" else ""
+            if source[0] == "call":
+                text = recipe(source[1], args, kwargs, lambda t: index[id(t)], item)
+            else:
+                text = module_recipe(self.root.get_submodule(source[1]) if source[1] else self.root, item)
             layer_name = name if k == 0 else self.unique(f"{name}_{k}")
             self.builder.layer(
                 "opaque", layer_name, names, fn=fn, out_shape=shape_of(o), params=params if k == 0 else 0, args=text

@@ -27,6 +27,11 @@ def field_schema(f: Field) -> dict:
         s = {"oneOf": [{"enum": ["auto", "same", "valid"]}, {"type": "integer", "minimum": 0}]}
     elif f.kind == "ref":
         s = {"oneOf": [_REF_ITEM, {"type": "array", "items": _REF_ITEM, "minItems": 1}]}
+    elif f.kind == "pair":
+        nonneg = {"type": "integer", "minimum": 0}
+        s = {"oneOf": [nonneg, {"type": "array", "items": nonneg, "minItems": 1, "maxItems": 2}]}
+    elif f.kind == "ints":
+        s = {"type": "array", "items": {"type": "integer", "minimum": 0}}
     else:
         s = {"type": "object"}
     if f.min is not None and f.kind in ("int", "float"):

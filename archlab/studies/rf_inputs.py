@@ -93,7 +93,7 @@ def trained_state(plan: Plan, weights, key_map) -> tuple[dict | None, str | None
     head = head_row(plan)
     options = ", ".join(f"{k}={v}" for k, v in plan.options.items())
     what = f"{plan.model} ({head.label if head else 'no head'}{', ' + options if options else ''})"
-    state = load_weights(build_plan(plan), weights, key_map, what=what, input_shape=plan.input)
+    state = load_weights(build_plan(plan), weights, key_map, what=what, plan=plan)
     return state, label
 
 
