@@ -79,6 +79,9 @@ def call_name(target) -> str:
 
     if isinstance(target, str):
         return f"Tensor.{target}"
+    own = getattr(target, "archlab_name", None)  # a custom autograd Function's apply (archlab.nn.trace_walk)
+    if isinstance(own, str):
+        return own
     if isinstance(target, type) and issubclass(target, torch.nn.Module):
         mod = target.__module__
         return f"nn.{target.__name__}" if mod.startswith("torch.nn") else f"{mod}.{target.__qualname__}"

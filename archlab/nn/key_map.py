@@ -164,12 +164,14 @@ def matched_order(module, plan=None, input_shape=None) -> list[str] | None:
     found, used = {INPUT: INPUT}, set()
     for t in plan.layers:
         want = [found.get(i) for i in t.inputs]
+        if None in want:
+            return running
         same = sorted if t.op == "add" else list
         hit = next(
             (
                 s
                 for s in pool.get(tuple(getattr(t, f) for f in STRUCTURE), [])
-                if s.name not in used and same(s.inputs) == same(want)
+                if s.name not in used and same(s.inputs) == same(want)  # type: ignore[type-var]
             ),
             None,
         )

@@ -66,7 +66,7 @@ def load_module(source: str, args: list[str] | dict | None = None):
     where, name = m.group("where"), m.group("name")
     kwargs = parse_args(args)
     label = f"{where}:{name}"
-    fn = _callable(_import(where, label), name, label)
+    fn = _callable(_import(where, label), name, label, where)
     _check_signature(fn, kwargs, label)
     try:
         made = fn(**kwargs)
@@ -143,13 +143,13 @@ def _import_file(path: Path, label: str):
     return module
 
 
-def _callable(module, name: str, label: str):
+def _callable(module, name: str, label: str, where: str):
     value = module
     for part in name.split("."):
         if not hasattr(value, part):
             public = sorted(n for n in dir(module) if not n.startswith("_") and callable(getattr(module, n, None)))
             shown = ", ".join(public[:12]) + (", ..." if len(public) > 12 else "")
-            raise ArchlabError(f"{label}: {module.__name__} has no {name!r} (callables there: {shown or 'none'})")
+            raise ArchlabError(f"{label}: {where} has no {name!r} (callables there: {shown or 'none'})")
         value = getattr(value, part)
     if not callable(value):
         raise ArchlabError(f"{label}: {name} is a {type(value).__name__}, not a function or class")

@@ -18,17 +18,20 @@ layers with its weights, in the plan's straight-line order.
 from __future__ import annotations
 
 import copy
+from functools import partial
 
 from archlab.errors import ArchlabError, OptionError
 from archlab.ir.layer import INPUT, Layer
 from archlab.ir.plan import Plan, uncounted_line
-from archlab.nn.trace_record import Recorder
+from archlab.nn.trace_record import Reached, Recorder
 
 FX_NOTE = "traced with torch.fx"
 
 
-def trace(module, input=None, *, name: str | None = None, strict: bool = False) -> Plan:
-    """The plan of ``module`` at ``input`` ((H, W), (C, H, W) or ``"224x224"``); see the module docstring."""
+def trace(module, input=None, *, name: str | None = None, strict: bool = False, until: str | None = None) -> Plan:
+    """The plan of ``module`` at ``input`` ((H, W), (C, H, W) or ``"224x224"``); see the module docstring.
+    ``until``: stop once that layer is made (its plan ends there: a backbone at an input its head does not fit,
+    the receptive-field canvas)."""
     import torch
 
     if not isinstance(module, torch.nn.Module):
@@ -39,7 +42,7 @@ def trace(module, input=None, *, name: str | None = None, strict: bool = False) 
     module.eval()
     try:
         with torch.no_grad():
-            rec, outputs, how = _record(module, shape)
+            rec, outputs, how = _record(module, shape, until)
     finally:
         module.train(was_training)
     plan = _plan(module, model, shape, rec, outputs, how)
@@ -77,7 +80,7 @@ def _in_channels(module) -> int:
     return 3
 
 
-def _record(module, shape):
+def _record(module, shape, until=None):
     """(recorder, output tensors, how) by torch.fx on meta tensors, else by one real forward pass."""
     import torch
 
@@ -87,15 +90,23 @@ def _record(module, shape):
         graph = _fx_graph(module)
     except Exception as e:  # fx raises TraceError, TypeError, AttributeError... for untraceable code
         reason = _first_line(e)
-        rec = Recorder(module, shape)
+        rec = Recorder(module, shape, until)
         x = torch.zeros(1, *shape)
         rec.bind(x, INPUT)
-        outputs = walk(module, x, rec)
-        return rec, outputs, f"traced by running the module once (torch.fx could not trace it: {reason})"
-    rec = Recorder(module, shape)
+        how = f"traced by running the module once (torch.fx could not trace it: {reason})"
+        return rec, _stopping(walk, module, x, rec), how
+    rec = Recorder(module, shape, until)
     x = rec.stand_in(shape)
     rec.bind(x, INPUT)
-    return rec, _run_graph(module, graph, x, rec), FX_NOTE
+    return rec, _stopping(partial(_run_graph, module, graph), x, rec), FX_NOTE
+
+
+def _stopping(run, *args):
+    """``run(*args)``, or the tensor it reached when the trace stops early (``until``)."""
+    try:
+        return run(*args)
+    except Reached as stop:
+        return stop.tensor
 
 
 def _first_line(e: Exception) -> str:

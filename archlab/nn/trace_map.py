@@ -251,7 +251,7 @@ def _mean(args, kwargs, out, is_tensor):
     x = args[0] if args else None
     dims = _arg(args, kwargs, 1, "dim")
     keep = _arg(args, kwargs, 2, "keepdim", False)
-    if not is_tensor(x) or len(x.shape) != 4 or set(kwargs) - {"dim", "keepdim"}:
+    if x is None or not is_tensor(x) or len(x.shape) != 4 or set(kwargs) - {"dim", "keepdim"}:
         return None
     dims = {d % 4 for d in (dims if isinstance(dims, (list, tuple)) else [dims]) if isinstance(d, int)}
     if dims != {2, 3}:

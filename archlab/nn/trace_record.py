@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from archlab.errors import ArchlabError
 from archlab.ir.builder import PlanBuilder
-from archlab.ir.layer import Layer
+from archlab.ir.layer import INPUT, Layer
 from archlab.ir.plan import RowInfo
 from archlab.nn.calls import call_name, module_recipe, recipe
 from archlab.nn.trace_map import ALIAS, PLAIN_CONTAINERS, PREVIOUS, call_key, function_steps, module_steps, shape_of
@@ -58,17 +58,28 @@ class Pending:
     calls: list = field(default_factory=list)  # (scope, target, args, kwargs, out) to replay if it is no shuffle
 
 
+class Reached(Exception):  # noqa: N818 (not an error: the trace got where it was asked to stop)
+    """Raised when the layer a trace stops at is made (``trace(..., until=NAME)``)."""
+
+    def __init__(self, tensor) -> None:
+        super().__init__("reached")
+        self.tensor = tensor
+
+
 class Recorder:
     """Collects plan layers from traced calls (see the module docstring)."""
 
-    def __init__(self, root, in_shape: tuple[int, ...]) -> None:
+    def __init__(self, root, in_shape: tuple[int, ...], stop_at: str | None = None) -> None:
+        self.stop_at = stop_at
+        self.refusal: ArchlabError | None = None  # why the plan builder refused the last call it was given
         self.root = root
         self.builder = PlanBuilder(in_shape)
         self.names: dict[int, str] = {}
         self.pending: dict[int, Pending] = {}
         self.params = {id(p): p for p in root.parameters()}
         self.counted: set[int] = set()
-        self.taken = {path for path, _ in root.named_modules() if path}
+        self.taken = {path for path, _ in root.named_modules() if path}  # the model's module paths
+        self.used: set[str] = {INPUT}  # names given so far
         self.sources: dict[str, tuple] = {}  # layer name -> how the build gets its module (archlab.nn.trace)
         self.originals: dict[int, object] = {}  # id(a copy made while tracing) -> the module's own tensor
         self.stand_ins: set[int] = set()  # outputs of calls that were not run (uninitialised values)
@@ -81,6 +92,8 @@ class Recorder:
         key = id(tensor)
         self.names[key] = name
         weakref.finalize(tensor, self.names.pop, key, None)
+        if name == self.stop_at:
+            raise Reached(tensor)
 
     def is_tensor(self, value) -> bool:
         import torch
@@ -108,16 +121,18 @@ class Recorder:
         return list(found.values())
 
     # -- names and rows ------------------------------------------------------------------------------------
-    def unique(self, name: str) -> str:
+    def unique(self, name: str, module: bool = False) -> str:
+        """A layer name not used yet: a leaf module's first call is its module path; a later call, or a
+        function call, gets ``_1``, ``_2`` ... where the name is taken (by a layer or a module of the model)."""
         import torch.nn as nn
 
-        if hasattr(nn.Module, name.rsplit(".", 1)[-1]):
+        if not module and hasattr(nn.Module, name.rsplit(".", 1)[-1]):
             name += "_op"  # a module path may not shadow nn.Module's attributes (float, to, ...)
         out, n = name, 0
-        while out in self.taken or out in self.builder.shapes:
+        while out in self.used or (out in self.taken and not (module and out == name)):
             n += 1
             out = f"{name}_{n}"
-        self.taken.add(out)
+        self.used.add(out)
         return out
 
     def start_row(self, scope: str, name: str) -> None:
@@ -145,7 +160,7 @@ class Recorder:
         output is a meta tensor of the plan's shape; one without is run by ``run()`` (on zeros). Returns it."""
         x = args[0] if args and self.is_tensor(args[0]) else None
         steps = module_steps(module, x, kwargs) if x is not None else None
-        name = self.unique(path or type(module).__name__.lower())
+        name = self.unique(path or type(module).__name__.lower(), module=bool(path))
         self._row = (path, name)
         own = [p for p in module.parameters() if id(p) not in self.counted]
         if steps is not None:
@@ -155,7 +170,7 @@ class Recorder:
                 self.counted.update(id(p) for p in own)
                 return made
         if out is None:
-            out = run(False)
+            out = self._run(run, name)
         self.counted.update(id(p) for p in own)
         self._opaque(name, call_name(type(module)), args, kwargs, out, sum(p.numel() for p in own), ("module", path))
         return out
@@ -188,11 +203,20 @@ class Recorder:
                     self._keep_weights(name, steps)
                 return made
         if out is None:
-            out = run(False)
+            out = self._run(run, name)
         params = [a for a in _flat(args, kwargs) if id(a) in self.params and id(a) not in self.counted]
         self.counted.update(id(p) for p in params)
         self._opaque(name, fn, args, kwargs, out, sum(p.numel() for p in params), ("call", target))
         return out
+
+    def _run(self, run, name: str):
+        """Run a call without a rule (or one whose rule refused it); its failure names the layer, and the plan
+        builder's reason when it had refused the call (a kernel larger than its input, ...)."""
+        try:
+            return run(False)
+        except ArchlabError as e:
+            why = self.refusal or e
+            raise ArchlabError(f"{name}: {why}") from None
 
     def _name(self, scope: str, key: str) -> str:
         word = key if key.isidentifier() else "call"
@@ -213,14 +237,16 @@ class Recorder:
             self.bind(out, self.name_of(src))
             return out
         b = self.builder
+        self.refusal = None
         self.start_row(*self._row)
         start = len(b.layers)
-        last = None
+        last: str | None = None
         try:
             for i, step in enumerate(steps):
-                inputs = [last if s is PREVIOUS else self.name_of(s) for s in step.inputs]
+                inputs = [str(last) if s is PREVIOUS else self.name_of(s) for s in step.inputs]
                 last = b.layer(step.op, name if i == 0 else self.unique(name + step.suffix), inputs, **step.fields)
-        except (ArchlabError, KeyError, TypeError):
+        except (ArchlabError, KeyError, TypeError) as e:
+            self.refusal = e if isinstance(e, ArchlabError) else None
             last = None
         added = b.layers[start:]
         ok = last is not None and (out is None or not hasattr(out, "shape") or b.shape(last) == shape_of(out))
@@ -294,7 +320,14 @@ class Recorder:
         call = (scope, target, args, kwargs, out)
         if not hasattr(out, "dim"):
             return False
-        if p is None and key in ("view", "reshape") and self.is_tensor(x) and len(x.shape) == 4 and out.dim() == 5:
+        if (
+            p is None
+            and key in ("view", "reshape")
+            and x is not None
+            and self.is_tensor(x)
+            and x.dim() == 4
+            and out.dim() == 5
+        ):
             c, h, w = shape_of(x)
             g, cg, oh, ow = shape_of(out)
             if g * cg == c and (oh, ow) == (h, w) and g > 1:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from archlab.errors import ArchlabError
-from archlab.nn.trace_record import Recorder
+from archlab.nn.trace_record import Reached, Recorder
 
 
 def is_leaf(module) -> bool:
@@ -72,7 +72,7 @@ def walk(root, x, rec: Recorder):
     try:
         with torch.no_grad(), autograd_functions_as_calls(on_call=autograd_call), Watch():
             return root(x)
-    except ArchlabError:
+    except (ArchlabError, Reached):
         raise
     except Exception as e:
         text = str(e).strip().splitlines()

@@ -6,6 +6,8 @@ expands it and keeps it only if it makes exactly those layers.
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 from archlab.ir.layer import Layer
 from archlab.spec.fields import ACTS
 
@@ -32,11 +34,19 @@ def _square(v) -> int | None:
     return v[0] if v is not None and v[0] == v[1] else None
 
 
-def _is_pointwise(layer: Layer | None) -> bool:
+def _k(layer: Layer) -> int:
+    return (layer.kernel or (1, 1))[0]
+
+
+def _s(layer: Layer) -> int:
+    return (layer.stride or (1, 1))[0]
+
+
+def _is_pointwise(layer: Layer | None) -> TypeGuard[Layer]:
     return layer is not None and layer.op == "conv" and layer.kernel == (1, 1) and layer.groups == 1
 
 
-def _is_depthwise(layer: Layer | None) -> bool:
+def _is_depthwise(layer: Layer | None) -> TypeGuard[Layer]:
     return layer is not None and layer.op == "conv" and layer.groups == layer.in_shape[0] == layer.out_shape[0] > 1
 
 
@@ -66,7 +76,7 @@ def conv_row(cur: Cursor, i: int) -> dict | None:
     if layer is None or layer.op != "conv" or _square(layer.kernel) is None or _square(layer.stride) is None:
         return None
     span, norm, act = _unit(cur, i)
-    row: dict = {"type": "conv", "c": layer.out_shape[0], "k": layer.kernel[0], "s": layer.stride[0]}
+    row: dict = {"type": "conv", "c": layer.out_shape[0], "k": _k(layer), "s": _s(layer)}
     if layer.groups == layer.in_shape[0] > 1:
         row.update(depthwise=True)
     elif layer.groups > 1:
@@ -109,7 +119,7 @@ def bottleneck_row(cur: Cursor, i: int) -> dict | None:
     span, _, project_act = _unit(cur, j)
     add = cur.at(j + span)
     residual = add is not None and add.op == "add" and src in add.inputs
-    row: dict = {"type": "bottleneck", "c": project.out_shape[0], "s": dw.stride[0], "k": dw.kernel[0]}
+    row: dict = {"type": "bottleneck", "c": project.out_shape[0], "s": _s(dw), "k": _k(dw)}
     if hidden == cin and act is None:
         row["t"] = 1
     elif hidden % cin == 0:
@@ -134,7 +144,7 @@ def dwsep_row(cur: Cursor, i: int) -> dict | None:
     if not _is_pointwise(pw):
         return None
     _, pw_norm, pw_act = _unit(cur, i + span)
-    row: dict = {"type": "dwsep", "c": pw.out_shape[0], "s": dw.stride[0], "k": dw.kernel[0]}
+    row: dict = {"type": "dwsep", "c": pw.out_shape[0], "s": _s(dw), "k": _k(dw)}
     if span == 1:
         row["dw_norm"] = False
     return {**row, "norm": pw_norm, "act": pw_act}
@@ -160,8 +170,8 @@ def xception_row(cur: Cursor, i: int) -> dict | None:
         "type": "xception",
         "c": c,
         "reps": len(dws),
-        "s": pools[0].stride[0] if pools else 1,
-        "k": dws[0].kernel[0],
+        "s": _s(pools[0]) if pools else 1,
+        "k": _k(dws[0]),
         "start_with_relu": first.op == "act",
         "grow_first": pws[0].out_shape[0] == c,
     }

@@ -106,7 +106,7 @@ def rf_study(
     try:
         return _study(
             net,
-            heads=tuple(heads),
+            heads=None if heads is None else tuple(heads),
             samples=samples,
             seed=seed,
             weights=weights,

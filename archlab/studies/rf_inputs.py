@@ -69,8 +69,8 @@ def module_parts(module, heads, weights, key_map, fmap_layer, strict, overrides)
     fmap = fmap_end_map(plan, fmap_layer)
     state = build_plan(truncate(plan, fmap)).state_dict()  # the module's weights, by plan name
 
-    def replan(hw):
-        return trace_module(module, input=hw)
+    def replan(hw):  # the canvas: traced up to FMap-end (a head need not fit the larger input)
+        return trace_module(module, input=hw, until=fmap)
 
     return None, Overrides(), replan, plan, fmap, state, label
 

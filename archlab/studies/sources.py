@@ -58,12 +58,14 @@ def refuse_table_options(what: str, overrides: dict) -> None:
             raise OptionError(f"{what}: {flag} needs a table: run `archlab extract` first (then use the table)")
 
 
-def trace_module(module, *, strict: bool = False, name: str | None = None, **overrides) -> Plan:
+def trace_module(
+    module, *, strict: bool = False, name: str | None = None, until: str | None = None, **overrides
+) -> Plan:
     from archlab.nn.trace import trace
 
     Overrides.from_kwargs(**overrides)  # unknown keys and bad values: the same errors as for tables
     refuse_table_options(name or type(module).__name__, overrides)
-    return trace(module, overrides.get("input"), name=name, strict=strict)
+    return trace(module, overrides.get("input"), name=name, strict=strict, until=until)
 
 
 def traced_entries(entries, input=None, strict: bool = False) -> list:
