@@ -89,38 +89,33 @@ def plan(net: Net, *, strict: bool = False, **overrides) -> Plan:
 
 
 def load_module(source: str, args: list[str] | dict | None = None):
-    """The ``nn.Module`` of ``FILE.py:CALLABLE`` or ``package.module:CALLABLE``, called with no arguments or
-    ``args`` (``["width_mult=0.5"]`` as the CLI's ``--arg``, or a dict). One ArchlabError line on any failure."""
+    """The ``nn.Module`` of ``FILE.py:CALLABLE`` / ``package.module:CALLABLE``, called with ``args`` (``--arg``)."""
     from archlab.nn.model_source import load_module as load
 
     return load(source, args)
 
 
 def trace(module, input=None, *, name: str | None = None, strict: bool = False) -> Plan:
-    """The plan of a torch module at ``input`` ((H, W), (C, H, W) or ``"224x224"``): torch.fx, or one forward
-    pass with hooks when fx cannot trace it; leaf modules and functional calls become plan layers named by
-    module path; ops without a rule are listed (``Plan.uncounted()``), refused with ``strict``."""
+    """The plan of a torch module (or source) at ``input`` ((H, W), (C, H, W), ``"224x224"``): :mod:`archlab.nn.trace`;
+    ops without a rule are listed (``Plan.uncounted()``) and refused with ``strict``."""
     from archlab.nn.trace import trace as run
-    from archlab.studies.sources import module_of
+    from archlab.studies.sources import the_module
 
-    found = module_of(module)
-    return run(found if found is not None else module, input, name=name, strict=strict)
+    return run(the_module(module), input, name=name, strict=strict)
 
 
 def extract(module, input=None, *, out: str | Path | None = None, name: str | None = None) -> NetSpec:
-    """A torch module rewritten as a layer table (row types where they fit, ``from:`` where the graph branches,
-    primitive ``layer`` rows for the rest); written to ``out`` (YAML) when given. Its plan has the module's
-    layers, params, MAdds and shapes (checked); ``build(table, weights=module, key_map="auto")`` runs like it."""
+    """A torch module (or source) as a layer table, written to ``out`` (YAML) when given: same layers, params,
+    MAdds and shapes; ``build(table, weights=module, key_map="auto")`` runs like it (:mod:`archlab.studies.extract`)."""
     from archlab.studies.extract import extract as run
-    from archlab.studies.sources import module_of
+    from archlab.studies.sources import the_module
 
-    found = module_of(module)
-    return run(found if found is not None else module, input, out=out, name=name)
+    return run(the_module(module), input, out=out, name=name)
 
 
 def weights_map(source, net: Net, *, out: str | Path | None = None, **overrides) -> dict:
-    """The key map (checkpoint key -> network key; None drops) that ``key_map="auto"`` finds from ``source`` (a
-    checkpoint path, a state_dict or an nn.Module) to ``net``'s build; written as YAML to ``out`` when given."""
+    """What ``key_map="auto"`` maps (checkpoint key -> network key) from ``source`` (checkpoint, state_dict or
+    nn.Module) to ``net``'s build; written as YAML to ``out`` when given."""
     from archlab.nn.key_map import weights_map as find
 
     return find(source, plan(net, **overrides), out=out)

@@ -106,6 +106,7 @@ def test_the_map_found_is_written_as_yaml_and_loads_as_a_key_map_file(tmp_path):
     assert relative_difference(_l2(outputs(net, x)), outputs(module, x)) <= 1e-6
 
 
+@pytest.mark.slow
 def test_a_source_module_is_matched_by_its_graph():
     module = reference("resnet50")  # downsample.0 and conv3 have the same shapes: the state_dict alone is ambiguous
     table = archlab.extract(module, (64, 64))

@@ -19,7 +19,8 @@ MISSING = {"tests.helpers.modules.Doubler.apply": 1, "torch.cumsum": 1, "torch.f
 
 def test_ops_without_a_rule_are_opaque_layers_listed_by_name_and_count():
     plan = archlab.trace(Unruly().eval(), (16, 16))
-    assert plan.uncounted() == MISSING
+    assert plan.uncounted() == MISSING and plan.notes == ("traced with torch.fx",)
+    assert plan.layer("Doubler").fn == "tests.helpers.modules.Doubler.apply"  # one call, named by its Function
     layer = plan.layer("cumsum")
     assert (layer.op, layer.fn, layer.out_shape, layer.madds, layer.other_ops) == (
         "opaque",
@@ -30,6 +31,15 @@ def test_ops_without_a_rule_are_opaque_layers_listed_by_name_and_count():
     )
     assert plan.layer("rfft2").out_shape == (8, 16, 9)  # the shape as traced
     assert plan.totals()["madds"] == 8 * 3 * 9 * 16 * 16  # the conv's: the rest is listed, not counted
+
+
+def test_the_walk_lists_them_too(monkeypatch):
+    import archlab.nn.trace as tracing
+
+    monkeypatch.setattr(tracing, "_fx_graph", lambda module: (_ for _ in ()).throw(RuntimeError("forced")))
+    plan = tracing.trace(Unruly().eval(), (16, 16))
+    assert plan.notes[0].startswith("traced by running the module once")
+    assert plan.uncounted() == MISSING and plan.layer("Doubler").out_shape == (8, 16, 16)
 
 
 def test_every_output_lists_them():

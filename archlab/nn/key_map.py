@@ -220,6 +220,8 @@ def load_weights(module, weights, key_map=None, *, what: str, plan=None, input_s
     layers to it (:func:`matched_order`)."""
     from archlab.nn.weights import load_strict, read_key_map
 
+    if isinstance(key_map, (str, Path)) and str(key_map) == "auto" and not Path(key_map).is_file():
+        key_map = "auto"  # the CLI may hand it in as a path
     state, label, order = read_weights(weights, plan, input_shape) if key_map == "auto" else read_weights(weights)
     if key_map == "auto":
         key_map = auto_key_map(state, module, source_label=label, order=order, target_label=what)

@@ -215,10 +215,10 @@ def _zeros(rec: Recorder, value):
 
 
 def _plan(module, model: str, shape, rec: Recorder, outputs, how: str) -> Plan:
-    from archlab.nn.trace_record import _tensors
+    from archlab.nn.trace_map import tensors_in
 
     names: list[str] = []
-    for t in _tensors(outputs):
+    for t in tensors_in(outputs):
         if not rec.is_tensor(t):
             rec._flush_pending((t,), {})
         name = rec.name_of(t) if rec.is_tensor(t) else None

@@ -169,7 +169,10 @@ def _pad(x, padding):
 
 def call_key(name: str) -> str:
     """``operator.iadd`` / ``Tensor.__add__`` / ``Tensor.add_`` -> ``add``; ``F.relu`` -> ``relu``."""
-    key = name.rsplit(".", 1)[-1]
+    parts = name.rsplit(".", 2)
+    key = parts[-1]
+    if key == "apply" and len(parts) == 3:  # a custom autograd Function: named after its class
+        return parts[-2]
     dunder = key.startswith("__")
     key = key.strip("_")
     if (dunder or name.startswith("operator.")) and key[:1] == "i" and key[1:] in ("add", "mul", "sub", "truediv"):
@@ -379,3 +382,40 @@ FUNCTION_RULES = {
     "linear": _linear,
     "batch_norm": _batch_norm,
 }
+
+
+# -- values of a call -------------------------------------------------------------------------------------
+
+
+def has_tensor(value) -> bool:
+    return bool(tensors_in(value))
+
+
+def tensors_in(value) -> list:
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in tensors_in(v)]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in tensors_in(v)]
+    return []
+
+
+def flat_values(args, kwargs) -> list:
+    out: list = []
+
+    def visit(v):
+        if isinstance(v, (list, tuple)):
+            for item in v:
+                visit(item)
+        elif isinstance(v, dict):
+            for item in v.values():
+                visit(item)
+        else:
+            out.append(v)
+
+    visit(args)
+    visit(kwargs)
+    return out

@@ -12,14 +12,25 @@ Tensors are told apart by identity; a tensor changed in place is, from then on, 
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass, field
 
 from archlab.errors import ArchlabError
 from archlab.ir.builder import PlanBuilder
 from archlab.ir.layer import INPUT, Layer
 from archlab.ir.plan import RowInfo
 from archlab.nn.calls import call_name, module_recipe, recipe
-from archlab.nn.trace_map import ALIAS, PLAIN_CONTAINERS, PREVIOUS, call_key, function_steps, module_steps, shape_of
+from archlab.nn.trace_map import (
+    ALIAS,
+    PLAIN_CONTAINERS,
+    PREVIOUS,
+    call_key,
+    flat_values,
+    function_steps,
+    has_tensor,
+    module_steps,
+    shape_of,
+    tensors_in,
+)
+from archlab.nn.trace_shuffle import Pending, ShuffleIdiom
 
 # calls run even when tracing without running: views and shape queries (no arithmetic), whose output decides
 # the rule (a view that flattens is a flatten), and the steps of the channel-shuffle idiom
@@ -48,16 +59,6 @@ RUN_FIRST = (
 SKIPPED_CALLS = ("size", "dim", "numel", "__get__", "__len__", "__bool__", "__format__", "__repr__", "item")
 
 
-@dataclass
-class Pending:
-    """A channel shuffle on its way (view to groups -> transpose -> [contiguous] -> view back)."""
-
-    src: object  # the tensor being shuffled
-    groups: int
-    swapped: bool
-    calls: list = field(default_factory=list)  # (scope, target, args, kwargs, out) to replay if it is no shuffle
-
-
 class Reached(Exception):  # noqa: N818 (not an error: the trace got where it was asked to stop)
     """Raised when the layer a trace stops at is made (``trace(..., until=NAME)``)."""
 
@@ -66,7 +67,7 @@ class Reached(Exception):  # noqa: N818 (not an error: the trace got where it wa
         self.tensor = tensor
 
 
-class Recorder:
+class Recorder(ShuffleIdiom):
     """Collects plan layers from traced calls (see the module docstring)."""
 
     def __init__(self, root, in_shape: tuple[int, ...], stop_at: str | None = None) -> None:
@@ -103,7 +104,7 @@ class Recorder:
     def name_of(self, tensor) -> str:
         return self.names[id(tensor)]
 
-    def graph_tensors(self, values) -> list:
+    def graphtensors_in(self, values) -> list:
         """The traced tensors among ``values`` (nested), in order, each once."""
         found: dict[int, object] = {}
 
@@ -181,9 +182,9 @@ class Recorder:
         is a stand-in of the plan's shape), the rest by ``run(False)`` (on zeros). Returns the output."""
         fn = call_name(target)
         key = call_key(fn)
-        if out is None and (key in RUN_FIRST or not self.graph_tensors((args, kwargs))):
+        if out is None and (key in RUN_FIRST or not self.graphtensors_in((args, kwargs))):
             out = run(True)
-        if out is not None and not _has_tensor(out):
+        if out is not None and not has_tensor(out):
             if key == "setitem" and args and self.is_tensor(args[0]):
                 self._opaque(self._name(scope, key), fn, args, kwargs, args[0], 0, ("call", target))
             return out
@@ -204,7 +205,7 @@ class Recorder:
                 return made
         if out is None:
             out = self._run(run, name)
-        params = [a for a in _flat(args, kwargs) if id(a) in self.params and id(a) not in self.counted]
+        params = [a for a in flat_values(args, kwargs) if id(a) in self.params and id(a) not in self.counted]
         self.counted.update(id(p) for p in params)
         self._opaque(name, fn, args, kwargs, out, sum(p.numel() for p in params), ("call", target))
         return out
@@ -284,11 +285,11 @@ class Recorder:
         row = self._row
         self._flush_pending(args, kwargs)
         self._row = row
-        inputs = self.graph_tensors((args, kwargs))
+        inputs = self.graphtensors_in((args, kwargs))
         names = [self.name_of(t) for t in inputs]
         index = {id(t): i for i, t in enumerate(inputs)}
         self.start_row(*self._row)
-        outs = [out] if isinstance(out, torch.Tensor) else _tensors(out)
+        outs = [out] if isinstance(out, torch.Tensor) else tensors_in(out)
         single = isinstance(out, torch.Tensor)
         for k, o in enumerate(outs):
             item = None if single else k
@@ -313,59 +314,6 @@ class Recorder:
             return {"tensor": index[id(value)]}
         return self.originals.get(id(value), value)
 
-    # -- the channel-shuffle idiom -------------------------------------------------------------------------
-    def _shuffle_step(self, scope, target, key, args, kwargs, out) -> bool:
-        x = args[0] if args else None
-        p = self.pending.get(id(x)) if x is not None else None
-        call = (scope, target, args, kwargs, out)
-        if not hasattr(out, "dim"):
-            return False
-        if (
-            p is None
-            and key in ("view", "reshape")
-            and x is not None
-            and self.is_tensor(x)
-            and x.dim() == 4
-            and out.dim() == 5
-        ):
-            c, h, w = shape_of(x)
-            g, cg, oh, ow = shape_of(out)
-            if g * cg == c and (oh, ow) == (h, w) and g > 1:
-                self._pend(out, Pending(x, g, False, [call]))
-                return True
-        if p is None:
-            return False
-        dims = [a % 5 for a in args[1:3] if isinstance(a, int)]
-        if key == "transpose" and not p.swapped and sorted(dims) == [1, 2]:
-            self._pend(out, Pending(p.src, p.groups, True, [*p.calls, call]))
-            return True
-        if key == "contiguous":
-            self._pend(out, Pending(p.src, p.groups, p.swapped, [*p.calls, call]))
-            return True
-        if key in ("view", "reshape", "flatten") and p.swapped and shape_of(out) == shape_of(p.src):
-            name = self._name(scope, "shuffle")
-            if self._emit(name, [_shuffle_of(p)], out, None, p.src) is not None:
-                return True
-        return False
-
-    def _pend(self, out, p: Pending) -> None:
-        key = id(out)
-        self.pending[key] = p
-        weakref.finalize(out, self.pending.pop, key, None)
-
-    def _flush_pending(self, args, kwargs) -> None:
-        """A tensor on its way to a channel shuffle used otherwise: its calls become opaque layers."""
-        for v in _flat(args, kwargs):
-            p = self.pending.pop(id(v), None)
-            if p is None:
-                continue
-            for scope, target, a, k, o in p.calls:
-                self.pending.pop(id(o), None)
-                if id(o) not in self.names:
-                    self._opaque(
-                        self._name(scope, call_key(call_name(target))), call_name(target), a, k, o, 0, ("call", target)
-                    )
-
     # -- the plan's rows -----------------------------------------------------------------------------------
     def rows(self, file: str) -> tuple[RowInfo, ...]:
         by_row: dict[int, list[Layer]] = {}
@@ -388,43 +336,3 @@ class Recorder:
                 )
             )
         return tuple(out)
-
-
-def _shuffle_of(p: Pending):
-    from archlab.nn.trace_map import Step
-
-    return Step("shuffle", [p.src], {"groups": p.groups})
-
-
-def _has_tensor(value) -> bool:
-    return bool(_tensors(value))
-
-
-def _tensors(value) -> list:
-    import torch
-
-    if isinstance(value, torch.Tensor):
-        return [value]
-    if isinstance(value, (list, tuple)):
-        return [t for v in value for t in _tensors(v)]
-    if isinstance(value, dict):
-        return [t for v in value.values() for t in _tensors(v)]
-    return []
-
-
-def _flat(args, kwargs) -> list:
-    out: list = []
-
-    def visit(v):
-        if isinstance(v, (list, tuple)):
-            for item in v:
-                visit(item)
-        elif isinstance(v, dict):
-            for item in v.values():
-                visit(item)
-        else:
-            out.append(v)
-
-    visit(args)
-    visit(kwargs)
-    return out

@@ -91,6 +91,8 @@ class AutogradCall:
     def __init__(self, cls, apply) -> None:
         self.cls, self.apply = cls, apply
         self.archlab_name = f"{cls.__module__}.{cls.__qualname__}.apply"
+        self.__name__ = self.__qualname__ = f"{cls.__name__}_apply"  # fx names its node after it
+        self.__module__ = cls.__module__
 
     def __call__(self, *args, **kwargs):
         return self.apply(self.cls, *args, **kwargs)

@@ -30,6 +30,12 @@ def module_of(net):
     return None
 
 
+def the_module(net):
+    """``net`` as a module: a source text loaded, a module as it is (anything else passes through)."""
+    found = module_of(net)
+    return found if found is not None else net
+
+
 def table_of(net) -> NetSpec:
     """The table ``net`` names: a NetSpec, a shipped name or a YAML path (never anything else as a path)."""
     from archlab.spec.table import load_table
