@@ -81,7 +81,7 @@ def _in_channels(module) -> int:
 
 
 def _record(module, shape, until=None):
-    """(recorder, output tensors, how) by torch.fx on meta tensors, else by one real forward pass."""
+    """(recorder, output tensors, how) by torch.fx (walked without arithmetic), else by one real forward pass."""
     import torch
 
     from archlab.nn.trace_walk import walk

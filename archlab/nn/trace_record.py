@@ -1,6 +1,6 @@
 """The traced calls of a module, as they happen -> plan layers through the plan builder.
 
-Both tracers (:mod:`archlab.nn.trace`: torch.fx on meta tensors; :mod:`archlab.nn.trace_walk`: one real forward
+Both tracers (:mod:`archlab.nn.trace`: torch.fx without arithmetic; :mod:`archlab.nn.trace_walk`: one real forward
 pass) report every leaf-module call and every torch function call to a :class:`Recorder`. It names each
 layer (the module path of a leaf module; ``<scope>.<function>`` for a call made inside the module at
 ``scope``: ``features.2.add``), turns the call into plan layers with :mod:`archlab.nn.trace_map` and the
@@ -104,7 +104,7 @@ class Recorder(ShuffleIdiom):
     def name_of(self, tensor) -> str:
         return self.names[id(tensor)]
 
-    def graphtensors_in(self, values) -> list:
+    def graph_tensors(self, values) -> list:
         """The traced tensors among ``values`` (nested), in order, each once."""
         found: dict[int, object] = {}
 
@@ -157,8 +157,8 @@ class Recorder(ShuffleIdiom):
 
     # -- calls ---------------------------------------------------------------------------------------------
     def module_call(self, path: str, module, args: tuple, kwargs: dict, out=None, run=None):
-        """A leaf module's call. ``out`` None (tracing on meta tensors): a module with a rule is not run, its
-        output is a meta tensor of the plan's shape; one without is run by ``run()`` (on zeros). Returns it."""
+        """A leaf module's call. ``out`` None (tracing without running): a module with a rule is not run, its
+        output is a stand-in of the plan's shape; one without is run by ``run(False)`` (on zeros). Returns it."""
         x = args[0] if args and self.is_tensor(args[0]) else None
         steps = module_steps(module, x, kwargs) if x is not None else None
         name = self.unique(path or type(module).__name__.lower(), module=bool(path))
@@ -182,7 +182,7 @@ class Recorder(ShuffleIdiom):
         is a stand-in of the plan's shape), the rest by ``run(False)`` (on zeros). Returns the output."""
         fn = call_name(target)
         key = call_key(fn)
-        if out is None and (key in RUN_FIRST or not self.graphtensors_in((args, kwargs))):
+        if out is None and (key in RUN_FIRST or not self.graph_tensors((args, kwargs))):
             out = run(True)
         if out is not None and not has_tensor(out):
             if key == "setitem" and args and self.is_tensor(args[0]):
@@ -227,7 +227,7 @@ class Recorder(ShuffleIdiom):
 
     # -- layers --------------------------------------------------------------------------------------------
     def _emit(self, name: str, steps, out, params: int | None, src=None):
-        """Add the steps as layers and return the call's output (a meta tensor of the plan's shape when ``out``
+        """Add the steps as layers and return the call's output (a stand-in of the plan's shape when ``out``
         is None); None, with nothing added, when the builder refuses them or their output shape or parameters
         differ from what the call did. ALIAS: the output is ``src`` unchanged (a view or a copy)."""
         if steps == ALIAS:
@@ -285,7 +285,7 @@ class Recorder(ShuffleIdiom):
         row = self._row
         self._flush_pending(args, kwargs)
         self._row = row
-        inputs = self.graphtensors_in((args, kwargs))
+        inputs = self.graph_tensors((args, kwargs))
         names = [self.name_of(t) for t in inputs]
         index = {id(t): i for i, t in enumerate(inputs)}
         self.start_row(*self._row)
