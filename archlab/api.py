@@ -1,9 +1,12 @@
 """The Python API: one function for every command; the CLI is a thin layer over it.
 
-``net`` is a shipped network name (``mobilefacenet``), a path to a YAML table, or a :class:`NetSpec`;
-``**overrides`` are the table overrides (``input``, ``width``, ``stem_stride``, ``stem_pool``, ``head``,
-``embedding``, ``classes``; :mod:`archlab.ir.overrides`). Functions that need torch import it themselves;
-``plan``, ``profile``, ``memory``, ``lint``, ``diff`` and ``compare`` (without latency) never do.
+``net`` is a shipped network name (``mobilefacenet``), a path to a YAML table, a :class:`NetSpec`, or a torch
+module: an ``nn.Module`` or a ``FILE.py:CALLABLE`` / ``package.module:CALLABLE`` source (traced,
+:func:`trace`); ``**overrides`` are the table overrides (``input``, ``width``, ``stem_stride``, ``stem_pool``,
+``head``, ``embedding``, ``classes``; :mod:`archlab.ir.overrides`); a module takes ``input`` only (the others
+need a table: :func:`extract`). ``strict=True`` refuses networks with ops archlab has no rule for. Functions
+that need torch import it themselves; for tables ``plan``, ``profile``, ``memory``, ``lint``, ``diff`` and
+``compare`` (without latency) never do.
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archlab.ir.expand import expand, plan_of
-from archlab.ir.overrides import Overrides
+from archlab.errors import OptionError
+from archlab.ir.expand import expand
 from archlab.ir.plan import Plan
 from archlab.spec.registry import resolve
 from archlab.spec.rows.head import POOLS as HEADS
@@ -32,10 +35,10 @@ if TYPE_CHECKING:  # result types, for readers and type checkers only
     from archlab.studies.compare import Comparison
     from archlab.studies.heads import HeadsStudy
     from archlab.studies.report_study import Study
-    from archlab.studies.sweep import SweepOptions, SweepResult
+    from archlab.studies.sweep import SweepResult
     from archlab.timing.anatomy import LatencyReport
 
-Net = str | Path | NetSpec
+Net = str | Path | NetSpec | Any  # ... or a torch.nn.Module
 __all__ = [
     "HEADS",
     "build",
@@ -46,8 +49,10 @@ __all__ = [
     "entries",
     "export",
     "heads",
+    "extract",
     "latency",
     "lint",
+    "load_module",
     "load_table",
     "memory",
     "network_names",
@@ -60,7 +65,9 @@ __all__ = [
     "schema",
     "sweep",
     "table_errors",
+    "trace",
     "units",
+    "weights_map",
 ]
 
 
@@ -69,16 +76,51 @@ __all__ = [
 
 def load_table(net: Net) -> NetSpec:
     """Read and validate a table: a shipped network name (``mobilefacenet``) or a path to a YAML file."""
-    if isinstance(net, NetSpec):
-        return net
-    from archlab.spec.table import load_table as read
+    from archlab.studies.sources import module_of, table_of
 
-    return read(net)
+    if not isinstance(net, (str, Path, NetSpec)) and module_of(net) is not None:
+        raise OptionError(f"a {type(net).__name__} module is not a table: archlab.extract(module, input=...) makes one")
+    return table_of(net)
 
 
-def plan(net: Net, **overrides) -> Plan:
-    """Expand a table into primitive layers (no torch)."""
-    return plan_of(net, **overrides)
+def plan(net: Net, *, strict: bool = False, **overrides) -> Plan:
+    """Expand a table into primitive layers (no torch), or trace a module (:func:`trace`)."""
+    from archlab.studies.sources import plan_of
+
+    return plan_of(net, strict=strict, **overrides)
+
+
+def load_module(source: str, args: list[str] | dict | None = None):
+    """The ``nn.Module`` of ``FILE.py:CALLABLE`` / ``package.module:CALLABLE``, called with ``args`` (``--arg``)."""
+    from archlab.nn.model_source import load_module as load
+
+    return load(source, args)
+
+
+def trace(module, input=None, *, name: str | None = None, strict: bool = False) -> Plan:
+    """The plan of a torch module (or source) at ``input`` ((H, W), (C, H, W), ``"224x224"``): :mod:`archlab.nn.trace`;
+    ops without a rule are listed (``Plan.uncounted()``) and refused with ``strict``."""
+    from archlab.nn.trace import trace as run
+    from archlab.studies.sources import the_module
+
+    return run(the_module(module), input, name=name, strict=strict)
+
+
+def extract(module, input=None, *, out: str | Path | None = None, name: str | None = None) -> NetSpec:
+    """A torch module (or source) as a layer table, written to ``out`` (YAML) when given: same layers, params,
+    MAdds and shapes; ``build(table, weights=module, key_map="auto")`` runs like it (:mod:`archlab.studies.extract`)."""
+    from archlab.studies.extract import extract as run
+    from archlab.studies.sources import the_module
+
+    return run(the_module(module), input, out=out, name=name)
+
+
+def weights_map(source, net: Net, *, out: str | Path | None = None, **overrides) -> dict:
+    """What ``key_map="auto"`` maps (checkpoint key -> network key) from ``source`` (checkpoint, state_dict or
+    nn.Module) to ``net``'s build; written as YAML to ``out`` when given."""
+    from archlab.nn.key_map import weights_map as find
+
+    return find(source, plan(net, **overrides), out=out)
 
 
 def table_errors(path: str | Path) -> tuple[str, list, Plan | None]:
@@ -127,14 +169,23 @@ def schema() -> dict:
     return table_schema()
 
 
-def build(net: Net, *, fold_bn: bool = False, **overrides):
+def build(net: Net | Plan, *, fold_bn: bool = False, weights=None, key_map=None, **overrides):
     """Build the network as an ``nn.Module`` whose module paths equal the plan's layer names.
 
-    ``fold_bn=True``: the deployed form, in eval mode: every BN that follows a conv/linear is folded into its
-    weights and removed (:mod:`archlab.nn.fold`); its parameter count is the plan's ``params_deployed``."""
+    ``weights``: a checkpoint path, a state_dict or an nn.Module to load (strictly), its keys renamed by
+    ``key_map``: ``"auto"`` (matched by module order and shapes, :mod:`archlab.nn.key_map`), a key-map file or
+    None. ``fold_bn=True``: the deployed form, in eval mode: every BN that follows a conv/linear is folded into
+    its weights and removed (:mod:`archlab.nn.fold`); its parameter count is the plan's ``params_deployed``."""
     from archlab.nn.build import build_plan
 
-    module = build_plan(plan(net, **overrides))
+    the_plan = net if isinstance(net, Plan) else plan(net, **overrides)
+    module = build_plan(the_plan)
+    if weights is not None:
+        from archlab.nn.key_map import load_weights
+
+        load_weights(module, weights, key_map, what=f"network {the_plan.model}", plan=the_plan)
+    elif key_map is not None:
+        raise OptionError("key_map renames the keys of weights; give weights too")
     if fold_bn:
         from archlab.nn.fold import fold_bn as fold
 
@@ -159,33 +210,37 @@ def network_names() -> list[str]:
     return registry.names()
 
 
-def profile(net: Net, **overrides) -> Profile:
-    """Per-layer and per-row parameters, MAdds, other ops and activations (``archlab.ir.ops.CONVENTIONS``)."""
+def profile(net: Net | Plan, *, strict: bool = False, **overrides) -> Profile:
+    """Per-layer and per-row parameters, MAdds, other ops and activations (``archlab.ir.ops.CONVENTIONS``); a
+    traced module's ops without a rule are listed (``Profile.uncounted``)."""
     from archlab.static.counts import Profile
+    from archlab.studies.sources import module_of, plan_of
 
+    if isinstance(net, Plan) or module_of(net) is not None:
+        return Profile.from_plan(plan_of(net, strict=strict, **overrides))
     spec = load_table(net)
-    return Profile.from_plan(expand(spec, Overrides.from_kwargs(**overrides)), spec)
+    return Profile.from_plan(plan_of(spec, strict=strict, **overrides), spec)
 
 
-def memory(net: Net | Plan, batch: int = 1, **overrides) -> MemoryReport:
-    """Per-layer output bytes, peak activation memory of inference and weight bytes (no torch)."""
+def memory(net: Net | Plan, batch: int = 1, *, strict: bool = False, **overrides) -> MemoryReport:
+    """Per-layer output bytes, peak activation memory of inference and weight bytes (no torch for tables)."""
     from archlab.static.memory import memory as plan_memory
 
-    return plan_memory(net if isinstance(net, Plan) else plan(net, **overrides), batch)
+    return plan_memory(plan(net, strict=strict, **overrides), batch)
 
 
-def lint(net: Net | Plan, **overrides) -> list[Finding]:
+def lint(net: Net | Plan, *, strict: bool = False, **overrides) -> list[Finding]:
     """Architecture smells, each naming its table row (``archlab lint``)."""
     from archlab.static.lint import lint_plan
 
-    return lint_plan(net if isinstance(net, Plan) else plan(net, **overrides))
+    return lint_plan(plan(net, strict=strict, **overrides))
 
 
-def output_fields(net: Net | Plan, **overrides) -> list[OutputField]:
+def output_fields(net: Net | Plan, *, strict: bool = False, **overrides) -> list[OutputField]:
     """The theoretical receptive field of every network output (a detector's prediction heads)."""
     from archlab.static.receptive import output_fields as fields
 
-    return fields(net if isinstance(net, Plan) else plan(net, **overrides))
+    return fields(plan(net, strict=strict, **overrides))
 
 
 def diff(a: Net, b: Net, a_options: dict | list[str] | None = None, b_options: dict | list[str] | None = None) -> Diff:
@@ -197,8 +252,13 @@ def diff(a: Net, b: Net, a_options: dict | list[str] | None = None, b_options: d
     def options(given, where):
         return parse_pairs(given, where) if isinstance(given, list) else dict(given or {})
 
+    from archlab.studies.sources import label_of
+
     return run(
-        profile(a, **options(a_options, "--a-option")), profile(b, **options(b_options, "B's options")), str(a), str(b)
+        profile(a, **options(a_options, "--a-option")),
+        profile(b, **options(b_options, "B's options")),
+        label_of(a),
+        label_of(b),
     )
 
 
@@ -213,26 +273,41 @@ def entries(nets: list[str], variants: list[str] | None = None) -> list:
     return out
 
 
-def compare(*entries, latency: bool = False, progress: Callable[..., Any] | None = None, **options) -> Comparison:
+def compare(
+    *entries,
+    latency: bool = False,
+    progress: Callable[..., Any] | None = None,
+    input=None,
+    strict: bool = False,
+    **options,
+) -> Comparison:
     """Networks or variants side by side: ``archlab.compare("mobilefacenet", "mobilefacenet:head=gap")``.
-    One record per entry (``NAME[:key=value,...]``); ``latency=True`` also times them (imports torch).
-    ``progress(done, total, what)``: :mod:`archlab.timing.progress` (the latency's stages)."""
+    One record per entry (``NAME[:key=value,...]``, a torch module or ``FILE.py:CALLABLE``, traced at ``input``);
+    ``latency=True`` also times them (imports torch). ``progress(done, total, what)``:
+    :mod:`archlab.timing.progress` (the latency's stages)."""
     from archlab.studies.compare import compare as run
+    from archlab.studies.sources import traced_entries
 
-    return run(list(entries), latency=latency, progress=progress, **options)
+    return run(traced_entries(entries, input, strict), latency=latency, progress=progress, **options)
 
 
 # -- measurements (torch) -----------------------------------------------------------------------------------
 
 
 def crosscheck(
-    net: Net | Plan, batch: int = 1, *, progress: Callable[[int, int, str], Any] | None = None, **overrides
+    net: Net | Plan,
+    batch: int = 1,
+    *,
+    strict: bool = False,
+    progress: Callable[[int, int, str], Any] | None = None,
+    **overrides,
 ) -> CheckReport:
     """Build the network and compare every layer's counts with fvcore and thop (imports torch, fvcore, thop).
+    A traced module is built from its own layers, so the tools count the module's modules by module path.
     ``progress(done, total, what)``: :mod:`archlab.timing.progress`."""
     from archlab.nn.tools import crosscheck as run
 
-    return run(net if isinstance(net, Plan) else plan(net, **overrides), batch, progress=progress)
+    return run(plan(net, strict=strict, **overrides), batch, progress=progress)
 
 
 def ceilings(threads: int | None = None, *, remeasure: bool = False) -> Ceilings:
@@ -252,14 +327,16 @@ def latency(
     budget: float = 10.0,
     remeasure: bool = False,
     progress: Callable[[int, int, str], Any] | None = None,
+    strict: bool = False,
     **overrides,
 ) -> LatencyReport:
     """Where the time goes: per-layer and per-row latency against the machine's ceilings (``profile --latency``).
+    A traced module runs its own layers (weight-free: the timing does not depend on the weights).
     ``progress(done, total, what)``: :mod:`archlab.timing.progress`."""
     from archlab.nn.layer_latency import measure_against_ceilings
 
     return measure_against_ceilings(
-        net if isinstance(net, Plan) else plan(net, **overrides),
+        plan(net, strict=strict, **overrides),
         runtime=runtime,
         threads=threads,
         batch=batch,
@@ -273,7 +350,7 @@ def latency(
 def rf(
     net: Net,
     *,
-    heads=HEADS,
+    heads=None,
     samples: int = 8,
     seed: int = 0,
     weights=None,
@@ -283,11 +360,15 @@ def rf(
     progress: Callable[[int, int, str], Any] | None = None,
     method: str = "real",
     erf: str = "abs",
+    fmap_end: str | None = None,
+    strict: bool = False,
     **overrides,
 ) -> RFStudy:
     """Effective receptive fields at FMap-end and the embedding-head study (``archlab rf``; imports torch).
     ``method``: ``real`` (the network as it runs) or ``canvas``; ``erf``: ``abs`` or ``grad2``; ``image``:
-    ``faces`` (default), ``noise``, ``lfw``, a path or an array (:mod:`archlab.studies.rf_probes`)."""
+    ``faces`` (default), ``noise``, ``lfw``, a path or an array (:mod:`archlab.studies.rf_probes`).
+    ``heads``: default all (gdconv, gap, fc) for a table, none for a module (the study swaps a table's head);
+    ``fmap_end``: the layer that is FMap-end (default: the head's input, else the last map larger than 1x1)."""
     from archlab.studies.rf import rf_study
 
     return rf_study(
@@ -302,6 +383,8 @@ def rf(
         progress=progress,
         method=method,
         erf=erf,
+        fmap_end=fmap_end,
+        strict=strict,
         **overrides,
     )
 
@@ -355,7 +438,7 @@ def heads(
 
 
 def sweep(
-    net: str | SweepOptions,
+    net,
     *,
     out: str | Path | None = None,
     fresh: bool = False,
@@ -367,14 +450,18 @@ def sweep(
 
     ``grid``: the :class:`archlab.studies.sweep.SweepOptions` fields (widths, stems, inputs, heads, threads,
     batches, runtimes, channels_last, budget, target, warmup, seed, ...); ``baseline``: ``"width=1.0,stem=2"`` or
-    a mapping. Or pass a ready ``SweepOptions`` as ``net``."""
+    a mapping. Or pass a ready ``SweepOptions`` as ``net``. A torch module (or ``FILE.py:CALLABLE``) sweeps
+    inputs, threads, batches and runtimes only (width, stem and head need a table)."""
+    from archlab.studies.sources import model_name, module_of
     from archlab.studies.sweep import SweepOptions, parse_baseline, run_sweep
 
     if isinstance(net, SweepOptions):
         options = net
     else:
         base = parse_baseline(baseline) if isinstance(baseline, str) or baseline is None else dict(baseline)
-        options = SweepOptions(net=str(net), baseline=base, **grid)
+        module = module_of(net)
+        label = model_name(net) if module is not None else str(net)
+        options = SweepOptions(net=label, baseline=base, module=module, **grid)
     return run_sweep(options, out=out, fresh=fresh, progress=progress)
 
 
@@ -390,14 +477,16 @@ def export(
     key_map=None,
     exporter: str = "dynamo",
     progress: Callable[[int, int, str], Any] | None = None,
+    strict: bool = False,
     **overrides,
 ) -> ExportReport:
-    """The deployable network as ONNX and/or TorchScript, checked (``archlab export``).
+    """The deployable network as ONNX and/or TorchScript, checked (``archlab export``). ``weights`` (a checkpoint,
+    a state_dict or an nn.Module) loads strictly, renamed by ``key_map`` (``"auto"``, a file or None).
     ``progress(done, total, what)``: :mod:`archlab.timing.progress`."""
     from archlab.nn.export import export as run
 
     return run(
-        net if isinstance(net, Plan) else plan(net, **overrides),
+        plan(net, strict=strict, **overrides),
         onnx=onnx,
         torchscript=torchscript,
         fold_bn=fold_bn,
@@ -412,8 +501,12 @@ def export(
 
 def report(net: Net, *, quick: bool = False, progress: Callable[..., Any] | None = None, **options) -> Study:
     """The MobileFaceNets study of one network (``archlab report``; imports torch for the receptive fields).
-    Render it with :func:`archlab.render.report_page.report_document`. ``progress(done, total, what)``: its
-    stages (:mod:`archlab.timing.progress`)."""
+    Render it with :func:`archlab.render.report_page.report_document`. A table only (its heads are varied).
+    ``progress(done, total, what)``: its stages (:mod:`archlab.timing.progress`)."""
     from archlab.studies.report_study import run_study
+    from archlab.studies.sources import module_of
+
+    if not isinstance(net, (str, Path)) or module_of(net) is not None:
+        raise OptionError("archlab report studies a table (its heads and widths): run `archlab extract` first")
 
     return run_study(str(net), quick=quick, progress=progress, **options)

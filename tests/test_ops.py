@@ -40,6 +40,8 @@ def sample_layers() -> list:
     b.upsample("c.nearest", x, 2, "nearest")
     b.upsample("c.bilinear", x, 3, "bilinear")
     b.droppath("c.droppath", x)
+    recipe = '{"args":[{"tensor":0},1],"kwargs":{},"item":null}'  # an op without a rule, called again (issue 12)
+    b.layer("opaque", "c.opaque", (x,), fn="torch.cumsum", out_shape=(8, 5, 5), args=recipe)
     v = b.flatten("c.flatten", x)
     b.dropout("c.dropout", v, 0.25)
     b.linear("c.linear", v, 6, bias=True)

@@ -17,7 +17,7 @@ INPUT = "input"
 @dataclass(frozen=True, slots=True)
 class Layer:
     name: str
-    op: str  # an entry of archlab.ir.ops.OPS: conv | linear | bn | act | pool | add | mul | concat | slice | ...
+    op: str  # an entry of archlab.ir.ops.OPS: conv | linear | bn | act | pool | add | mul | concat | ... | opaque
     kind: str  # act: relu/relu6/prelu/...; pool: max/avg/global; bn: 2d/1d; upsample: nearest/bilinear; '' else
     row: int | str  # table row index, or 'head'
     inputs: tuple[str, ...]
@@ -31,11 +31,14 @@ class Layer:
     bias: bool = False
     p: float = 0.0  # dropout probability
     eps: float = 1e-5  # bn: added to the variance (torch's default)
-    momentum: float = 0.1  # bn: running-statistics momentum (torch's default; a TensorFlow decay d is 1 - d)
+    momentum: float | None = 0.1  # bn: running-statistics momentum (torch's default; TensorFlow decay d: 1 - d;
+    #   None: a cumulative average, as torch allows)
     scale: int = 1  # upsample: the integer scale factor
     channels: tuple[int, int] | None = None  # slice: the channel range [start, stop) of its input it passes on
     ceil_mode: bool = False  # pool: output size rounded up (torch's ceil_mode)
     waivers: tuple[tuple[str, str], ...] = ()  # lint rules waived on this layer's row: (rule, why)
+    fn: str = ""  # opaque: the torch function, method or module archlab has no rule for (torch.cumsum)
+    args: str = ""  # opaque: how to call it again, as JSON (archlab.nn.modules.Call); '' when it cannot be
     params: int = 0
     params_deployed: int = 0
     madds: int = 0

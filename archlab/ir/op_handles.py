@@ -160,7 +160,7 @@ def make_bn(name, row, inputs, in_shapes, *, eps=1e-5, momentum=0.1):
     shape = in_shapes[0]
     if not eps > 0:
         raise ShapeError(f"BN eps must be > 0, got {eps!r}", field="bn_eps")
-    if not 0 <= momentum <= 1:
+    if momentum is not None and not 0 <= momentum <= 1:  # None: a cumulative average (torch allows it)
         raise ShapeError(f"BN momentum must be in [0, 1], got {momentum!r}", field="bn_momentum")
     kind = "2d" if len(shape) == 3 else "1d"
     return Layer(**_base(name, row, inputs, in_shapes, "bn", kind), out_shape=shape, eps=eps, momentum=momentum)
@@ -403,8 +403,33 @@ def make_flatten(name, row, inputs, in_shapes):
 
 
 def make_dropout(name, row, inputs, in_shapes, *, p):
+    if not 0 <= p < 1:
+        raise ShapeError(f"a dropout probability is in [0, 1), got {p!r}", field="p")
     return Layer(**_base(name, row, inputs, in_shapes, "dropout"), out_shape=in_shapes[0], p=p)
 
 
 def simple(cls: str, **kwargs) -> Callable[[Layer], tuple[str, dict]]:
     return lambda layer: (cls, dict(kwargs))
+
+
+# -- opaque: an op archlab has no rule for ---------------------------------------------------------------------
+
+
+def make_opaque(name, row, inputs, in_shapes, *, fn, out_shape, params=0, args=""):
+    """A traced call archlab has no rule for: its output shape and parameters as measured, nothing counted.
+    ``fn`` names it (``torch.cumsum``, ``nn.LayerNorm``); ``args`` is how to call it again (JSON, or '')."""
+    if not fn:
+        raise ShapeError("an opaque layer needs the name of what it calls", field="fn")
+    if params < 0:
+        raise ShapeError(f"params must be >= 0, got {params}", field="params")
+    shape = tuple(int(v) for v in out_shape)
+    base = _base(name, row, inputs, in_shapes or [shape], "opaque")
+    return Layer(**base, out_shape=shape, fn=fn, args=args, params=int(params))
+
+
+def count_opaque(layer: Layer) -> Counts:
+    return Counts(params=layer.params)  # parameters are measured; its compute is not counted (listed instead)
+
+
+def opaque_module(layer: Layer) -> tuple[str, dict]:
+    return "Call", {"fn": layer.fn, "args": layer.args}

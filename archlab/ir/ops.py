@@ -294,6 +294,18 @@ OPS: dict[str, Op] = {
             "0",
             aliases=True,
         ),
+        Op(
+            "opaque",
+            "not counted: a traced call archlab has no rule for, listed as uncounted by name and count",
+            h.make_opaque,
+            h.count_opaque,
+            "opaque",
+            h.opaque_module,
+            h.nothing("no rule", None),
+            h.nothing("no rule"),
+            "not compared (archlab has no rule for it)",
+            "not compared (archlab has no rule for it)",
+        ),
     )
 }
 
@@ -318,6 +330,7 @@ RF_RULES = {
     "merge": "union of the inputs' fields (aligned when jumps and centres agree); a 1x1 gate adds global context",
     "identity": "the input's field",
     "upsample": "jump / s, centre at the half-pixel position, size grown to hold what each unit reads",
+    "opaque": "unknown: the union of its inputs' fields, marked `?`",
 }
 
 

@@ -6,8 +6,9 @@ them. ``params_deployed`` counts by it, and :func:`archlab.nn.fold.fold_bn` fold
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from archlab.ir.layer import INPUT, Layer
 from archlab.ir.ops import op_of
@@ -80,6 +81,10 @@ class Plan:
     rows: tuple[RowInfo, ...]
     options: dict
     outputs: tuple[str, ...] = ()  # every network output, in order (several for detectors); () = (output,)
+    notes: tuple[str, ...] = ()  # how the plan was made when that matters (a traced module: fx or hook walk)
+    # a traced module's plan: layer name -> that layer's torch module in the user's network (a callable the
+    # torch tier calls; None for tables). archlab.nn.build uses it so that a build runs the user's modules.
+    modules: object = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.outputs:
@@ -107,3 +112,27 @@ class Plan:
 
     def fold_pairs(self) -> tuple[FoldPair, ...]:
         return fold_pairs(self.layers, self.outputs)
+
+    def uncounted(self) -> dict[str, int]:
+        """The ops archlab has no rule for (``opaque`` layers), by name, with how often each is called."""
+        return uncounted(self.layers)
+
+
+def uncounted(layers: Iterable[Layer]) -> dict[str, int]:
+    """Calls of ops without a rule by name (``torch.cumsum: 2``); a call with several outputs counts once."""
+    out: dict[str, int] = {}
+    for layer in layers:
+        if layer.op != "opaque":
+            continue
+        item = json.loads(layer.args).get("item") if layer.args else None
+        if not item:
+            out[layer.fn] = out.get(layer.fn, 0) + 1
+    return out
+
+
+def uncounted_line(counts: dict[str, int]) -> str:
+    """``not counted (archlab has no rule): torch.cumsum x2, torch.fft.rfft2 x1`` or '' when there are none."""
+    if not counts:
+        return ""
+    listed = ", ".join(f"{name} x{n}" for name, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return f"not counted (archlab has no rule for these ops; their MAdds and other ops are missing): {listed}"

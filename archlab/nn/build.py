@@ -32,6 +32,8 @@ def _class_name(model: str) -> str:
 def build_plan(plan: Plan):
     """Build an ``nn.Module`` (a torch.fx GraphModule) whose module paths are the plan's layer names.
 
+    A traced module's plan builds from that module's own layers (copies, with its weights) where it has them.
+
     One output: a tensor; several (``plan.outputs``, e.g. a detector's heads): a tuple in that order.
     """
     import torch.fx as fx
@@ -40,6 +42,7 @@ def build_plan(plan: Plan):
     root = nn.Module()
     graph = fx.Graph()
     env = {INPUT: graph.placeholder("x")}
+    own = plan.modules  # a traced module's plan: its layers' own modules (archlab.nn.trace.TracedModules)
     for layer in plan.layers:
         parent = root
         *path, leaf = layer.name.split(".")
@@ -47,7 +50,8 @@ def build_plan(plan: Plan):
             if not hasattr(parent, part):
                 parent.add_module(part, nn.Module())
             parent = getattr(parent, part)
-        parent.add_module(leaf, make_module(layer))
+        made = own(layer) if callable(own) else None
+        parent.add_module(leaf, made if made is not None else make_module(layer))
         env[layer.name] = graph.call_module(layer.name, tuple(env[src] for src in layer.inputs))
     outs = [env[name] for name in plan.outputs]
     graph.output(outs[0] if len(outs) == 1 else tuple(outs))

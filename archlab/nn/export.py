@@ -247,13 +247,10 @@ def export(
     step(f"build {plan.model}" + (" and load the weights" if weights is not None else ""))
     torch.manual_seed(seed)
     module = build_plan(plan).eval()
-    if weights is not None:
-        from archlab.nn.weights import load_strict, read_key_map, read_state_dict
+    if weights is not None:  # a checkpoint, a state_dict or an nn.Module; key_map: None, "auto" or a file
+        from archlab.nn.key_map import load_weights
 
-        state = read_state_dict(weights)
-        if key_map is not None:
-            state = read_key_map(key_map).apply(state)
-        load_strict(module, state, source=str(weights), what=f"network {plan.model}")
+        load_weights(module, weights, key_map, what=f"network {plan.model}", plan=plan)
     g = torch.Generator().manual_seed(seed + 1)
     x = torch.randn((batch, *plan.input), generator=g)
     with torch.inference_mode():

@@ -69,3 +69,59 @@ class InputGradPReLU(nn.Module):
 
     def forward(self, x):
         return _MaskMul.apply(x, self.slope)
+
+
+class Call(nn.Module):
+    """A call archlab has no rule for (an ``opaque`` layer), made again as it was traced: ``fn(*args, **kwargs)``
+    with the layer's input tensors in their places (``{"tensor": i}`` in the JSON ``args``).
+
+    ``target`` is the callable itself (a traced module's plan hands it in); from a table, ``fn`` is looked up by
+    name among torch's tensor functions and Tensor methods only (:func:`archlab.nn.calls.resolve`)."""
+
+    def __init__(self, fn: str, args: str, target=None, template=None) -> None:
+        import json
+
+        from archlab.errors import ArchlabError
+        from archlab.nn.calls import resolve
+
+        super().__init__()
+        self.fn = fn
+        if template is not None:  # a traced module's own call: its arguments as objects (constants included)
+            self.target = target
+            self.call_args, self.call_kwargs, self.item = template
+            return
+        if not args:
+            raise ArchlabError(f"archlab cannot build {fn}: it has no rule and its call was not recorded")
+        recipe = json.loads(args)
+        if "module" in recipe:  # a torch.nn module without a rule, made again from its constructor arguments
+            from archlab.nn.calls import resolve_module
+
+            self.inner = resolve_module(recipe["module"])(**recipe.get("kwargs", {}))
+            self.target, self.call_args, self.call_kwargs = self.inner, [{"tensor": 0}], {}
+            self.item = recipe.get("item")
+            return
+        if "args" not in recipe:
+            raise ArchlabError(f"archlab cannot build {fn}: {recipe.get('why', 'its call was not recorded')}")
+        self.target = target if target is not None else resolve(fn)
+        self.call_args, self.call_kwargs, self.item = recipe["args"], recipe.get("kwargs", {}), recipe.get("item")
+
+    def forward(self, *xs):
+        if self.target is getattr(self, "inner", None):
+            out = self.inner(*xs)
+            return out if self.item is None else out[self.item]
+        out = self.target(*_fill(self.call_args, xs), **_fill(self.call_kwargs, xs))
+        return out if self.item is None else out[self.item]
+
+    def extra_repr(self) -> str:
+        return self.fn
+
+
+def _fill(value, xs):
+    """The recorded arguments with the input tensors put back (``{"tensor": i}`` -> ``xs[i]``)."""
+    if isinstance(value, dict):
+        if set(value) == {"tensor"}:
+            return xs[value["tensor"]]
+        return {k: _fill(v, xs) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_fill(v, xs) for v in value)
+    return value

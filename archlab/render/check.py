@@ -143,8 +143,11 @@ def check_lines(report: CheckReport) -> list[str]:
         lines.append(
             f"peak activation memory, input held by the caller: plan rule {m['plan_peak_bytes_input_held']:,} B"
             f" {_eq(m['plan_peak_bytes_input_held'], m['torch_peak_bytes'])} PyTorch live tensors "
-            f"{m['torch_peak_bytes']:,} B"
+            f"{m['torch_peak_bytes']:,} B" + (f" ({m['note']})" if m.get("note") else "")
         )
+    if report.uncounted:
+        listed = ", ".join(f"{op} x{n}" for op, n in sorted(report.uncounted.items()))
+        lines.append(f"not compared (archlab has no rule for these ops; listed as uncounted): {listed}")
     failures = report.failures
     if failures:
         lines.append(f"check FAILED: {len(failures)} problem(s):")

@@ -27,7 +27,14 @@ def memory_lines(mem: MemoryReport) -> list[str]:
         f"{mem.peak_layer} runs; alive: {alive} (rule: tensors freed after their last reader, residual inputs kept "
         f"until their add; README 'Memory')",
         f"model size (weights only; deployed = BN folded): {weights}",
-    ]
+    ] + (
+        [
+            f"memory includes the outputs of {sum(mem.uncounted.values())} call(s) archlab has no rule for "
+            f"({', '.join(sorted(mem.uncounted))}), sized as traced"
+        ]
+        if mem.uncounted
+        else []
+    )
 
 
 def add_out_bytes(table: Table, mem: MemoryReport) -> Table:

@@ -104,6 +104,7 @@ def summary_lines(prof: Profile) -> list[str]:
             f"the published figures hold at {options_flags(prof.published_at)}, not at these options: run with "
             "those for archlab's deviation from them"
         )
+    lines += prof.notes  # a traced module: how it was traced; ops without a rule, by name and count
     lines.append(
         "conventions: madds = " + CONVENTIONS["madds"] + "; other_ops = BN 2/elt, act 1/elt, add 1/elt, "
         "pools (see README 'Conventions')"

@@ -35,7 +35,7 @@ ACTS = (
 @dataclass(frozen=True)
 class Field:
     name: str
-    kind: str  # int | float | bool | str | choice | act | padding | ref | mapping | switch | strings
+    kind: str  # int | float | bool | str | choice | act | padding | ref | mapping | switch | strings | pair | ints
     help: str
     default: Any = REQUIRED
     min: float | None = None
@@ -99,6 +99,15 @@ class Field:
                     f"expected a row index, a row id or a layer name (or a list), got {value!r}", field=self.name
                 )
             return value
+        if kind == "pair":  # an integer >= 0, or [a, b] of them (a kernel, a stride: height and width)
+            items = value if isinstance(value, list) else [value]
+            if len(items) not in (1, 2) or not all(_nonneg_int(v) for v in items):
+                raise TableError(f"expected an integer >= 0 or a pair [h, w] of them, got {value!r}", field=self.name)
+            return value
+        if kind == "ints":  # a list of integers >= 0 (a shape, paddings)
+            if not isinstance(value, list) or not all(_nonneg_int(v) for v in value):
+                raise TableError(f"expected a list of integers >= 0, got {value!r}", field=self.name)
+            return value
         if kind == "mapping":
             if not isinstance(value, dict):
                 raise TableError(f"expected a mapping, got {value!r}", field=self.name)
@@ -147,6 +156,10 @@ class Field:
     def describe(self) -> str:
         default = "required" if self.required else f"default {self.default!r}"
         return f"{self.name} ({self.kind}, {default}): {self.help}"
+
+
+def _nonneg_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
 
 
 def suggest(name: str, options) -> str:

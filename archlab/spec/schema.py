@@ -33,6 +33,11 @@ def field_schema(f: Field) -> dict:
         s = {"oneOf": [{"type": "boolean"}, object_schema(f.fields)]}
     elif f.fields:
         s = object_schema(f.fields)
+    elif f.kind == "pair":
+        nonneg = {"type": "integer", "minimum": 0}
+        s = {"oneOf": [nonneg, {"type": "array", "items": nonneg, "minItems": 1, "maxItems": 2}]}
+    elif f.kind == "ints":
+        s = {"type": "array", "items": {"type": "integer", "minimum": 0}}
     else:
         s = {"type": "object"}
     if f.min is not None and f.kind in ("int", "float"):

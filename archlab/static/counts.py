@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from archlab.ir.layer import Layer
 from archlab.ir.ops import CONVENTIONS
 from archlab.ir.overrides import Overrides
-from archlab.ir.plan import COUNT_KEYS, Plan
+from archlab.ir.plan import COUNT_KEYS, Plan, uncounted_line
 from archlab.ir.structure import head_layers
 from archlab.static.display import Display, options_suffix, totals_text
 from archlab.static.receptive import RF, receptive_fields
@@ -139,6 +139,17 @@ class Profile:
     def deviation(self) -> dict:
         return deviation(self.published, self.totals)
 
+    @property
+    def uncounted(self) -> dict[str, int]:
+        """Ops archlab has no rule for (a traced module's), by name, with how often each is called."""
+        return self.plan.uncounted()
+
+    @property
+    def notes(self) -> list[str]:
+        """How the plan was made (a traced module) and what is not counted, as lines for every output."""
+        line = uncounted_line(self.uncounted)
+        return [*self.plan.notes, *([line] if line else [])]
+
     def receptive_fields(self) -> dict[str, RF]:
         """Theoretical receptive field of every layer, by name (``archlab.static.receptive``)."""
         return receptive_fields(self.layers)
@@ -160,6 +171,8 @@ class Profile:
                 "deviation": self.deviation,
             },
             "conventions": dict(CONVENTIONS),
+            "uncounted": dict(self.uncounted),
+            "notes": self.notes,
             "rows": [r.to_dict() for r in self.rows],
             "layers": [{**layer_dict(layer), "rf": rfs[layer.name].to_dict()} for layer in self.layers],
         }

@@ -152,6 +152,7 @@ class CheckReport:
     not_counted: dict  # what neither tool counts: residual adds
     problems: tuple[str, ...]  # model-level problems (attribution, memory) besides the layers'
     memory: dict = field(default_factory=dict)
+    uncounted: dict = field(default_factory=dict)  # ops archlab has no rule for: not compared, listed
 
     @property
     def failures(self) -> list[str]:
@@ -228,6 +229,7 @@ class CheckReport:
             "not_counted_by_either": self.not_counted,
             "rules": {"fvcore": FVCORE_RULES, "thop": THOP_RULES},
             "memory": self.memory,
+            "uncounted": dict(self.uncounted),
             "failures": self.failures,
             "rows": [r.to_dict() for r in self.rows],
             "layers": [lc.to_dict() for lc in self.layers],
@@ -251,6 +253,8 @@ def check_layer(layer: Layer, fv: dict, th: dict, batch: int = 1) -> LayerCheck:
     if missing:
         disagree.append(f"no module {n!r} in the {' and '.join(missing)} results (module path != layer name)")
     for tool, ops, rule in (("fvcore", f_ops, fr), ("thop", t_ops, tr)):
+        if layer.op == "opaque":
+            continue  # archlab has no rule for it: listed as uncounted, not compared
         if entry.weighted and ops != madds:
             disagree.append(f"MAdds: archlab {madds:,}, {tool} {ops:,}")
         elif not entry.weighted and ops != rule.expected:
@@ -322,6 +326,7 @@ def explain(plan: Plan, results: dict, batch: int = 1, tools: dict | None = None
         dict(fv["unsupported_total"]),
         not_counted,
         tuple(_total_problems(checks, totals)),
+        uncounted=plan.uncounted(),
     )
 
 

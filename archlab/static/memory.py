@@ -15,7 +15,7 @@ Pure Python; :mod:`archlab.nn.memory_probe` measures what PyTorch keeps alive, t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from archlab.ir.layer import INPUT, numel
 from archlab.ir.ops import ALIASING_OPS, op_of
@@ -53,6 +53,7 @@ class MemoryReport:
     peak_tensors: tuple[str, ...]  # the tensors alive at the peak
     params: int
     params_deployed: int
+    uncounted: dict = field(default_factory=dict)  # ops without a rule (sized here by their measured outputs)
 
     @property
     def model_bytes(self) -> dict:
@@ -85,6 +86,7 @@ class MemoryReport:
             "model_bytes_rule": "weights only: count x bytes per weight (fp32 4, fp16 2, int8 1); no "
             "quantisation scales, BN running statistics or file overhead",
             "layers": [{"name": m.name, "out_bytes": m.out_bytes, "live_bytes": m.live_bytes} for m in self.layers],
+            "uncounted": dict(self.uncounted),
         }
 
 
@@ -143,4 +145,5 @@ def memory(plan: Plan, batch: int = 1, *, bytes_per_element: int = 4, keep_input
         peak_set,
         tot["params"],
         tot["params_deployed"],
+        plan.uncounted() if hasattr(plan, "uncounted") else {},
     )

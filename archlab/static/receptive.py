@@ -53,6 +53,7 @@ class RF:
     start: Pair
     aligned: bool = True  # False when a merge (add/concat) upstream joined fields with different jump or centre
     global_context: bool = False  # a broadcast gate (squeeze-and-excitation) mixes in the whole map
+    known: bool = True  # False after an op archlab has no rule for (opaque): the box is a guess, shown with '?'
 
     def centre(self, i: int, j: int) -> Pair:
         """Input coordinates (y, x) of the RF centre of unit (i, j)."""
@@ -76,7 +77,7 @@ class RF:
         """``227`` for a square field, ``227x195`` otherwise; a trailing ``*`` marks a misaligned merge."""
         h, w = (as_number(v) for v in getattr(self, key))
         out = str(h) if h == w else f"{h}x{w}"
-        return out + ("*" if key == "size" and not self.aligned else "")
+        return out + ("*" if key == "size" and not self.aligned else "") + ("" if self.known else "?")
 
     def to_dict(self) -> dict:
         out: dict = {k: [as_number(v) for v in getattr(self, k)] for k in ("size", "jump", "start")}
@@ -84,6 +85,8 @@ class RF:
             out["aligned"] = False
         if self.global_context:
             out["global_context"] = True
+        if not self.known:
+            out["known"] = False
         return out
 
 
@@ -127,6 +130,7 @@ def merge(fields: Iterable[RF]) -> RF:
         start=(start[0], start[1]),
         aligned=aligned,
         global_context=any(f.global_context for f in fields),
+        known=all(f.known for f in fields),
     )
 
 
@@ -185,6 +189,11 @@ def _identity_rf(layer: Layer, inputs: list[RF], shapes: list[tuple[int, ...]]) 
     return inputs[0]
 
 
+def _opaque_rf(layer: Layer, inputs: list[RF], shapes: list[tuple[int, ...]]) -> RF:
+    """An op archlab has no rule for: the union of its inputs' fields, marked unknown (``?``)."""
+    return replace(merge(inputs) if inputs else INPUT_RF, known=False)
+
+
 RECURRENCES = {
     "window": _window_rf,
     "pad": _pad_rf,
@@ -192,6 +201,7 @@ RECURRENCES = {
     "merge": _merge_rf,
     "identity": _identity_rf,
     "upsample": _upsample_rf,
+    "opaque": _opaque_rf,
 }
 
 

@@ -116,15 +116,20 @@ def record(entry: Entry, spec=None) -> CompareRecord:
         plan = expand(spec, Overrides.from_kwargs(**entry.overrides))
     except ArchlabError as e:
         raise type(e)(f"{entry.label}: {e}") from None
+    return plan_record(plan, entry.label or entry.net, entry.net, spec)
+
+
+def plan_record(plan: Plan, label: str, net: str, spec=None, fmap: str | None = None) -> CompareRecord:
+    """:func:`record` of a plan (a traced module's, or a table's); ``fmap`` names FMap-end (default: found)."""
     prof = Profile.from_plan(plan, spec)
     mem = memory(plan)
-    fmap = fmap_end(plan)
+    fmap = fmap_end(plan, fmap)
     shape = plan.shape_of(fmap)
     rf = receptive_fields(plan.layers)[fmap]
     head = head_row(plan)
     return CompareRecord(
-        label=entry.label or entry.net,
-        net=entry.net,
+        label=label,
+        net=net,
         model=plan.model,
         options=dict(plan.options),
         input=tuple(plan.input),
@@ -331,7 +336,7 @@ class Comparison:
 
 
 def compare(
-    entries: list[Entry | str],
+    entries: list,
     *,
     latency: bool = False,
     threads: int = DEFAULT_THREADS,
@@ -340,13 +345,19 @@ def compare(
     seed: int = 0,
     progress: Progress | Callable[[str], object] | None = None,
 ) -> Comparison:
-    """One record per entry (a string is parsed as ``NAME[:key=value,...]``); with ``latency`` every entry is
-    also timed (interleaved, the first entry the baseline). Table and option errors come before any timing."""
+    """One record per entry (a string is parsed as ``NAME[:key=value,...]``; a :class:`Plan` is taken as it is,
+    e.g. a traced module's); with ``latency`` every entry is also timed (interleaved, the first entry the
+    baseline). Table and option errors come before any timing."""
     parsed = [parse_entry(e, "entry") if isinstance(e, str) else e for e in entries]
     if not parsed:
         raise OptionError("give at least one network to compare")
-    parsed = unique_labels(parsed)
-    records = [record(e) for e in parsed]
+    tables = unique_labels([e for e in parsed if isinstance(e, Entry)])
+    records = []
+    for e in parsed:
+        if isinstance(e, Plan):
+            records.append(plan_record(e, e.model, e.model))
+        else:
+            records.append(record(tables.pop(0)))
     run = None
     if latency:
         run = time_plans(

@@ -22,16 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 
 from archlab.errors import OptionError
 from archlab.ir.expand import expand
-from archlab.ir.overrides import Overrides
-from archlab.ir.plan import Plan
-from archlab.ir.structure import fmap_end_map, head_row
+from archlab.ir.structure import head_row
 from archlab.nn.erf import ERF_KINDS, Weights
 from archlab.spec.rows.head import POOLS
-from archlab.spec.table import NetSpec
 from archlab.static.counts import head_cost
 from archlab.static.erf_records import (
     HeadResult,
@@ -40,10 +36,10 @@ from archlab.static.erf_records import (
     centre_corner_ratio,
     inner_ring_ratio,
     interval,
-    key_units,
     mass_stats,
 )
 from archlab.static.receptive import receptive_fields
+from archlab.studies.rf_inputs import units_of
 from archlab.studies.rf_probes import make_probes
 from archlab.studies.rf_units import CANVAS_CAVEAT, METHODS, REAL_NOTE, Setup, unit_grid
 
@@ -59,7 +55,7 @@ def plan_steps(n_units: int, n_heads: int, samples: int, grids: int = 1) -> int:
 def rf_study(
     net,
     *,
-    heads=HEADS,
+    heads=None,
     samples: int = 8,
     seed: int = 0,
     weights=None,
@@ -69,12 +65,18 @@ def rf_study(
     progress: Progress | None = None,
     method: str = "real",
     erf: str = "abs",
+    fmap_end: str | None = None,
+    strict: bool = False,
     **overrides,
 ) -> RFStudy:
     """Receptive fields at FMap-end and the embedding-head study.
 
-    ``net``: a shipped name, a table path or a NetSpec; ``overrides``: as :func:`archlab.plan` (``head``
-    there is the trained head, the one ``weights`` fit). ``heads``: the heads to compare (empty: none).
+    ``net``: a shipped name, a table path, a NetSpec or a torch module (its own weights, or ``weights`` loaded
+    into a copy; no head study: the heads vary a table's head); ``overrides``: as :func:`archlab.plan` (``head``
+    there is the trained head, the one ``weights`` fit). ``heads``: the heads to compare (default all for a
+    table, none for a module; empty: none). ``fmap_end``: the layer that is FMap-end (default: the head's input;
+    for a module, walking back from the output, the first map larger than 1x1); ``strict``: ops without a rule
+    are an error.
     ``weights``: a state_dict or a checkpoint path; ``key_map``: a :class:`archlab.nn.weights.KeyMap` or a path.
     ``image``: the probes (:mod:`archlab.studies.rf_probes`): ``"faces"`` (default, None: drawn held-out
     faces), ``"noise"``, ``"lfw"``, a path or an (H, W, 3) array in [0, 1]. ``units``: FMap-end units to
@@ -94,7 +96,7 @@ def rf_study(
     try:
         return _study(
             net,
-            heads=tuple(heads),
+            heads=None if heads is None else tuple(heads),
             samples=samples,
             seed=seed,
             weights=weights,
@@ -106,16 +108,34 @@ def rf_study(
             method=method,
             erf=erf,
             overrides=overrides,
+            fmap_layer=fmap_end,
+            strict=strict,
         )
     finally:
         torch.set_num_threads(workers)
 
 
 def _study(
-    net, *, heads, samples, seed, weights, key_map, image, units, progress, workers, method, erf, overrides
+    net,
+    *,
+    heads,
+    samples,
+    seed,
+    weights,
+    key_map,
+    image,
+    units,
+    progress,
+    workers,
+    method,
+    erf,
+    overrides,
+    fmap_layer,
+    strict,
 ) -> RFStudy:
     from archlab.nn.erf import sample_inputs
-    from archlab.spec.table import load_table
+    from archlab.studies.rf_inputs import module_parts, table_parts
+    from archlab.studies.sources import module_of
 
     if samples < 1:
         raise OptionError(f"--samples must be >= 1, got {samples}")
@@ -123,31 +143,27 @@ def _study(
         raise OptionError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     if erf not in ERF_KINDS:
         raise OptionError(f"--erf must be one of {', '.join(ERF_KINDS)}, got {erf!r}")
+    module = module_of(net)
+    heads = (() if module is not None else HEADS) if heads is None else heads
     for h in heads:
         if h not in HEADS:
             raise OptionError(f"--head must be one of {', '.join(HEADS)} or all, got {h!r}")
-    spec = net if isinstance(net, NetSpec) else load_table(_resolve(net))
-    ov = Overrides.from_kwargs(**overrides)
-    plan = expand(spec, ov)
-    if len(plan.outputs) > 1:
-        raise OptionError(f"{plan.model} has {len(plan.outputs)} outputs; archlab rf studies one FMap-end and its head")
-    if heads and head_row(plan) is None:
-        raise OptionError(
-            f"{plan.model} has no head to compare (its table has no `head:`); use --head none for the unit grid alone"
-        )
-    fmap = fmap_end_map(plan)
-    state, label = _trained_state(plan, weights, key_map)  # inputs that can fail go first
+    parts = module_parts if module is not None else table_parts
+    spec, ov, replan, plan, fmap, state, label = parts(
+        module if module is not None else net, heads, weights, key_map, fmap_layer, strict, overrides
+    )
     probes = make_probes(image, (plan.input[1], plan.input[2]), samples, seed)
     notes = list(probes.notes)
     xs, inputs = sample_inputs(plan.input, samples, seed, probes.user_image, probes.images)
     if probes.kind in ("faces", "lfw"):
         inputs = f"{probes.source}; {inputs}"
     c, h, w = plan.layer(fmap).out_shape
-    todo = _units(units, h, w)
+    todo = units_of(units, h, w)
     trained = state is not None
     setup = Setup(
         spec,
         ov,
+        replan,
         plan,
         fmap,
         receptive_fields(plan.layers)[fmap],
@@ -199,49 +215,6 @@ def _ticker(progress: Progress | None, total: int) -> Callable[[str], None]:
     return tick
 
 
-def _resolve(net):
-    from archlab.spec.registry import resolve
-
-    return resolve(str(net))
-
-
-def _trained_state(plan: Plan, weights, key_map) -> tuple[dict | None, str | None]:
-    """The checkpoint (renamed by the key map), checked to fit the network strictly; (None, None) without one."""
-    if weights is None:
-        if key_map is not None:
-            raise OptionError("--key-map renames the keys of --weights; give --weights too")
-        return None, None
-    from archlab.nn.build import build_plan
-    from archlab.nn.weights import KeyMap, load_strict, read_key_map, read_state_dict
-
-    label = str(weights) if isinstance(weights, (str, Path)) else "state_dict"
-    state = read_state_dict(weights) if isinstance(weights, (str, Path)) else dict(weights)
-    if key_map is not None:
-        state = (key_map if isinstance(key_map, KeyMap) else read_key_map(key_map)).apply(state)
-    head = head_row(plan)
-    options = ", ".join(f"{k}={v}" for k, v in plan.options.items())
-    load_strict(
-        build_plan(plan),
-        state,
-        source=label,
-        what=f"{plan.model} ({head.label if head else 'no head'}{', ' + options if options else ''})",
-    )
-    return state, label
-
-
-def _units(units, h: int, w: int) -> list[tuple[int, int]]:
-    if units is None or units == "all":
-        todo = [(i, j) for i in range(h) for j in range(w)]
-    elif units == "key":
-        todo = key_units(h, w)
-    else:
-        todo = [(int(u[0]), int(u[1])) for u in units]
-    for u in todo:
-        if not (0 <= u[0] < h and 0 <= u[1] < w):
-            raise OptionError(f"unit {u} is outside the {h}x{w} FMap-end grid")
-    return todo
-
-
 def _heads(setup: Setup, heads: tuple[str, ...], seed: int) -> dict[str, HeadResult]:
     from archlab.nn.erf import parallel_map
 
@@ -256,6 +229,7 @@ def _head(setup: Setup, name: str, trained_pool: str | None, seed: int) -> HeadR
     from archlab.nn.build import build_plan
     from archlab.nn.erf import frozen, head_importance
 
+    assert setup.spec is not None  # heads vary a table's head; a traced module has none to compare
     hplan = expand(setup.spec, replace(setup.overrides, head=name))
     hrow = head_row(hplan)
     res = HeadResult(

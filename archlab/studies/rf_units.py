@@ -12,11 +12,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from archlab.errors import ArchlabError
-from archlab.ir.expand import expand
 from archlab.ir.overrides import Overrides
 from archlab.ir.plan import Plan
 from archlab.ir.structure import truncate
@@ -33,8 +32,9 @@ if TYPE_CHECKING:
 class Setup:
     """What every part of one study shares."""
 
-    spec: NetSpec
+    spec: NetSpec | None  # None for a traced module (it has no head to vary)
     overrides: Overrides
+    replan: Callable[[tuple[int, int]], Plan]  # the plan at another input (the canvas): expanded or traced
     plan: Plan
     fmap: str
     rf: RF
@@ -82,7 +82,7 @@ def canvas_plan(setup: Setup) -> tuple[Plan, tuple[int, int, int, int], tuple[in
     for round_end in (False, True):
         top, bottom, left, right = canvas_margins(setup.rf, (h, w), setup.image_hw, round_end=round_end)
         ch, cw = setup.image_hw[0] + top + bottom, setup.image_hw[1] + left + right
-        cbody = truncate(expand(setup.spec, replace(setup.overrides, input=(ch, cw))), setup.fmap)
+        cbody = truncate(setup.replan((ch, cw)), setup.fmap)
         offset = (top // int(setup.rf.jump[0]), left // int(setup.rf.jump[1]))
         _, gh, gw = cbody.layer(setup.fmap).out_shape
         if _structure(cbody) == _structure(body) and gh >= offset[0] + h and gw >= offset[1] + w:

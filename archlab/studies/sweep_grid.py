@@ -140,6 +140,7 @@ class SweepOptions:
     min_samples: int = lat.MIN_SAMPLES
     max_samples: int | None = None
     seed: int | None = None
+    module: object = None  # a torch module to sweep (``net`` is then its label): inputs, threads, batches, runtimes
 
     def check(self) -> None:
         if not self.widths:
@@ -222,6 +223,8 @@ def make_grid(opts: SweepOptions) -> Grid:
     from archlab.spec.table import load_table
 
     opts.check()
+    if opts.module is not None:
+        return module_grid(opts)
     spec = load_table(opts.net)
     has_head = spec.head is not None
     inputs = [parse_hw(i) for i in (opts.inputs or [fmt_hw(spec.input)])]
@@ -286,3 +289,50 @@ def make_grid(opts: SweepOptions) -> Grid:
             what = "the baseline" if cfg is baseline else "configuration"
             raise type(e)(f"{what} {cfg.label()}: {e}") from None
     return Grid(spec.name, spec, configs, baseline, plans)
+
+
+MODULE_STEM = "-"  # a traced module's stem is its own (no --stems): the stem column of its rows
+
+
+def module_grid(opts: SweepOptions) -> Grid:
+    """The grid of a torch module: its inputs x threads x batches x runtimes, each input traced once."""
+    from archlab.ir.overrides import parse_hw
+    from archlab.nn.runtimes import require
+    from archlab.studies.sources import trace_module
+
+    module = opts.module
+    given = [
+        flag
+        for flag, value, default in (("--widths", opts.widths, DEFAULT_WIDTHS), ("--stems", opts.stems, STEMS))
+        if tuple(value) != tuple(default)
+    ] + (["--heads"] if opts.heads else [])
+    given += [f"--baseline {k}" for k in ("width", "stem", "head") if k in opts.baseline]
+    if given:
+        raise OptionError(f"{opts.net}: {given[0]} needs a table: run `archlab extract` first (then sweep the table)")
+    if not opts.inputs:
+        raise OptionError(f"{opts.net}: a module needs its input size: --inputs 224x224[,...]")
+    for rt in (*opts.runtimes, opts.baseline.get("runtime", opts.runtimes[0])):
+        require(rt)
+    inputs = list(dict.fromkeys(parse_hw(i) for i in opts.inputs))
+    threads = list(dict.fromkeys(opts.threads or [usable_cpus()]))
+    batches, runtimes = list(dict.fromkeys(opts.batches)), list(dict.fromkeys(opts.runtimes))
+
+    def config(hw, t, b, rt) -> Config:
+        return Config(opts.net, 1.0, MODULE_STEM, hw, "none", t, b, rt, opts.channels_last)
+
+    configs = [config(*c) for c in itertools.product(inputs, threads, batches, runtimes)]
+    bl = opts.baseline
+    try:
+        baseline = config(
+            parse_hw(bl["input"]) if "input" in bl else inputs[0],
+            int(bl.get("threads", threads[0])),
+            int(bl.get("batch", batches[0])),
+            bl.get("runtime", runtimes[0]),
+        )
+    except (ArchlabError, ValueError) as e:
+        raise OptionError(f"--baseline: {e}") from None
+    plans = {}
+    for cfg in [*configs, baseline]:
+        if cfg.plan_key() not in plans:
+            plans[cfg.plan_key()] = trace_module(module, name=opts.net, input=cfg.input)
+    return Grid(opts.net, None, configs, baseline, plans)

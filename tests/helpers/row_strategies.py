@@ -59,6 +59,10 @@ def field_values(f: Field) -> st.SearchStrategy:
         return st.one_of(one, st.lists(one, min_size=2, max_size=3))
     if kind == "strings":
         return st.lists(st.sampled_from(["a", "b", "c", "uneven-stride"]), min_size=1, max_size=3, unique=True)
+    if kind == "pair":  # an integer or [h, w]
+        return st.one_of(st.sampled_from([1, 2, 3]), st.lists(st.sampled_from([1, 2, 3]), min_size=2, max_size=2))
+    if kind == "ints":
+        return st.lists(st.sampled_from([0, 1, 2]), min_size=4, max_size=4)
     if kind == "str":
         return st.sampled_from(["x", "y"])
     if kind == "mapping":
@@ -82,9 +86,32 @@ def _parses(name: str, raw: dict) -> bool:
     return True
 
 
+def layer_row() -> st.SearchStrategy:
+    """A primitive ``layer`` row: an op of the op table with the fields that apply to it (its ``APPLIES``)."""
+    from archlab.ir.ops import ACTIVATIONS, POOL_KINDS
+    from archlab.spec.rows.layer import APPLIES, FIELDS
+
+    by_name = {f.name: f for f in FIELDS}
+    kinds = {"act": sorted(ACTIVATIONS), "pool": list(POOL_KINDS)}
+    simple = ("conv", "bn", "act", "pool", "dropout", "shuffle", "pad")
+
+    def for_op(op: str) -> st.SearchStrategy:
+        values = {n: (st.sampled_from(kinds[op]) if n == "kind" else field_values(by_name[n])) for n in APPLIES[op]}
+        required = {"kind": values.pop("kind")} if op in kinds else {}
+        if op in ("conv",):
+            required["c"] = values.pop("c")
+        if op == "pad":
+            required["pads"] = values.pop("pads")
+        return st.fixed_dictionaries({"type": st.just("layer"), "op": st.just(op), **required}, optional=values)
+
+    return st.sampled_from(simple).flatmap(for_op).filter(lambda r: _parses("layer", r))
+
+
 def row(name: str) -> st.SearchStrategy:
     """A row of type ``name`` that its type accepts (``id`` left out: ids must be unique); a row that reads
     several tensors (``RowType.reads``) gets a ``from:`` list of that many."""
+    if name == "layer":  # its fields depend on its op: drawn per op
+        return layer_row()
     rt = ROW_TYPES[name]
     low, high = rt.reads
     fields = tuple(f for f in rt.all_fields if f.name not in ("type", "id"))
@@ -153,9 +180,25 @@ def tables(rows: st.SearchStrategy | None = None, *, featured: str | None = None
 STEM = {"type": "conv", "c": 8, "k": 3, "s": 2}  # 8 channels at half the input size, for the row under test
 
 
+LAYER_VARIANTS = [
+    {"type": "layer", **fields}
+    for fields in (
+        {"op": "conv", "c": 4, "k": 3},
+        {"op": "bn"},
+        {"op": "act", "kind": "relu"},
+        {"op": "pool", "kind": "max", "k": 3, "s": 2, "padding": 1},
+        {"op": "dropout", "p": 0.1},
+        {"op": "shuffle", "groups": 2},
+        {"op": "pad", "pads": [0, 1, 1, 0]},
+    )
+]
+
+
 def single_field_variants(name: str) -> list[dict]:
     """Rows of type ``name`` with one finite field set to each of its values (required fields at their first
     value), those its type accepts: every choice of every field, deterministically."""
+    if name == "layer":  # its fields depend on its op: one row per op it can write
+        return [r for r in LAYER_VARIANTS if _parses(name, r)]
     rt = ROW_TYPES[name]
     base: dict = {"type": name}
     for f in rt.all_fields:

@@ -14,6 +14,7 @@ from archlab.spec.rows import (
     dropout,
     dwsep,
     fire,
+    layer,
     mbconv,
     mul,
     pool,
@@ -49,6 +50,7 @@ ROW_TYPES: dict[str, RowType] = {
         regnetx,
         shufflev2,
         fire,
+        layer,
     )
 }
 
