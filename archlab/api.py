@@ -82,15 +82,14 @@ def plan(net: Net, **overrides) -> Plan:
 def table_errors(path: str | Path) -> tuple[str, list, Plan | None]:
     """Every error of a table file at once (``archlab validate``): (the file, the errors, its plan if valid)."""
     from archlab.errors import ArchlabError
-    from archlab.spec.table import load_table as read
-    from archlab.spec.table import table_errors as errors_of
+    from archlab.spec.table import checked_table
 
     file = resolve(str(path))
-    errors = errors_of(file)
+    spec, errors = checked_table(file)  # one reading of the file
     result = None
-    if not errors:
+    if spec is not None:
         try:
-            result = expand(read(file))  # shape errors: the first one (later shapes depend on it)
+            result = expand(spec)  # shape errors: the first one (later shapes depend on it)
         except ArchlabError as e:
             errors = [e]
     return str(file), errors, result

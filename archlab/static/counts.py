@@ -8,6 +8,7 @@ from archlab.ir.layer import Layer
 from archlab.ir.ops import CONVENTIONS
 from archlab.ir.plan import COUNT_KEYS, Plan
 from archlab.ir.structure import head_layers
+from archlab.spec.bulk import paused_gc
 from archlab.static.receptive import RF, receptive_fields
 
 SCHEMA_VERSION = 1
@@ -124,6 +125,10 @@ class Profile:
 
     def to_dict(self) -> dict:
         """The JSON contract (``schema_version`` 1). Counts are integers."""
+        with paused_gc():  # a dict per layer: hundreds of thousands for a large table, none in a cycle
+            return self._to_dict()
+
+    def _to_dict(self) -> dict:
         rfs = self.receptive_fields()
         return {
             "schema_version": SCHEMA_VERSION,

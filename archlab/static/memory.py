@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from archlab.ir.layer import INPUT, numel
 from archlab.ir.ops import op_of
 from archlab.ir.plan import Plan
+from archlab.spec.bulk import paused_gc
 
 PEAK_RULE = (
     "peak of the bytes alive while each layer runs (its inputs + its output + every tensor still to be read), "
@@ -67,6 +68,10 @@ class MemoryReport:
         raise KeyError(name)
 
     def to_dict(self) -> dict:
+        with paused_gc():  # a dict per layer
+            return self._to_dict()
+
+    def _to_dict(self) -> dict:
         return {
             "activation_dtype": self.dtype,
             "bytes_per_element": self.bytes_per_element,
@@ -88,6 +93,11 @@ class MemoryReport:
 
 def memory(plan: Plan, batch: int = 1, *, bytes_per_element: int = 4, keep_input: bool = False) -> MemoryReport:
     """Per-layer output bytes and the peak activation memory of one inference pass (see ``PEAK_RULE``)."""
+    with paused_gc():  # one record per layer: hundreds of thousands for a large table, none in a cycle
+        return _memory(plan, batch, bytes_per_element, keep_input)
+
+
+def _memory(plan: Plan, batch: int, bytes_per_element: int, keep_input: bool) -> MemoryReport:
     layers = plan.layers
     outputs = set(getattr(plan, "outputs", ()) or (plan.output,))
     # storage: which allocation a tensor lives in (aliases share their input's)

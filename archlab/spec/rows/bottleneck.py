@@ -68,6 +68,12 @@ def expand(v: dict, ctx: Context) -> None:
         else:
             hidden = int(round(cin * v["t"]))
             expands = v["t"] != 1
+            if hidden < 1:
+                raise TableError(
+                    f"t = {v['t']:g} times {cin} input channels rounds to {hidden} expanded channels; "
+                    f"t must be at least {0.5 / cin:.3g} here",
+                    field="t",
+                )
         x = src
         if expands:
             x = ctx.unit(i, "expand", x, hidden, 1)
