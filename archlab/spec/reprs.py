@@ -46,7 +46,7 @@ def _short(value: object, depth: int) -> str:
 
 
 def _first(items) -> list:
-    out = []
+    out: list = []
     for item in items:
         if len(out) == ITEMS:
             break

@@ -43,7 +43,7 @@ class LineDict(dict):
 class _Collection:
     """What an anchor on a mapping or list records: enough to refuse an alias of it."""
 
-    def __init__(self, line: int) -> None:
+    def __init__(self, line: int | None) -> None:
         self.line = line
 
 
