@@ -18,6 +18,8 @@ from archlab.ir.plan import Plan
 from archlab.spec.registry import resolve
 from archlab.spec.rows.head import POOLS as HEADS
 from archlab.spec.table import NetSpec
+from archlab.timing import resources
+from archlab.timing.resources import MemoryLimitError, ResourceNote  # noqa: F401  (re-exported for the CLI)
 
 if TYPE_CHECKING:  # result types, for readers and type checkers only
     from archlab.nn.export import ExportReport
@@ -221,11 +223,14 @@ def compare(*entries, latency: bool = False, progress: Callable[[str], Any] | No
 # -- measurements (torch) -----------------------------------------------------------------------------------
 
 
-def crosscheck(net: Net | Plan, batch: int = 1, **overrides) -> CheckReport:
-    """Build the network and compare every layer's counts with fvcore and thop (imports torch, fvcore, thop)."""
+def crosscheck(net: Net | Plan, batch: int = 1, *, max_memory=None, **overrides) -> CheckReport:
+    """Build the network and compare every layer's counts with fvcore and thop (imports torch, fvcore, thop).
+    Refused first when it would not fit in memory (``max_memory``: "4G" instead of what is available)."""
     from archlab.nn.tools import crosscheck as run
 
-    return run(net if isinstance(net, Plan) else plan(net, **overrides), batch)
+    p = net if isinstance(net, Plan) else plan(net, **overrides)
+    resources.guard(resources.crosscheck_need(p, batch), max_memory)
+    return run(p, batch)
 
 
 def ceilings(threads: int | None = None, *, remeasure: bool = False) -> Ceilings:
@@ -244,13 +249,17 @@ def latency(
     channels_last: bool = False,
     budget: float = 10.0,
     remeasure: bool = False,
+    max_memory=None,
     **overrides,
 ) -> LatencyReport:
-    """Where the time goes: per-layer and per-row latency against the machine's ceilings (``profile --latency``)."""
+    """Where the time goes: per-layer and per-row latency against the machine's ceilings (``profile --latency``).
+    Refused first when it would not fit in memory; ``threads`` above the usable CPUs are capped (a note)."""
     from archlab.nn.layer_latency import measure_against_ceilings
 
+    p = net if isinstance(net, Plan) else plan(net, **overrides)
+    threads = resources.guard(resources.latency_need(p, batch, runtime), max_memory, threads)
     return measure_against_ceilings(
-        net if isinstance(net, Plan) else plan(net, **overrides),
+        p,
         runtime=runtime,
         threads=threads,
         batch=batch,
@@ -271,10 +280,16 @@ def rf(
     image=None,
     units=None,
     progress: Callable[[int, int, str], Any] | None = None,
+    max_memory=None,
     **overrides,
 ) -> RFStudy:
-    """Effective receptive fields at FMap-end and the embedding-head study (``archlab rf``; imports torch)."""
+    """Effective receptive fields at FMap-end and the embedding-head study (``archlab rf``; imports torch).
+    Refused first when it would not fit in memory (``max_memory``: "4G" instead of what is available)."""
     from archlab.studies.rf import rf_study
+
+    resources.guard(
+        resources.rf_need(plan(net, **overrides), units=units, heads=len(heads), samples=samples), max_memory
+    )
 
     return rf_study(
         net,
@@ -297,20 +312,24 @@ def sweep(
     fresh: bool = False,
     progress=None,
     baseline: str | dict | None = None,
+    max_memory=None,
     **grid,
 ) -> SweepResult:
     """A latency sweep over a grid of configurations, resumable in ``out`` (``archlab sweep``).
 
     ``grid``: the :class:`archlab.studies.sweep.SweepOptions` fields (widths, stems, inputs, heads, threads,
     batches, runtimes, channels_last, budget, target, warmup, seed, ...); ``baseline``: ``"width=1.0,stem=2"`` or
-    a mapping. Or pass a ready ``SweepOptions`` as ``net``."""
-    from archlab.studies.sweep import SweepOptions, parse_baseline, run_sweep
+    a mapping. Or pass a ready ``SweepOptions`` as ``net``. Refused first when the grid's networks would not fit
+    in memory (``max_memory``); thread counts above the usable CPUs are capped (a note)."""
+    from archlab.studies.sweep import SweepOptions, make_grid, parse_baseline, run_sweep
 
     if isinstance(net, SweepOptions):
         options = net
     else:
         base = parse_baseline(baseline) if isinstance(baseline, str) or baseline is None else dict(baseline)
         options = SweepOptions(net=str(net), baseline=base, **grid)
+    options.threads = resources.sweep_threads(options.threads)
+    resources.guard_sweep(make_grid(options), max_memory)
     return run_sweep(options, out=out, fresh=fresh, progress=progress)
 
 
@@ -325,13 +344,17 @@ def export(
     weights=None,
     key_map=None,
     exporter: str = "dynamo",
+    max_memory=None,
     **overrides,
 ) -> ExportReport:
-    """The deployable network as ONNX and/or TorchScript, checked (``archlab export``)."""
+    """The deployable network as ONNX and/or TorchScript, checked (``archlab export``). Refused first when it
+    would not fit in memory (``max_memory``: "4G" instead of what is available)."""
     from archlab.nn.export import export as run
 
+    p = net if isinstance(net, Plan) else plan(net, **overrides)
+    resources.guard(resources.export_need(p, batch), max_memory)
     return run(
-        net if isinstance(net, Plan) else plan(net, **overrides),
+        p,
         onnx=onnx,
         torchscript=torchscript,
         fold_bn=fold_bn,
