@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from operator import attrgetter
 
 from archlab.ir.layer import INPUT, Layer
 from archlab.ir.ops import op_of
@@ -132,7 +133,8 @@ class Plan:
         return tuple(self.input) if name == INPUT else self.layer(name).out_shape
 
     def totals(self) -> dict[str, int]:
-        return {k: sum(getattr(layer, k) for layer in self.layers) for k in COUNT_KEYS}
+        columns = zip(*map(attrgetter(*COUNT_KEYS), self.layers))
+        return dict(zip(COUNT_KEYS, [sum(column) for column in columns] or [0] * len(COUNT_KEYS)))
 
     def fold_pairs(self) -> tuple[FoldPair, ...]:
         return fold_pairs(self.layers, self.outputs)

@@ -43,7 +43,6 @@ FIELD_MAX: dict[str, float] = {
     "e": MAX_CHANNELS,
     "hidden": MAX_CHANNELS,
     "size": MAX_CHANNELS,
-    "in_channels": MAX_CHANNELS,
     "groups": MAX_CHANNELS,
     "anchors": MAX_CHANNELS,
     "classes": MAX_CLASSES,

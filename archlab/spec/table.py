@@ -49,28 +49,34 @@ class RowSpec:
         return {"file": self.file, "line": self.line, "row": self.index, "row_type": self.type}
 
     def label(self) -> str:
-        skip = {"type", "id", "norm", "act"}
-        shown = []
-        fields = _fields_of(self.type)
-        for key, value in self.values.items():
-            if key in skip and not (key in ("norm", "act") and value is not None):
-                continue
-            if key in fields and value == fields[key].default and key not in ("c", "k", "s"):
-                continue
-            if value is None:
-                continue
-            shown.append(f"{key}={_fmt(value)}")
-        return " ".join(shown)
+        """The row's fields as ``key=value``, leaving out type, id and fields at their default (c, k, s shown)."""
+        try:
+            key = (self.type, tuple(self.values.items()))
+            hash(key)
+        except TypeError:  # a list value (``from: [a, b]``): no memo
+            return _label(self.type, self.values)
+        if key not in _LABELS:
+            if len(_LABELS) > 10_000:
+                _LABELS.clear()
+            _LABELS[key] = _label(self.type, self.values)
+        return _LABELS[key]
 
 
-_FIELDS: dict[str, dict[str, Field]] = {}
+_LABELS: dict[tuple, str] = {}  # (type, values) -> label: tables repeat rows (and a 20,000-row one very often)
+_DEFAULTS: dict[str, dict] = {}
 
 
-def _fields_of(row_type: str) -> dict[str, Field]:
-    """{name: Field} of a row type (made once per type: every row's label asks)."""
-    if row_type not in _FIELDS:
-        _FIELDS[row_type] = {f.name: f for f in ROW_TYPES[row_type].all_fields}
-    return _FIELDS[row_type]
+def _label(row_type: str, values: dict) -> str:
+    if row_type not in _DEFAULTS:  # fields a label leaves out at their default (c, k and s are always shown)
+        fields = ROW_TYPES[row_type].all_fields
+        _DEFAULTS[row_type] = {f.name: f.default for f in fields if f.name not in ("c", "k", "s")}
+    defaults = _DEFAULTS[row_type]
+    shown = []
+    for key, value in values.items():
+        if value is None or key == "type" or key == "id" or (key in defaults and value == defaults[key]):
+            continue
+        shown.append(f"{key}={_fmt(value)}")
+    return " ".join(shown)
 
 
 def _fmt(v) -> str:

@@ -198,8 +198,8 @@ class _Builder:
 
     def _scalar(self, event):
         tag, text, implicit = event.tag, event.value, event.implicit
-        if tag == "!":
-            tag = "tag:yaml.org,2002:str"
+        if tag == "!":  # the non-specific tag: resolved as PyYAML's composer does
+            tag = None
         cache_key = (tag, text, implicit)
         try:
             return self.resolved[cache_key]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 
 from archlab.ir.layer import Layer
 from archlab.ir.ops import CONVENTIONS
@@ -88,19 +89,13 @@ class Profile:
     @classmethod
     def from_plan(cls, plan: Plan, spec=None) -> Profile:
         by_name = {layer.name: layer for layer in plan.layers}
+        counts = attrgetter(*COUNT_KEYS)
         rows = []
         for info in plan.rows:
             members = [by_name[n] for n in info.layers]
+            sums = [sum(column) for column in zip(*map(counts, members))] or [0] * len(COUNT_KEYS)
             rows.append(
-                RowSummary(
-                    info.index,
-                    info.type,
-                    info.label,
-                    info.in_shape,
-                    info.out_shape,
-                    len(members),
-                    *(sum(getattr(m, k) for m in members) for k in COUNT_KEYS),
-                )
+                RowSummary(info.index, info.type, info.label, info.in_shape, info.out_shape, len(members), *sums)
             )
         published = dict(spec.published) if spec is not None and not plan.options else {}
         return cls(

@@ -121,7 +121,11 @@ def _memory(plan: Plan, batch: int, bytes_per_element: int, keep_input: bool) ->
     if keep_input:
         last[INPUT] = end
 
+    free_at: dict[int, list[str]] = {}  # step -> the storages freed after it (a running total, not a sum per
+    for s, step in last.items():  # layer: a table whose rows all stay alive made that quadratic)
+        free_at.setdefault(max(step, 0), []).append(s)
     live: dict[str, int] = {INPUT: size[INPUT]}
+    current = size[INPUT]
     owner = {INPUT: INPUT}  # storage -> a tensor name for display
     peak, peak_layer, peak_set = size[INPUT], INPUT, tuple[str, ...]((INPUT,))
     records = []
@@ -129,14 +133,15 @@ def _memory(plan: Plan, batch: int, bytes_per_element: int, keep_input: bool) ->
         s = storage[layer.name]
         if s not in live:
             live[s] = size[s]
+            current += size[s]
             owner[s] = layer.name
-        current = sum(live.values())
         if current > peak:
             peak, peak_layer, peak_set = current, layer.name, tuple(owner[k] for k in live)
         out_bytes = size[layer.name] if s == layer.name else 0
         records.append(LayerMemory(layer.name, numel(layer.out_shape) * batch, out_bytes, current))
-        for k in [k for k in live if last[k] <= i]:
-            del live[k]
+        for k in free_at.get(i, ()):
+            if k in live:
+                current -= live.pop(k)
     tot = plan.totals()
     return MemoryReport(
         plan.model,
