@@ -217,6 +217,8 @@ def compare(*entries, latency: bool = False, progress: Callable[[str], Any] | No
     One record per entry (``NAME[:key=value,...]``); ``latency=True`` also times them (imports torch)."""
     from archlab.studies.compare import compare as run
 
+    if "threads" in options:
+        options["threads"] = resources.usable_threads(options["threads"])
     return run(list(entries), latency=latency, progress=progress, **options)
 
 
@@ -237,7 +239,7 @@ def ceilings(threads: int | None = None, *, remeasure: bool = False) -> Ceilings
     """The machine's peak GFLOP/s and memory bandwidth at ``threads`` (default: torch's; cached per machine)."""
     from archlab.nn.ceilings import ceilings as measured
 
-    return measured(threads, remeasure=remeasure)
+    return measured(resources.usable_threads(threads), remeasure=remeasure)
 
 
 def latency(
@@ -371,4 +373,6 @@ def report(net: Net, *, quick: bool = False, progress: Callable[[str], Any] | No
     Render it with :func:`archlab.render.report_page.report_document`."""
     from archlab.studies.report_study import run_study
 
+    if "threads" in options:
+        options["threads"] = resources.usable_threads(options["threads"])
     return run_study(str(net), quick=quick, progress=progress, **options)
