@@ -42,10 +42,8 @@ class RowSummary:
 
 
 def layer_dict(layer: Layer) -> dict:
-    def pair(v):
-        return list(v) if v is not None else None
-
-    return {
+    kernel, stride, padding, dilation = layer.kernel, layer.stride, layer.padding, layer.dilation
+    return {  # written out (one dict per layer: a large table has hundreds of thousands); keys as COUNT_KEYS
         "name": layer.name,
         "op": layer.op,
         "kind": layer.kind,
@@ -53,13 +51,17 @@ def layer_dict(layer: Layer) -> dict:
         "inputs": list(layer.inputs),
         "in": list(layer.in_shape),
         "out": list(layer.out_shape),
-        "kernel": pair(layer.kernel),
-        "stride": pair(layer.stride),
-        "padding": pair(layer.padding),
-        "dilation": pair(layer.dilation),
+        "kernel": None if kernel is None else list(kernel),
+        "stride": None if stride is None else list(stride),
+        "padding": None if padding is None else list(padding),
+        "dilation": None if dilation is None else list(dilation),
         "groups": layer.groups,
         "bias": layer.bias,
-        **{k: getattr(layer, k) for k in COUNT_KEYS},
+        "params": layer.params,
+        "params_deployed": layer.params_deployed,
+        "madds": layer.madds,
+        "other_ops": layer.other_ops,
+        "activations": layer.activations,
     }
 
 
