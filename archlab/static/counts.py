@@ -90,6 +90,11 @@ class Profile:
 
     @classmethod
     def from_plan(cls, plan: Plan, spec=None) -> Profile:
+        with paused_gc():  # a record per row
+            return cls._from_plan(plan, spec)
+
+    @classmethod
+    def _from_plan(cls, plan: Plan, spec=None) -> Profile:
         by_name = {layer.name: layer for layer in plan.layers}
         counts = attrgetter(*COUNT_KEYS)
         rows = []
