@@ -21,6 +21,8 @@ from archlab.ir.plan import Plan
 from archlab.spec.registry import resolve
 from archlab.spec.rows.head import POOLS as HEADS
 from archlab.spec.table import NetSpec
+from archlab.timing import resources
+from archlab.timing.resources import MemoryLimitError, ResourceNote  # noqa: F401  (re-exported for the CLI)
 
 if TYPE_CHECKING:  # result types, for readers and type checkers only
     from archlab.nn.export import ExportReport
@@ -126,15 +128,14 @@ def weights_map(source, net: Net, *, out: str | Path | None = None, **overrides)
 def table_errors(path: str | Path) -> tuple[str, list, Plan | None]:
     """Every error of a table file at once (``archlab validate``): (the file, the errors, its plan if valid)."""
     from archlab.errors import ArchlabError
-    from archlab.spec.table import load_table as read
-    from archlab.spec.table import table_errors as errors_of
+    from archlab.spec.table import checked_table
 
     file = resolve(str(path))
-    errors = errors_of(file)
+    spec, errors = checked_table(file)  # one reading of the file
     result = None
-    if not errors:
+    if spec is not None:
         try:
-            result = expand(read(file))  # shape errors: the first one (later shapes depend on it)
+            result = expand(spec)  # shape errors: the first one (later shapes depend on it)
         except ArchlabError as e:
             errors = [e]
     return str(file), errors, result
@@ -288,6 +289,8 @@ def compare(
     from archlab.studies.compare import compare as run
     from archlab.studies.sources import traced_entries
 
+    if "threads" in options:
+        options["threads"] = resources.usable_threads(options["threads"])
     return run(traced_entries(entries, input, strict), latency=latency, progress=progress, **options)
 
 
@@ -300,21 +303,25 @@ def crosscheck(
     *,
     strict: bool = False,
     progress: Callable[[int, int, str], Any] | None = None,
+    max_memory=None,
     **overrides,
 ) -> CheckReport:
     """Build the network and compare every layer's counts with fvcore and thop (imports torch, fvcore, thop).
     A traced module is built from its own layers, so the tools count the module's modules by module path.
+    Refused first when it would not fit in memory (``max_memory``: "4G" instead of what is available).
     ``progress(done, total, what)``: :mod:`archlab.timing.progress`."""
     from archlab.nn.tools import crosscheck as run
 
-    return run(plan(net, strict=strict, **overrides), batch, progress=progress)
+    p = plan(net, strict=strict, **overrides)
+    resources.guard(resources.crosscheck_need(p, batch), max_memory)
+    return run(p, batch, progress=progress)
 
 
 def ceilings(threads: int | None = None, *, remeasure: bool = False) -> Ceilings:
     """The machine's peak GFLOP/s and memory bandwidth at ``threads`` (default: torch's; cached per machine)."""
     from archlab.nn.ceilings import ceilings as measured
 
-    return measured(threads, remeasure=remeasure)
+    return measured(resources.usable_threads(threads), remeasure=remeasure)
 
 
 def latency(
@@ -328,15 +335,19 @@ def latency(
     remeasure: bool = False,
     progress: Callable[[int, int, str], Any] | None = None,
     strict: bool = False,
+    max_memory=None,
     **overrides,
 ) -> LatencyReport:
     """Where the time goes: per-layer and per-row latency against the machine's ceilings (``profile --latency``).
-    A traced module runs its own layers (weight-free: the timing does not depend on the weights).
+    A traced module runs its own layers (weight-free: the timing does not depend on the weights). Refused
+    first when it would not fit in memory; ``threads`` above the usable CPUs are capped (a note).
     ``progress(done, total, what)``: :mod:`archlab.timing.progress`."""
     from archlab.nn.layer_latency import measure_against_ceilings
 
+    p = plan(net, strict=strict, **overrides)
+    threads = resources.guard(resources.latency_need(p, batch, runtime), max_memory, threads)
     return measure_against_ceilings(
-        plan(net, strict=strict, **overrides),
+        p,
         runtime=runtime,
         threads=threads,
         batch=batch,
@@ -362,15 +373,21 @@ def rf(
     erf: str = "abs",
     fmap_end: str | None = None,
     strict: bool = False,
+    max_memory=None,
     **overrides,
 ) -> RFStudy:
     """Effective receptive fields at FMap-end and the embedding-head study (``archlab rf``; imports torch).
     ``method``: ``real`` (the network as it runs) or ``canvas``; ``erf``: ``abs`` or ``grad2``; ``image``:
     ``faces`` (default), ``noise``, ``lfw``, a path or an array (:mod:`archlab.studies.rf_probes`).
     ``heads``: default all (gdconv, gap, fc) for a table, none for a module (the study swaps a table's head);
-    ``fmap_end``: the layer that is FMap-end (default: the head's input, else the last map larger than 1x1)."""
+    ``fmap_end``: the layer that is FMap-end (default: the head's input, else the last map larger than 1x1).
+    Refused first when it would not fit in memory (``max_memory``: "4G" instead of what is available)."""
     from archlab.studies.rf import rf_study
+    from archlab.studies.sources import module_of
 
+    n_heads = len(heads) if heads is not None else (0 if module_of(net) is not None else 3)
+    need = resources.rf_need(plan(net, strict=strict, **overrides), units=units, heads=n_heads, samples=samples)
+    resources.guard(need, max_memory)
     return rf_study(
         net,
         heads=heads,
@@ -444,6 +461,7 @@ def sweep(
     fresh: bool = False,
     progress=None,
     baseline: str | dict | None = None,
+    max_memory=None,
     **grid,
 ) -> SweepResult:
     """A latency sweep over a grid of configurations, resumable in ``out`` (``archlab sweep``).
@@ -451,9 +469,10 @@ def sweep(
     ``grid``: the :class:`archlab.studies.sweep.SweepOptions` fields (widths, stems, inputs, heads, threads,
     batches, runtimes, channels_last, budget, target, warmup, seed, ...); ``baseline``: ``"width=1.0,stem=2"`` or
     a mapping. Or pass a ready ``SweepOptions`` as ``net``. A torch module (or ``FILE.py:CALLABLE``) sweeps
-    inputs, threads, batches and runtimes only (width, stem and head need a table)."""
+    inputs, threads, batches and runtimes only (width, stem and head need a table). Refused first when the
+    grid's networks would not fit in memory (``max_memory``); thread counts above the usable CPUs are capped."""
     from archlab.studies.sources import model_name, module_of
-    from archlab.studies.sweep import SweepOptions, parse_baseline, run_sweep
+    from archlab.studies.sweep import SweepOptions, make_grid, parse_baseline, run_sweep
 
     if isinstance(net, SweepOptions):
         options = net
@@ -462,6 +481,8 @@ def sweep(
         module = module_of(net)
         label = model_name(net) if module is not None else str(net)
         options = SweepOptions(net=label, baseline=base, module=module, **grid)
+    options.threads = resources.sweep_threads(options.threads)
+    resources.guard_sweep(make_grid(options), max_memory)
     return run_sweep(options, out=out, fresh=fresh, progress=progress)
 
 
@@ -478,15 +499,19 @@ def export(
     exporter: str = "dynamo",
     progress: Callable[[int, int, str], Any] | None = None,
     strict: bool = False,
+    max_memory=None,
     **overrides,
 ) -> ExportReport:
     """The deployable network as ONNX and/or TorchScript, checked (``archlab export``). ``weights`` (a checkpoint,
-    a state_dict or an nn.Module) loads strictly, renamed by ``key_map`` (``"auto"``, a file or None).
+    a state_dict or an nn.Module) loads strictly, renamed by ``key_map`` (``"auto"``, a file or None). Refused
+    first when it would not fit in memory (``max_memory``: "4G" instead of what is available).
     ``progress(done, total, what)``: :mod:`archlab.timing.progress`."""
     from archlab.nn.export import export as run
 
+    p = plan(net, strict=strict, **overrides)
+    resources.guard(resources.export_need(p, batch), max_memory)
     return run(
-        plan(net, strict=strict, **overrides),
+        p,
         onnx=onnx,
         torchscript=torchscript,
         fold_bn=fold_bn,
@@ -509,4 +534,6 @@ def report(net: Net, *, quick: bool = False, progress: Callable[..., Any] | None
     if not isinstance(net, (str, Path)) or module_of(net) is not None:
         raise OptionError("archlab report studies a table (its heads and widths): run `archlab extract` first")
 
+    if "threads" in options:
+        options["threads"] = resources.usable_threads(options["threads"])
     return run_study(str(net), quick=quick, progress=progress, **options)

@@ -79,45 +79,39 @@ class ArchlabGroup(click.Group):
 
 
 def run_guarded(work, debug: bool) -> int:
-    """Run ``work`` and turn every way it can end into an exit code, with at most one line on stderr."""
+    """Run ``work`` and turn every way it can end into an exit code, with one line on stderr (after the
+    traceback with ``--debug``: the exit code stays the same)."""
     try:
         return work()
     except click.exceptions.Exit as e:
         return e.exit_code
     except (click.exceptions.Abort, KeyboardInterrupt):
-        if debug:
-            raise
-        click.echo("archlab: interrupted", err=True)
-        return 130
+        return _failed(debug, "archlab: interrupted", 130)
     except click.UsageError as e:
-        if debug:
-            raise
         where = f" (see: {e.ctx.command_path} --help)" if e.ctx is not None else ""
-        click.echo(f"archlab: error: {_one_line(e.format_message())}{where}", err=True)
-        return 2
+        return _failed(debug, f"archlab: error: {_one_line(e.format_message())}{where}", 2)
     except ArchlabError as e:
-        if debug:
-            raise
-        click.echo(f"archlab: error: {_one_line(str(e))}", err=True)
-        return 2
+        return _failed(debug, f"archlab: error: {_one_line(str(e))}", 2)
     except click.ClickException as e:
-        if debug:
-            raise
-        click.echo(f"archlab: error: {_one_line(e.format_message())}", err=True)
-        return e.exit_code
+        return _failed(debug, f"archlab: error: {_one_line(e.format_message())}", e.exit_code)
     except BrokenPipeError:
         sys.stderr.close()
         return 0
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     except Exception as e:  # a bug in archlab: say so on one line, traceback with --debug
-        if debug:
-            raise
-        click.echo(
-            f"archlab: internal error: {type(e).__name__}: {_one_line(str(e))} (run with --debug for the traceback)",
-            err=True,
-        )
-        return 1
+        hint = "" if debug else " (run with --debug for the traceback)"
+        return _failed(debug, f"archlab: internal error: {type(e).__name__}: {_one_line(str(e))}{hint}", 1)
+
+
+def _failed(debug: bool, line: str, code: int) -> int:
+    """Print the one line (the traceback of the exception being handled first, with ``--debug``); ``code``."""
+    if debug:
+        import traceback
+
+        traceback.print_exc()
+    click.echo(line, err=True)
+    return code
 
 
 def _one_line(text: str) -> str:
@@ -145,6 +139,7 @@ def _completion(install: bool):
 
 
 @click.group(
+    "archlab",
     cls=ArchlabGroup,
     help="Analyse and profile mobile CNN architectures from declarative layer tables.",
     epilog="Example: archlab profile mobilefacenet",

@@ -48,7 +48,8 @@ class PlanBuilder:
         if name in self.shapes:
             raise ShapeError(f"duplicate layer name {name!r}")
         entry = op_of(op, None)  # the kind is checked once the layer is made (bn: 2d or 1d by its input)
-        layer = with_counts(entry.make(name, self.row, tuple(inputs), [self.shapes[s] for s in inputs], **fields))
+        made = entry.make(name, self.row, tuple(inputs), [self.shapes[s] for s in inputs], **fields)
+        layer = with_counts(made, fresh=True)
         if self.settings.waivers:
             layer = replace(layer, waivers=self.settings.waivers)
         self.layers.append(layer)

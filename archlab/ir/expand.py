@@ -9,7 +9,8 @@ from archlab.ir.builder import PlanBuilder
 from archlab.ir.context import RowContext
 from archlab.ir.layer import INPUT
 from archlab.ir.overrides import Overrides
-from archlab.ir.plan import Plan, RowInfo
+from archlab.ir.plan import Plan, RowInfo, deploy_in_place
+from archlab.spec.bulk import paused_gc
 from archlab.spec.fields import suggest
 from archlab.spec.rows import ROW_TYPES
 from archlab.spec.rows.head import HeadSpec, expand_head
@@ -118,21 +119,23 @@ def expand(spec: NetSpec, overrides: Overrides | None = None) -> Plan:
     """The plan of ``spec`` under ``overrides``: every row's recipe, then the head, through one builder."""
     ov = overrides or Overrides()
     rows, head = apply_overrides(spec, ov)
-    run = _Expansion(spec, ov, rows)
-    for row in rows:
-        run.row(row)
-    if head is not None:
-        run.head(head)
-    outputs = run.outputs or [run.x]
-    return Plan(
-        model=spec.name,
-        input=(spec.in_channels, *run.hw),
-        layers=tuple(run.builder.layers),
-        output=outputs[-1],
-        rows=tuple(run.infos),
-        options=ov.as_dict(),
-        outputs=tuple(outputs),
-    )
+    with paused_gc():  # a large table makes hundreds of thousands of layers, none in a reference cycle
+        run = _Expansion(spec, ov, rows)
+        for row in rows:
+            run.row(row)
+        if head is not None:
+            run.head(head)
+        outputs = run.outputs or [run.x]
+        layers = deploy_in_place(run.builder.layers, tuple(outputs))  # the builder's layers are not shared yet
+        return Plan(
+            model=spec.name,
+            input=(spec.in_channels, *run.hw),
+            layers=layers,
+            output=outputs[-1],
+            rows=tuple(run.infos),
+            options=ov.as_dict(),
+            outputs=tuple(outputs),
+        )
 
 
 def resolve_from(ref, index: int, row_outputs: list[str], ids: dict, builder, previous: str) -> list[str]:

@@ -84,17 +84,28 @@ def op_of(op: str, kind: str | None = "") -> Op:
     return entry
 
 
-def with_counts(layer: Layer) -> Layer:
-    """``layer`` with its counts filled in from its op's rule (params_deployed = params until BN folding)."""
+def with_counts(layer: Layer, *, fresh: bool = False) -> Layer:
+    """``layer`` with its counts filled in from its op's rule (params_deployed = params until BN folding).
+
+    ``fresh``: the layer was just made and nobody else holds it: its counts are set in place (the plan builder
+    does this for every layer; a copy per layer made large tables slow to expand)."""
     c = op_of(layer.op, layer.kind).counts(layer)
-    return replace(
-        layer,
-        params=c.params,
-        params_deployed=c.params,
-        madds=c.madds,
-        other_ops=c.other_ops,
-        activations=c.activations,
-    )
+    if not fresh:
+        return replace(
+            layer,
+            params=c.params,
+            params_deployed=c.params,
+            madds=c.madds,
+            other_ops=c.other_ops,
+            activations=c.activations,
+        )
+    set_ = object.__setattr__  # frozen for everyone else; this layer is not shared yet
+    set_(layer, "params", c.params)
+    set_(layer, "params_deployed", c.params)
+    set_(layer, "madds", c.madds)
+    set_(layer, "other_ops", c.other_ops)
+    set_(layer, "activations", c.activations)
+    return layer
 
 
 def _act_text(tool: str) -> str:

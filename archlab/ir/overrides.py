@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from archlab.errors import ArchlabError, OptionError
+from archlab.spec.limits import MAX_WIDTH
 from archlab.spec.rows.head import POOLS
 
 OVERRIDE_TYPES = {
@@ -23,7 +24,6 @@ OVERRIDE_TYPES = {
     "classes": int,
 }
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
-MAX_WIDTH = 64.0  # a width multiplier beyond this is a typo, not a network (and inf/nan are refused)
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,8 @@ class Overrides:
         return ov
 
     def check(self) -> None:
-        if self.width is not None and not (0 < self.width <= MAX_WIDTH):
-            raise OptionError(f"--width must be > 0 and at most {MAX_WIDTH:g}, got {self.width}")
+        if self.width is not None and not 0 < self.width <= MAX_WIDTH:  # NaN and infinity fail too
+            raise OptionError(f"--width must be > 0 and <= {MAX_WIDTH:g} (archlab's limit), got {self.width}")
         if self.stem_stride is not None and self.stem_stride not in (1, 2):
             raise OptionError(f"--stem-stride must be 1 or 2, got {self.stem_stride}")
         if self.stem_pool and self.stem_stride == 2:

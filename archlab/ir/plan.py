@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 
 from archlab.ir.layer import INPUT, Layer
 from archlab.ir.ops import op_of
@@ -58,16 +59,43 @@ def fold_pairs(layers: Iterable[Layer], outputs: Iterable[str] = ()) -> tuple[Fo
     return tuple(pairs)
 
 
-def _deployed(layers: tuple[Layer, ...], outputs: tuple[str, ...]) -> tuple[Layer, ...]:
-    """Set params_deployed by :func:`fold_pairs`: a folded BN has none; its conv/linear gains one bias per channel
-    (computed from ``params``, so that folding an already-folded plan changes nothing)."""
-    out = {layer.name: replace(layer, params_deployed=layer.params) for layer in layers}
+def _deployed_counts(layers: tuple[Layer, ...], outputs: tuple[str, ...]) -> dict[str, int]:
+    """params_deployed of every layer by :func:`fold_pairs`: a folded BN has none; its conv/linear gains one bias
+    per channel (computed from ``params``, so that folding an already-folded plan changes nothing)."""
+    by_name = {layer.name: layer for layer in layers}
+    out = {layer.name: layer.params for layer in layers}
     for pair in fold_pairs(layers, outputs):
-        bn, into = out[pair.bn], out[pair.into]
-        out[pair.bn] = replace(bn, params_deployed=0)
+        out[pair.bn] = 0
+        into = by_name[pair.into]
         if not into.bias:
-            out[pair.into] = replace(into, params_deployed=into.params + bn.out_shape[0])
-    return tuple(out[layer.name] for layer in layers)
+            out[pair.into] = into.params + by_name[pair.bn].out_shape[0]
+    return out
+
+
+def _deployed(layers: tuple[Layer, ...], outputs: tuple[str, ...]) -> tuple[Layer, ...]:
+    """The layers with params_deployed set by :func:`_deployed_counts` (a copy of each layer that changes)."""
+    counts = _deployed_counts(layers, outputs)
+    return tuple(
+        layer if layer.params_deployed == counts[layer.name] else replace(layer, params_deployed=counts[layer.name])
+        for layer in layers
+    )
+
+
+def deploy_in_place(layers: list[Layer], outputs: tuple[str, ...]) -> tuple[Layer, ...]:
+    """:func:`_deployed` for layers nobody else holds yet (the plan builder's): set in place, no copies; the
+    plan then finds nothing to change. A copy per layer made large tables slow to expand."""
+    layers_ = tuple(layers)
+    counts = _deployed_counts(layers_, outputs)
+    for layer in layers_:
+        if layer.params_deployed != counts[layer.name]:
+            object.__setattr__(layer, "params_deployed", counts[layer.name])  # frozen for others; not shared yet
+    _JUST_DEPLOYED[0] = (layers_, tuple(outputs))
+    return layers_
+
+
+# (layers, outputs) that deploy_in_place has just set, so the plan made of them need not redo it. One slot, read
+# once and compared by identity: threads expanding plans at once at worst redo the work.
+_JUST_DEPLOYED: list = [None]
 
 
 @dataclass(frozen=True)
@@ -89,7 +117,9 @@ class Plan:
     def __post_init__(self) -> None:
         if not self.outputs:
             object.__setattr__(self, "outputs", (self.output,))
-        object.__setattr__(self, "layers", _deployed(self.layers, self.outputs))
+        just = _JUST_DEPLOYED[0]
+        if just is None or just[0] is not self.layers or just[1] != self.outputs:
+            object.__setattr__(self, "layers", _deployed(self.layers, self.outputs))
         object.__setattr__(self, "_by_name", {layer.name: layer for layer in self.layers})
 
     def layer(self, name: str) -> Layer:
@@ -108,7 +138,8 @@ class Plan:
         return tuple(self.input) if name == INPUT else self.layer(name).out_shape
 
     def totals(self) -> dict[str, int]:
-        return {k: sum(getattr(layer, k) for layer in self.layers) for k in COUNT_KEYS}
+        columns = zip(*map(attrgetter(*COUNT_KEYS), self.layers))
+        return dict(zip(COUNT_KEYS, [sum(column) for column in columns] or [0] * len(COUNT_KEYS)))
 
     def fold_pairs(self) -> tuple[FoldPair, ...]:
         return fold_pairs(self.layers, self.outputs)

@@ -112,6 +112,25 @@ def read_key_map(path: str | Path) -> KeyMap:
     )
 
 
+def _load_failure(e: Exception) -> str:
+    """Why torch.load refused a file, as one whole sentence (torch's own message is many lines long)."""
+    text = str(e).strip()
+    found = re.search(r"(?:unsupported GLOBAL|Unsupported global: GLOBAL) ([\w.]+)", text)
+    if found:
+        return (
+            f"refused: it holds a pickled object ({found.group(1)}) beyond tensors, and archlab never runs "
+            "pickled code (torch.load weights_only=True); save a plain state_dict: "
+            "torch.save(model.state_dict(), FILE)"
+        )
+    if "Weights only load failed" in text:  # torch's explanation, then the unpickler's reason further down
+        reasons = [line.strip() for line in text.splitlines() if line.strip() and "weights_only" not in line]
+        text = reasons[0] if reasons else "not a pickle torch can read"
+    first = text.splitlines()[0] if text else type(e).__name__
+    if len(first) > 160:
+        first = first[:157].rsplit(" ", 1)[0] + "..."
+    return f"not a PyTorch checkpoint (torch.load: {first})"
+
+
 def read_state_dict(path: str | Path) -> dict:
     """Read a checkpoint with ``torch.load(weights_only=True)``: a state_dict, or a dict holding one under
     ``state_dict`` or ``model``. Never runs pickled code."""
@@ -126,8 +145,7 @@ def read_state_dict(path: str | Path) -> dict:
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises many types for a file that is not a checkpoint
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ArchlabError(f"{where}: not a PyTorch checkpoint (torch.load: {first[:160]})") from None
+        raise ArchlabError(f"{where}: {_load_failure(e)}") from None
     if isinstance(obj, dict):
         for key in ("state_dict", "model"):
             inner = obj.get(key)

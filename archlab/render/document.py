@@ -26,7 +26,7 @@ import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from archlab.errors import ArchlabError, OptionError
+from archlab.errors import OptionError
 from archlab.render.tables import Table, to_markdown
 
 SUFFIXES = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".json": "json"}
@@ -281,9 +281,15 @@ def check_out(path: str | Path) -> str:
 
 def write_document(doc: Document, path: str | Path) -> list[str]:
     """Write ``doc`` as Markdown (+ figures in ``<stem>_files/``), HTML or JSON, chosen by the suffix.
-    Returns the paths written. Stale ``.png`` files in ``<stem>_files/`` (from an earlier report) are removed."""
+    Returns the paths written.
+
+    The Markdown page and its figures are published together (:func:`archlab.storage.publish.publish_folder`):
+    the new ``<stem>_files/`` is built in full beside the old one and swapped in, then the page is renamed into
+    place, so a failure (disk full on the second figure) leaves the old page and its figures whole. Stale
+    ``.png`` files of an earlier report go with the old folder; other files there are kept."""
     from archlab.render.output import dumps_json
     from archlab.storage.files import write_atomic
+    from archlab.storage.publish import publish_folder
 
     path = Path(path)
     kind = check_out(path)
@@ -294,20 +300,5 @@ def write_document(doc: Document, path: str | Path) -> list[str]:
         write_atomic(path, render_html(doc))
         return [str(path)]
     folder = files_dir(path)
-    written = []
-    if doc.figures:
-        try:
-            folder.mkdir(exist_ok=True)
-        except OSError as e:
-            raise ArchlabError(f"cannot create {folder}: {e.strerror or e}") from None
-        for fig in doc.figures:
-            target = folder / f"{fig.name}.png"
-            write_atomic(target, fig.png)
-            written.append(str(target))
-    if folder.is_dir():
-        keep = {f"{fig.name}.png" for fig in doc.figures}
-        for stale in folder.glob("*.png"):
-            if stale.name not in keep:
-                stale.unlink(missing_ok=True)
-    write_atomic(path, render_markdown(doc, folder.name))
-    return written + [str(path)]
+    figures = {f"{fig.name}.png": fig.png for fig in doc.figures}
+    return publish_folder(folder, figures, with_files={path: render_markdown(doc, folder.name)})

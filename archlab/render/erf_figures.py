@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from archlab.errors import ArchlabError
-from archlab.render.plots import UNITS_SIZE, heads_size, save
+from archlab.render.plots import DPI, UNITS_SIZE, heads_size
 
 UNITS_PAIR_SIZE = (19.5, 5.2)  # inches: corner | centre | face share (trained) | face share (random)
 POSITION_SPREAD = 0.5  # the position-weight colour scale spans at least 1 ± this
@@ -203,9 +203,20 @@ def plot_heads(study):
     return fig
 
 
+FIGURE_SET = ("rf_units", "rf_heads")  # the files of one `archlab rf --out DIR` (.png, and .svg with --svg)
+
+
 def save_figures(study, out_dir: str | Path, *, svg: bool = False) -> list[str]:
     """Write ``rf_units.png`` (when the unit grid was measured) and ``rf_heads.png`` (when heads were compared),
-    plus SVG copies with ``svg``, into ``out_dir`` (created if missing). Returns the paths written."""
+    plus SVG copies with ``svg``, into ``out_dir`` (created if missing). Returns the paths written.
+
+    The set is published together (:func:`archlab.storage.publish.publish_files`): every figure is rendered and
+    staged before any is renamed into place, and members of an earlier set that this one lacks are removed, so
+    ``out_dir`` never holds figures of two studies, and a failure leaves the old set whole."""
+    import io
+
+    from archlab.storage.publish import publish_files
+
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ArchlabError(f"--out {out}: exists and is not a folder")
@@ -214,7 +225,7 @@ def save_figures(study, out_dir: str | Path, *, svg: bool = False) -> list[str]:
     except OSError as e:
         raise ArchlabError(f"--out {out}: cannot create the folder: {e.strerror or e}") from None
     plt = _pyplot()
-    files = []
+    rendered: dict[Path, bytes] = {}
     jobs = []
     if study.grid is not None and study.grid.maps:
         jobs.append(("rf_units", plot_units))
@@ -224,7 +235,9 @@ def save_figures(study, out_dir: str | Path, *, svg: bool = False) -> list[str]:
         fig = draw(study)
         try:
             for fmt in ("png", "svg") if svg else ("png",):
-                files.append(save(fig, out / f"{stem}.{fmt}", fmt))
+                buf = io.BytesIO()
+                fig.savefig(buf, format=fmt, dpi=DPI)
+                rendered[out / f"{stem}.{fmt}"] = buf.getvalue()
         finally:
             plt.close(fig)
-    return files
+    return publish_files(rendered, remove=[out / f"{stem}.{fmt}" for stem in FIGURE_SET for fmt in ("png", "svg")])

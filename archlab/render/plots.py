@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from archlab.errors import ArchlabError
 from archlab.render.report_plots import MIN_TEXT_PT, figure_style, text_scale
 
 DPI = 150
@@ -58,13 +57,6 @@ def _pyplot():
     import matplotlib.pyplot as plt
 
     return plt
-
-
-def save(fig, path: Path, fmt: str) -> str:
-    """Save ``fig`` atomically to ``path`` (png at DPI, or svg)."""
-    from archlab.render.output import save_figure
-
-    return str(save_figure(fig, path, dpi=DPI, fmt=fmt))
 
 
 def _grey(img):
@@ -246,30 +238,3 @@ def _weight_panel(ax, r, rel, scale: float, noise: float | None, fontsize: float
     ax.set_xticks(range(ww))
     ax.set_yticks(range(hh))
     return pm
-
-
-def save_figures(study, out_dir: str | Path, *, svg: bool = False) -> list[str]:
-    """Write ``rf_units.png`` (when the unit grid was measured) and ``rf_heads.png`` (when heads were compared),
-    plus SVG copies with ``svg``, into ``out_dir`` (created if missing). Returns the paths written."""
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise ArchlabError(f"--out {out}: exists and is not a folder")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise ArchlabError(f"--out {out}: cannot create the folder: {e.strerror or e}") from None
-    plt = _pyplot()
-    files = []
-    jobs = []
-    if study.grid is not None and study.grid.maps:
-        jobs.append(("rf_units", plot_units))
-    if any(r.importance is not None for r in study.heads.values()):
-        jobs.append(("rf_heads", plot_heads))
-    for stem, draw in jobs:
-        fig = draw(study)
-        try:
-            for fmt in ("png", "svg") if svg else ("png",):
-                files.append(save(fig, out / f"{stem}.{fmt}", fmt))
-        finally:
-            plt.close(fig)
-    return files

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from archlab.errors import ArchlabError, TableError
 from archlab.spec.fields import suggest
+from archlab.spec.reprs import bounded_repr
 from archlab.spec.yaml_reader import LineDict, read_yaml
 
 TOP_FIELDS = (
@@ -63,7 +64,7 @@ def compose(path: Path, stack: tuple[Path, ...] = ()) -> tuple[LineDict, list[tu
             raise TableError("edit needs extends", file=here, field="edit")
         return raw, own_rows, ()
     if not isinstance(parent, str):
-        raise TableError(f"expected a network name or a path, got {parent!r}", file=here, field="extends")
+        raise TableError(f"expected a network name or a path, got {bounded_repr(parent)}", file=here, field="extends")
     try:
         ppath = registry.resolve(parent, relative_to=path.parent)
     except ArchlabError as e:
@@ -100,7 +101,7 @@ def _apply_edits(edits, rows: list[tuple[dict, str]], file: str) -> list[tuple[d
             ):
                 pos = i
         if pos is None:
-            raise TableError(f"no row {target!r} to edit (rows 0..{len(rows) - 1}, or an id)", **where)
+            raise TableError(f"no row {bounded_repr(target)} to edit (rows 0..{len(rows) - 1}, or an id)", **where)
         action = actions[0]
         if action == "set":
             if not isinstance(e["set"], dict):

@@ -9,10 +9,14 @@ file, line and row.
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass
 from typing import Any
 
 from archlab.errors import TableError
+from archlab.spec.limits import field_max
+from archlab.spec.reprs import bounded_repr
+from archlab.spec.synonyms import SYNONYMS
 
 REQUIRED = object()
 NORMS = ("bn", "none")
@@ -48,29 +52,39 @@ class Field:
         return self.default is REQUIRED
 
     def check(self, value: Any) -> Any:
-        """Return the validated value or raise TableError naming this field."""
+        """Return the validated value or raise TableError naming this field (the value shown bounded)."""
         if value is None and self.default is None:
             return None
         kind = self.kind
         if kind == "bool":
             if not isinstance(value, bool):
-                raise TableError(f"expected true or false, got {value!r}", field=self.name)
+                raise TableError(f"expected true or false, got {bounded_repr(value)}", field=self.name)
             return value
         if kind == "int":
             if isinstance(value, bool) or not isinstance(value, int):
-                raise TableError(f"expected an integer, got {value!r}", field=self.name)
+                raise TableError(f"expected an integer, got {bounded_repr(value)}", field=self.name)
             self._check_min(value)
+            self._check_max(value)
             return value
         if kind == "float":
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise TableError(f"expected a number, got {value!r}", field=self.name)
+                raise TableError(f"expected a number, got {bounded_repr(value)}", field=self.name)
+            if not math.isfinite(value):
+                raise TableError(f"expected a finite number, got {bounded_repr(value)}", field=self.name)
             self._check_min(value)
+            self._check_max(value)
             return float(value)
         if kind == "choice":
-            if value not in self.choices:
-                raise TableError(f"expected one of {', '.join(self.choices)}, got {value!r}", field=self.name)
+            if not isinstance(value, str) or value not in self.choices:
+                raise TableError(
+                    f"expected one of {', '.join(self.choices)}, got {bounded_repr(value)}", field=self.name
+                )
             return value
         if kind == "act":  # an activation: a choice of ACTS whose error suggests the closest names
+            if not isinstance(value, str):
+                raise TableError(
+                    f"expected one of {', '.join(self.choices)}, got {bounded_repr(value)}", field=self.name
+                )
             if value not in self.choices:
                 hint = suggest(str(value), self.choices)
                 known = ", ".join(self.choices)
@@ -78,7 +92,7 @@ class Field:
             return value
         if kind == "str":
             if not isinstance(value, str) or not value:
-                raise TableError(f"expected a non-empty string, got {value!r}", field=self.name)
+                raise TableError(f"expected a non-empty string, got {bounded_repr(value)}", field=self.name)
             return value
         if kind == "padding":
             # 'auto' = k//2 * dilation (PyTorch symmetric); 'same' = TensorFlow SAME (out = ceil(in/s), the odd
@@ -86,7 +100,10 @@ class Field:
             if value in ("auto", "same", "valid"):
                 return value
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise TableError(f"expected auto, same, valid or an integer >= 0, got {value!r}", field=self.name)
+                raise TableError(
+                    f"expected auto, same, valid or an integer >= 0, got {bounded_repr(value)}", field=self.name
+                )
+            self._check_max(value)
             return value
         if kind == "ref":
             # an earlier row (index; negative counts back from this row), a row id, or a layer name (a tap
@@ -96,32 +113,35 @@ class Field:
                 (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, str) and v) for v in items
             ):
                 raise TableError(
-                    f"expected a row index, a row id or a layer name (or a list), got {value!r}", field=self.name
+                    f"expected a row index, a row id or a layer name (or a list), got {bounded_repr(value)}",
+                    field=self.name,
                 )
             return value
         if kind == "pair":  # an integer >= 0, or [a, b] of them (a kernel, a stride: height and width)
             items = value if isinstance(value, list) else [value]
             if len(items) not in (1, 2) or not all(_nonneg_int(v) for v in items):
-                raise TableError(f"expected an integer >= 0 or a pair [h, w] of them, got {value!r}", field=self.name)
+                raise TableError(
+                    f"expected an integer >= 0 or a pair [h, w] of them, got {bounded_repr(value)}", field=self.name
+                )
             return value
         if kind == "ints":  # a list of integers >= 0 (a shape, paddings)
             if not isinstance(value, list) or not all(_nonneg_int(v) for v in value):
-                raise TableError(f"expected a list of integers >= 0, got {value!r}", field=self.name)
+                raise TableError(f"expected a list of integers >= 0, got {bounded_repr(value)}", field=self.name)
             return value
         if kind == "mapping":
             if not isinstance(value, dict):
-                raise TableError(f"expected a mapping, got {value!r}", field=self.name)
+                raise TableError(f"expected a mapping, got {bounded_repr(value)}", field=self.name)
             return self._nested(value) if self.fields else value
         if kind == "switch":
             # false, true (the row's preset) or a mapping of the preset's keys to change
             if isinstance(value, bool):
                 return value
             if not isinstance(value, dict):
-                raise TableError(f"expected true, false or a mapping, got {value!r}", field=self.name)
+                raise TableError(f"expected true, false or a mapping, got {bounded_repr(value)}", field=self.name)
             return self._nested(value)
         if kind == "strings":
             if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
-                raise TableError(f"expected a list of non-empty strings, got {value!r}", field=self.name)
+                raise TableError(f"expected a list of non-empty strings, got {bounded_repr(value)}", field=self.name)
             return list(value)
         raise AssertionError(f"unknown field kind {kind}")  # programming error, not user input
 
@@ -151,7 +171,16 @@ class Field:
         bad = value <= self.min if self.exclusive_min else value < self.min
         if bad:
             op = ">" if self.exclusive_min else ">="
-            raise TableError(f"must be {op} {self.min:g}, got {value!r}", field=self.name)
+            raise TableError(f"must be {op} {self.min:g}, got {bounded_repr(value)}", field=self.name)
+
+    def _check_max(self, value: float) -> None:
+        ceiling = field_max(self.name)
+        if ceiling is not None and value > ceiling:
+            raise TableError(
+                f"must be <= {int(ceiling):,} (archlab's limit for {self.name}; see archlab/spec/limits.py), "
+                f"got {bounded_repr(value)}",
+                field=self.name,
+            )
 
     def describe(self) -> str:
         default = "required" if self.required else f"default {self.default!r}"
@@ -163,8 +192,16 @@ def _nonneg_int(v) -> bool:
 
 
 def suggest(name: str, options) -> str:
-    close = difflib.get_close_matches(name, list(options), n=3, cutoff=0.5)
-    return f" (did you mean {', '.join(close)}?)" if close else ""
+    """`` (did you mean ...?)`` for a misspelt name: a known synonym (``kernel`` -> ``k``) first, then the
+    closest names by edit distance; empty when nothing is close. Bounded: long names and long lists are cut."""
+    options = [str(o) for o in options]
+    name = str(name)[:64]
+    known = set(options)
+    close = [SYNONYMS[name.lower()]] if SYNONYMS.get(name.lower()) in known else []
+    if len(options) > 2000:  # e.g. every layer name of a large plan: keep those that could be close
+        options = [o for o in options if o[:1] == name[:1] and abs(len(o) - len(name)) <= 3][:2000]
+    close += [m for m in difflib.get_close_matches(name, options, n=3, cutoff=0.5) if m not in close]
+    return f" (did you mean {', '.join(close[:3])}?)" if close else ""
 
 
 def parse_fields(raw: dict, fields: tuple[Field, ...], *, what: str = "row") -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from archlab.errors import TableError
+from archlab.spec.reprs import bounded_repr
 
 
 def make_divisible(v: float, divisor: int = 8) -> int:
@@ -20,9 +21,12 @@ def parse_round_rule(rule: str) -> tuple[str, int]:
     """``int`` (truncate), ``round`` (nearest) or ``divisibleN`` (make_divisible to N)."""
     if rule in ("int", "round"):
         return rule, 0
-    if isinstance(rule, str) and rule.startswith("divisible") and rule[9:].isdigit() and int(rule[9:]) > 0:
-        return "divisible", int(rule[9:])
-    raise TableError(f"expected int, round or divisibleN (e.g. divisible8), got {rule!r}", field="round")
+    digits = rule[9:] if isinstance(rule, str) and rule.startswith("divisible") else ""
+    if digits.isdigit() and len(digits) <= 6 and int(digits) > 0:
+        return "divisible", int(digits)
+    raise TableError(
+        f"expected int, round or divisibleN (e.g. divisible8, N <= 999999), got {bounded_repr(rule)}", field="round"
+    )
 
 
 def round_channels(v: float, rule: str) -> int:

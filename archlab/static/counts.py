@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from archlab.ir.layer import Layer
 from archlab.ir.ops import CONVENTIONS
 from archlab.ir.overrides import Overrides
 from archlab.ir.plan import COUNT_KEYS, Plan, uncounted_line
 from archlab.ir.structure import head_layers
+from archlab.spec.bulk import paused_gc
 from archlab.static.display import Display, options_suffix, totals_text
 from archlab.static.receptive import RF, receptive_fields
 
@@ -43,10 +45,8 @@ class RowSummary:
 
 
 def layer_dict(layer: Layer) -> dict:
-    def pair(v):
-        return list(v) if v is not None else None
-
-    return {
+    kernel, stride, padding, dilation = layer.kernel, layer.stride, layer.padding, layer.dilation
+    return {  # written out (one dict per layer: a large table has hundreds of thousands); keys as COUNT_KEYS
         "name": layer.name,
         "op": layer.op,
         "kind": layer.kind,
@@ -54,13 +54,17 @@ def layer_dict(layer: Layer) -> dict:
         "inputs": list(layer.inputs),
         "in": list(layer.in_shape),
         "out": list(layer.out_shape),
-        "kernel": pair(layer.kernel),
-        "stride": pair(layer.stride),
-        "padding": pair(layer.padding),
-        "dilation": pair(layer.dilation),
+        "kernel": None if kernel is None else list(kernel),
+        "stride": None if stride is None else list(stride),
+        "padding": None if padding is None else list(padding),
+        "dilation": None if dilation is None else list(dilation),
         "groups": layer.groups,
         "bias": layer.bias,
-        **{k: getattr(layer, k) for k in COUNT_KEYS},
+        "params": layer.params,
+        "params_deployed": layer.params_deployed,
+        "madds": layer.madds,
+        "other_ops": layer.other_ops,
+        "activations": layer.activations,
     }
 
 
@@ -100,12 +104,18 @@ class Profile:
 
     @classmethod
     def from_plan(cls, plan: Plan, spec=None) -> Profile:
+        with paused_gc():  # a record per row
+            return cls._from_plan(plan, spec)
+
+    @classmethod
+    def _from_plan(cls, plan: Plan, spec=None) -> Profile:
         by_name = {layer.name: layer for layer in plan.layers}
+        counts = attrgetter(*COUNT_KEYS)
         rfs = receptive_fields(plan.layers)
         rows = []
         for info in plan.rows:
             members = [by_name[n] for n in info.layers]
-            sums = {k: sum(getattr(m, k) for m in members) for k in COUNT_KEYS}
+            sums = [sum(column) for column in zip(*map(counts, members))] or [0] * len(COUNT_KEYS)
             rows.append(
                 RowSummary(
                     info.index,
@@ -114,7 +124,7 @@ class Profile:
                     info.in_shape,
                     info.out_shape,
                     len(members),
-                    **sums,
+                    **dict(zip(COUNT_KEYS, sums, strict=True)),
                     rf=rfs[info.layers[-1]] if info.layers else None,
                 )
             )
@@ -156,6 +166,10 @@ class Profile:
 
     def to_dict(self) -> dict:
         """The JSON contract (``schema_version`` 1). Counts are integers."""
+        with paused_gc():  # a dict per layer: hundreds of thousands for a large table, none in a cycle
+            return self._to_dict()
+
+    def _to_dict(self) -> dict:
         rfs = self.receptive_fields()
         return {
             "schema_version": SCHEMA_VERSION,

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from archlab.ir.layer import INPUT, numel
 from archlab.ir.ops import ALIASING_OPS, op_of
 from archlab.ir.plan import Plan
+from archlab.spec.bulk import paused_gc
 
 PEAK_RULE = (
     "peak of the bytes alive while each layer runs (its inputs + its output + every tensor still to be read), "
@@ -70,6 +71,10 @@ class MemoryReport:
         raise KeyError(name)
 
     def to_dict(self) -> dict:
+        with paused_gc():  # a dict per layer
+            return self._to_dict()
+
+    def _to_dict(self) -> dict:
         return {
             "activation_dtype": self.dtype,
             "bytes_per_element": self.bytes_per_element,
@@ -92,6 +97,11 @@ class MemoryReport:
 
 def memory(plan: Plan, batch: int = 1, *, bytes_per_element: int = 4, keep_input: bool = False) -> MemoryReport:
     """Per-layer output bytes and the peak activation memory of one inference pass (see ``PEAK_RULE``)."""
+    with paused_gc():  # one record per layer: hundreds of thousands for a large table, none in a cycle
+        return _memory(plan, batch, bytes_per_element, keep_input)
+
+
+def _memory(plan: Plan, batch: int, bytes_per_element: int, keep_input: bool) -> MemoryReport:
     layers = plan.layers
     outputs = set(getattr(plan, "outputs", ()) or (plan.output,))
     # storage: which allocation a tensor lives in (aliases share their input's)
@@ -115,7 +125,11 @@ def memory(plan: Plan, batch: int = 1, *, bytes_per_element: int = 4, keep_input
     if keep_input:
         last[INPUT] = end
 
+    free_at: dict[int, list[str]] = {}  # step -> the storages freed after it (a running total, not a sum per
+    for s, step in last.items():  # layer: a table whose rows all stay alive made that quadratic)
+        free_at.setdefault(max(step, 0), []).append(s)
     live: dict[str, int] = {INPUT: size[INPUT]}
+    current = size[INPUT]
     owner = {INPUT: INPUT}  # storage -> a tensor name for display
     peak, peak_layer, peak_set = size[INPUT], INPUT, tuple[str, ...]((INPUT,))
     records = []
@@ -123,14 +137,15 @@ def memory(plan: Plan, batch: int = 1, *, bytes_per_element: int = 4, keep_input
         s = storage[layer.name]
         if s not in live:
             live[s] = size[s]
+            current += size[s]
             owner[s] = layer.name
-        current = sum(live.values())
         if current > peak:
             peak, peak_layer, peak_set = current, layer.name, tuple(owner[k] for k in live)
         out_bytes = size[layer.name] if s == layer.name else 0
         records.append(LayerMemory(layer.name, numel(layer.out_shape) * batch, out_bytes, current))
-        for k in [k for k in live if last[k] <= i]:
-            del live[k]
+        for k in free_at.get(i, ()):
+            if k in live:
+                current -= live.pop(k)
     tot = plan.totals()
     return MemoryReport(
         plan.model,

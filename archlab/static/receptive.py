@@ -35,13 +35,17 @@ from dataclasses import dataclass, replace
 from archlab.errors import ArchlabError
 from archlab.ir.layer import INPUT, Layer, spatial
 from archlab.ir.ops import op_of
+from archlab.spec.bulk import paused_gc
 
 Pair = tuple[float, float]
 
 
 def as_number(v: float):
     """An int when integral (JSON and tables show 227, not 227.0)."""
-    return int(v) if float(v).is_integer() else float(v)
+    if type(v) is int:
+        return v
+    v = float(v)
+    return int(v) if v.is_integer() else v
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,11 @@ class RF:
         return out + ("*" if key == "size" and not self.aligned else "") + ("" if self.known else "?")
 
     def to_dict(self) -> dict:
-        out: dict = {k: [as_number(v) for v in getattr(self, k)] for k in ("size", "jump", "start")}
+        out: dict = {
+            "size": [as_number(self.size[0]), as_number(self.size[1])],
+            "jump": [as_number(self.jump[0]), as_number(self.jump[1])],
+            "start": [as_number(self.start[0]), as_number(self.start[1])],
+        }
         if not self.aligned:
             out["aligned"] = False
         if self.global_context:
@@ -95,14 +103,16 @@ INPUT_RF = RF(size=(1, 1), jump=(1, 1), start=(0, 0))
 
 def _window(rf: RF, kernel, stride, padding, dilation) -> RF:
     """The recurrence for a sliding window (conv, pool): per axis, kernel k, stride s, padding p, dilation d."""
-    dilation = dilation or (1, 1)
-    size, jump, start = [], [], []
-    for ax in range(2):
-        k_eff = dilation[ax] * (kernel[ax] - 1) + 1
-        size.append(rf.size[ax] + (k_eff - 1) * rf.jump[ax])
-        start.append(rf.start[ax] + ((k_eff - 1) / 2 - padding[ax]) * rf.jump[ax])
-        jump.append(rf.jump[ax] * stride[ax])
-    return replace(rf, size=tuple(size), jump=tuple(jump), start=tuple(start))
+    dh, dw = dilation or (1, 1)
+    (sh, sw), (jh, jw), (th, tw) = rf.size, rf.jump, rf.start
+    kh, kw = dh * (kernel[0] - 1), dw * (kernel[1] - 1)  # k_eff - 1
+    return RF(
+        size=(sh + kh * jh, sw + kw * jw),
+        jump=(jh * stride[0], jw * stride[1]),
+        start=(th + (kh / 2 - padding[0]) * jh, tw + (kw / 2 - padding[1]) * jw),
+        aligned=rf.aligned,
+        global_context=rf.global_context,
+    )
 
 
 def _whole_map(rf: RF, hw: tuple[int, int]) -> RF:
@@ -214,8 +224,28 @@ def layer_rf(layer: Layer, inputs: list[RF], shapes: list[tuple[int, ...]]) -> R
     return RECURRENCES[kind](layer, inputs, shapes)
 
 
+# (layers, input_rf, fields) of the last call: a profile's table, its JSON and lint share one pass. One slot, read
+# once and compared by identity (layers are immutable), so threads asking at once at worst compute twice.
+_LAST: list = [None]
+
+
 def receptive_fields(layers: Iterable[Layer], input_rf: RF = INPUT_RF) -> dict[str, RF]:
-    """The receptive field of every layer's output (and of ``input``), keyed by layer name."""
+    """The receptive field of every layer's output (and of ``input``), keyed by layer name.
+
+    The fields of the last tuple of layers are kept: the profile's table, its JSON and lint ask for the same
+    plan's (a copy of the dict is returned each time)."""
+    last = _LAST[0]
+    if last is not None and last[0] is layers and last[1] == input_rf:
+        return dict(last[2])
+    with paused_gc():
+        out = _fields(layers, input_rf)
+    if isinstance(layers, tuple):
+        _LAST[0] = (layers, input_rf, out)
+        return dict(out)
+    return out
+
+
+def _fields(layers: Iterable[Layer], input_rf: RF) -> dict[str, RF]:
     out: dict[str, RF] = {INPUT: input_rf}
     shapes: dict[str, tuple[int, ...]] = {}
     for layer in layers:

@@ -17,9 +17,9 @@ from archlab.errors import ArchlabError
 
 def check_writable(path: str | Path) -> Path:
     """The target of a write, checked before any work: its folder exists and it is a regular file or absent."""
-    path = Path(path)
-    if not str(path):
+    if isinstance(path, str) and not path.strip():
         raise ArchlabError("cannot write to an empty file name")
+    path = Path(path)
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise ArchlabError(f"cannot write {path}: folder {parent} does not exist")
@@ -30,7 +30,8 @@ def check_writable(path: str | Path) -> Path:
     except OSError as e:
         raise ArchlabError(f"cannot write {path}: {e.strerror or e}") from None
     if stat.S_ISDIR(mode):
-        raise ArchlabError(f"cannot write {path}: it is a folder")
+        given = " (an empty file name?)" if str(path) == "." else ""
+        raise ArchlabError(f"cannot write {path}: it is a folder; give a file name{given}")
     if not stat.S_ISREG(mode):
         raise ArchlabError(
             f"cannot write {path}: not a regular file (a device, FIFO or socket); archlab only "

@@ -1,11 +1,19 @@
 """The sweep store: a CSV of measured configurations (rewritten atomically as rows finish) and, beside it, a
-JSON file of the runs (options, environment, baseline, status). Plain files; any tier may use them."""
+JSON file of the runs (options, environment, baseline, status). Plain files; any tier may use them.
+
+One run at a time: :func:`lock_store` takes an exclusive ``fcntl.flock`` on ``.NAME.lock`` beside the CSV and
+beside its JSON file (two CSVs can share one JSON file: ``s.csv`` and ``s.txt``). A second sweep on the same
+store is refused at once (exit 2, "in use by pid N") rather than waiting: waiting would run it after the first
+with options the user may no longer mean, and refusing can never lose rows. The kernel drops the lock when the
+process ends, even by SIGKILL, so a crashed run never leaves the store locked.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import os
 from pathlib import Path
 
 from archlab.errors import ArchlabError
@@ -145,3 +153,86 @@ def cleanup_temp(out_path: Path) -> None:
 def load_result(out: str | Path) -> list[dict]:
     """The typed rows of a sweep CSV (for plots and notebooks)."""
     return [typed_row(r) for r in read_rows(out)]
+
+
+# -- one run at a time ----------------------------------------------------------------------------------------
+
+
+def lock_path(path: str | Path) -> Path:
+    path = Path(path)
+    return path.with_name(f".{path.name}.lock")
+
+
+class StoreLock:
+    """Exclusive locks on a sweep store's lock files; :meth:`release` (idempotent) unlocks and removes them."""
+
+    def __init__(self, held: list[tuple[Path, int]]) -> None:
+        self.held = held
+
+    def release(self) -> None:
+        held, self.held = self.held, []
+        for path, fd in held:
+            try:
+                if os.fstat(fd).st_ino == os.stat(path).st_ino:
+                    path.unlink()  # while still locked: a process waiting on this file retries on a new one
+            except OSError:
+                pass
+            os.close(fd)
+
+
+def lock_store(out: str | Path) -> StoreLock:
+    """Lock the store of ``out`` (its CSV and its JSON file) for this process, or raise ArchlabError naming the
+    pid that holds it."""
+    out = Path(out)
+    held: list[tuple[Path, int]] = []
+    try:
+        for path in sorted({lock_path(out), lock_path(sidecar_path(out))}):
+            held.append((path, _lock_one(path, out)))
+    except BaseException:
+        StoreLock(held).release()
+        raise
+    return StoreLock(held)
+
+
+def _lock_one(path: Path, out: Path) -> int:
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no locking
+        return os.open(os.devnull, os.O_RDONLY)
+    for _ in range(100):  # the file may be removed by its holder between our open and our lock: retry
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise ArchlabError(f"cannot lock {out}: {path}: {e.strerror or e}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pid = _read_pid(fd)
+            os.close(fd)
+            who = f"pid {pid}" if pid else "another process"
+            raise ArchlabError(
+                f"{out}: in use by {who} (another archlab sweep on this --out); wait for it to finish, or choose "
+                "another --out"
+            ) from None
+        except OSError as e:
+            os.close(fd)
+            raise ArchlabError(f"cannot lock {out}: {e.strerror or e}") from None
+        try:
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if not same:  # its holder removed it after we opened it: lock the new one
+            os.close(fd)
+            continue
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        return fd
+    raise ArchlabError(f"cannot lock {out}: {path} keeps changing")
+
+
+def _read_pid(fd: int) -> int | None:
+    try:
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None

@@ -8,6 +8,8 @@ import math
 from dataclasses import dataclass, field
 
 from archlab.errors import ArchlabError, OptionError
+from archlab.ir.overrides import parse_hw
+from archlab.spec.limits import MAX_WIDTH
 from archlab.storage.sweep_store import CONFIG_COLUMNS
 from archlab.timing import rounds as lat
 from archlab.timing.machine import usable_cpus
@@ -15,6 +17,7 @@ from archlab.timing.machine import usable_cpus
 STEMS = ("2", "1", "1+pool")
 DEFAULT_WIDTHS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 DEFAULT_BUDGET = 240.0
+MAX_SECONDS = 7 * 24 * 3600.0  # a week: --budget and --warmup above it are typing mistakes (1e9 s is 31 years)
 
 
 # -- configurations ----------------------------------------------------------------------------------------
@@ -103,7 +106,6 @@ def fmt_num(v) -> str:
 
 def canonical_key(row: dict) -> tuple[str, ...]:
     """The resume key of a CSV row, normalised (``1`` and ``1.0`` are the same width)."""
-    from archlab.ir.overrides import parse_hw
 
     try:
         width = fmt_width(float(row["width"]))
@@ -143,37 +145,65 @@ class SweepOptions:
     module: object = None  # a torch module to sweep (``net`` is then its label): inputs, threads, batches, runtimes
 
     def check(self) -> None:
+        """Every option in range, NaN and infinity refused (``--warmup inf`` would never end)."""
         if not self.widths:
             raise OptionError("--widths: give at least one width")
         for w in self.widths:
-            if not (isinstance(w, (int, float)) and w > 0 and math.isfinite(w)):
-                raise OptionError(f"--widths: every width must be > 0, got {w}")
+            if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0 < w <= MAX_WIDTH:
+                raise OptionError(f"--widths: every width must be > 0 and <= {MAX_WIDTH:g}, got {w}")
         for s in self.stems:
             if s not in STEMS:
                 raise OptionError(f"--stems: unknown stem {s!r}; use 2, 1 or 1+pool")
+        for hw in self.inputs or ():
+            try:
+                parse_hw(hw)
+            except ArchlabError:
+                raise OptionError(f"--inputs: every input size must look like 112x96 (HxW), got {hw!r}") from None
         for t in self.threads or ():
-            if t < 1:
-                raise OptionError(f"--threads: every thread count must be >= 1, got {t}")
+            if isinstance(t, bool) or not isinstance(t, int) or t < 1:
+                raise OptionError(f"--threads: every thread count must be an integer >= 1, got {t}")
         for b in self.batches:
-            if b < 1:
-                raise OptionError(f"--batch: every batch size must be >= 1, got {b}")
+            if isinstance(b, bool) or not isinstance(b, int) or b < 1:
+                raise OptionError(f"--batch: every batch size must be an integer >= 1, got {b}")
         if not self.stems or not self.batches or not self.runtimes:
             raise OptionError("--stems, --batch and --runtimes need at least one value")
-        if not self.budget > 0:
-            raise OptionError(f"--budget must be > 0 seconds, got {self.budget}")
-        if not 0 < self.target < 1:
+        _seconds("--budget", self.budget, zero=False)
+        _seconds("--warmup", self.warmup, zero=True)
+        if self.warmup >= self.budget:
+            raise OptionError(
+                f"--warmup ({self.warmup:g} s per configuration) must be shorter than --budget ({self.budget:g} s "
+                "for the whole sweep)"
+            )
+        if not _finite(self.target) or not 0 < self.target < 1:
             raise OptionError(f"--target must be between 0 and 1 (0.02 = ±2%), got {self.target}")
-        if not 0.5 <= self.confidence < 1:
+        if not _finite(self.confidence) or not 0.5 <= self.confidence < 1:
             raise OptionError(f"confidence must be in [0.5, 1), got {self.confidence}")
-        if self.warmup < 0:
-            raise OptionError(f"--warmup must be >= 0 seconds, got {self.warmup}")
-        if self.max_samples is not None and self.max_samples < self.min_samples:
-            raise OptionError(f"--max-samples must be >= {self.min_samples}, got {self.max_samples}")
+        if isinstance(self.min_samples, bool) or not isinstance(self.min_samples, int) or self.min_samples < 1:
+            raise OptionError(f"--min-samples (rounds at least) must be an integer >= 1, got {self.min_samples}")
+        if self.max_samples is not None and (
+            isinstance(self.max_samples, bool)
+            or not isinstance(self.max_samples, int)
+            or self.max_samples < self.min_samples
+        ):
+            raise OptionError(
+                f"--max-samples (rounds at most) must be an integer >= {self.min_samples}, got {self.max_samples}"
+            )
         unknown = set(self.baseline) - {"width", "stem", "input", "head", "threads", "batch", "runtime"}
         if unknown:
             raise OptionError(
                 f"--baseline: unknown key {sorted(unknown)[0]!r}; use width, stem, input, head, threads, batch, runtime"
             )
+
+
+def _finite(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def _seconds(option: str, value, *, zero: bool) -> None:
+    """A finite number of seconds, > 0 (or >= 0 with ``zero``): NaN, infinity and 1e308 never end."""
+    if not _finite(value) or value < 0 or (value == 0 and not zero) or value > MAX_SECONDS:
+        bound = ">= 0" if zero else "> 0"
+        raise OptionError(f"{option} must be a number of seconds {bound} and <= {MAX_SECONDS:g}, got {value}")
 
 
 def parse_baseline(text: str | None) -> dict:
@@ -218,7 +248,7 @@ class Grid:
 
 def make_grid(opts: SweepOptions) -> Grid:
     from archlab.ir.expand import expand
-    from archlab.ir.overrides import Overrides, parse_hw
+    from archlab.ir.overrides import Overrides
     from archlab.spec.rows.head import POOLS
     from archlab.spec.table import load_table
 

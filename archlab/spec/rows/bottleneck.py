@@ -69,7 +69,14 @@ def bottleneck_hidden(ctx: Context, v: dict, cin: int) -> tuple[int, bool]:
     if v["e"] is not None:
         hidden = ctx.channels(v["e"], v["scale"])
         return hidden, hidden != cin or v["expand"] == "always"
-    return int(round(cin * v["t"])), v["t"] != 1 or v["expand"] == "always"
+    hidden = int(round(cin * v["t"]))
+    if hidden < 1:
+        raise TableError(
+            f"t = {v['t']:g} times {cin} input channels rounds to {hidden} expanded channels; "
+            f"t must be at least {0.5 / cin:.3g} here",
+            field="t",
+        )
+    return hidden, v["t"] != 1 or v["expand"] == "always"
 
 
 BOTTLENECK = Inverted(bottleneck_hidden, MOBILENETV3)
