@@ -30,9 +30,11 @@ if TYPE_CHECKING:  # result types, for readers and type checkers only
     from archlab.static.receptive import OutputField
     from archlab.static.roofline import Ceilings
     from archlab.studies.compare import Comparison
+    from archlab.studies.deploy import DeployResult
     from archlab.studies.report_study import Study
     from archlab.studies.sweep import SweepOptions, SweepResult
     from archlab.timing.anatomy import LatencyReport
+    from archlab.timing.runtime_table import RuntimeTable
 
 Net = str | Path | NetSpec
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "ceilings",
     "compare",
     "crosscheck",
+    "deploy",
     "diff",
     "entries",
     "export",
@@ -55,6 +58,7 @@ __all__ = [
     "profile",
     "report",
     "rf",
+    "runtime_table",
     "schema",
     "sweep",
     "table_errors",
@@ -125,14 +129,16 @@ def schema() -> dict:
     return table_schema()
 
 
-def build(net: Net, *, fold_bn: bool = False, **overrides):
+def build(net: Net | Plan, *, fold_bn: bool = False, inplace: bool = True, **overrides):
     """Build the network as an ``nn.Module`` whose module paths equal the plan's layer names.
 
     ``fold_bn=True``: the deployed form, in eval mode: every BN that follows a conv/linear is folded into its
-    weights and removed (:mod:`archlab.nn.fold`); its parameter count is the plan's ``params_deployed``."""
+    weights and removed (:mod:`archlab.nn.fold`); its parameter count is the plan's ``params_deployed``.
+    ``inplace=True`` (inference): ReLU/ReLU6/hard-swish in place where their input has one reader
+    (:func:`archlab.nn.build.inplace_layers`); ``inplace=False`` for training code that needs every tensor."""
     from archlab.nn.build import build_plan
 
-    module = build_plan(plan(net, **overrides))
+    module = build_plan(net if isinstance(net, Plan) else plan(net, **overrides), inplace=inplace)
     if fold_bn:
         from archlab.nn.fold import fold_bn as fold
 
@@ -230,7 +236,8 @@ def crosscheck(net: Net | Plan, batch: int = 1, **overrides) -> CheckReport:
 
 
 def ceilings(threads: int | None = None, *, remeasure: bool = False) -> Ceilings:
-    """The machine's peak GFLOP/s and memory bandwidth at ``threads`` (default: torch's; cached per machine)."""
+    """The machine's peak GFLOP/s and copy bandwidth per memory level at ``threads`` (default: torch's), cached
+    per machine and measured again when older than a day (the record says when and at what load)."""
     from archlab.nn.ceilings import ceilings as measured
 
     return measured(threads, remeasure=remeasure)
@@ -247,8 +254,11 @@ def latency(
     remeasure: bool = False,
     **overrides,
 ) -> LatencyReport:
-    """Where the time goes: per-layer and per-row latency against the machine's ceilings (``profile --latency``)."""
-    from archlab.nn.layer_latency import measure_against_ceilings
+    """Where the time goes: per-layer and per-row latency against each layer's bound (``profile --latency``).
+
+    ``runtime``: eager | folded | channels-last (the instrumented pass), torchscript | onnxruntime (their
+    profilers), compile (end to end only). ``threads``: None = 1 (the output says why)."""
+    from archlab.nn.latency import measure_against_ceilings
 
     return measure_against_ceilings(
         net if isinstance(net, Plan) else plan(net, **overrides),
@@ -258,6 +268,57 @@ def latency(
         channels_last=channels_last,
         budget_s=budget,
         remeasure=remeasure,
+    )
+
+
+def runtime_table(
+    net: Net | Plan,
+    *,
+    runtimes: tuple[str, ...] | list[str] | None = None,
+    threads: int = 1,
+    batch: int = 1,
+    budget: float = 60.0,
+    progress: Callable[[str], Any] | None = None,
+    **overrides,
+) -> RuntimeTable:
+    """Every runtime (default: all that run here) end to end in interleaved rounds, with ratios to eager and CIs."""
+    from archlab.nn.runtime_table import measure_runtimes
+
+    table, _ = measure_runtimes(
+        net if isinstance(net, Plan) else plan(net, **overrides),
+        runtimes=tuple(runtimes) if runtimes else None,
+        threads=threads,
+        batch=batch,
+        budget_s=budget,
+        progress=progress,
+    )
+    return table
+
+
+def deploy(
+    net: Net,
+    *,
+    out: str | Path = ".",
+    runtimes: tuple[str, ...] | list[str] | None = None,
+    threads: int = 1,
+    batch: int = 1,
+    budget: float = 60.0,
+    progress: Callable[[str], Any] | None = None,
+    **overrides,
+) -> DeployResult:
+    """Pick the fastest runtime for this machine and write it into the folder ``out`` (``archlab deploy NAME``),
+    with the per-runtime table as its evidence (``NAME.deploy.json``)."""
+    from archlab.studies.deploy import deploy as run
+
+    return run(
+        plan(net, **overrides),
+        out=out,
+        net=str(net) if not isinstance(net, NetSpec) else net.name,
+        runtimes=tuple(runtimes) if runtimes else None,
+        threads=threads,
+        batch=batch,
+        budget=budget,
+        progress=progress,
     )
 
 
@@ -320,15 +381,18 @@ def export(
     *,
     onnx: str | Path | None = None,
     torchscript: str | Path | None = None,
-    fold_bn: bool = False,
+    fold_bn: bool = True,
     channels_last: bool = False,
     batch: int = 1,
+    dynamic_batch: bool = True,
     weights=None,
     key_map=None,
     exporter: str = "dynamo",
+    prelu: str = "decomposed",
     **overrides,
 ) -> ExportReport:
-    """The deployable network as ONNX and/or TorchScript, checked (``archlab export``)."""
+    """The deployable network as ONNX and/or TorchScript, checked (``archlab export``): BN folded, a dynamic batch
+    axis, the ONNX graph's op histogram; ``prelu='keep'`` exports ONNX PRelu nodes instead of relu + a*min."""
     from archlab.nn.export import export as run
 
     return run(
@@ -338,9 +402,11 @@ def export(
         fold_bn=fold_bn,
         channels_last=channels_last,
         batch=batch,
+        dynamic_batch=dynamic_batch,
         weights=weights,
         key_map=key_map,
         exporter=exporter,
+        prelu=prelu,
     )
 
 

@@ -7,8 +7,7 @@ import onnx
 import pytest
 import torch
 
-from archlab.nn import ceilings as rl
-from archlab.timing.machine import cpu_model
+from tests.helpers.ceilings import write_cache
 
 NET = """
 name: tiny
@@ -38,20 +37,7 @@ def cache(tmp_path, monkeypatch):
     d = tmp_path / "cache"
     d.mkdir()
     monkeypatch.setenv("ARCHLAB_CACHE_DIR", str(d))
-    entry = {
-        "peak_gflops": PEAK,
-        "bandwidth_gbs": BW,
-        "threads": 1,
-        "cpu_model": cpu_model(),
-        "torch": torch.__version__,
-        "gemm_n": rl.DEFAULT_GEMM_N,
-        "copy_mib": rl.DEFAULT_COPY_MIB,
-        "repeats": rl.DEFAULT_REPEATS,
-        "measured_at": "2026-01-01T00:00:00+00:00",
-        "seconds": 1.0,
-    }
-    key = rl.cache_key(cpu_model(), 1, torch.__version__)
-    (d / "ceilings.json").write_text(json.dumps({"schema_version": 1, "entries": {key: entry}}))
+    write_cache(d, PEAK, BW)
     return d
 
 

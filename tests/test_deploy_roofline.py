@@ -18,7 +18,7 @@ rows:
 head: {pool: gap, classifier: {classes: 10}}
 """
 
-TINY = {"gemm_n": 32, "copy_mib": 1, "repeats": 2}
+TINY = {"budget_s": 0.002, "gemm_sizes": (32,), "dram_mib": 1}
 
 
 def fake(peak=100.0, bw=10.0, threads=1) -> Ceilings:
@@ -70,7 +70,8 @@ def test_ceilings_math_and_ideal(write_table):
 def test_measure_tiny_sizes():
     c = cl.measure_ceilings(1, **TINY)
     assert c.peak_gflops > 0 and c.bandwidth_gbs > 0 and c.threads == 1 and not c.cached
-    assert c.to_dict()["method"]["peak"].startswith("best of 2 fp32 torch.mm of 32x32")
+    assert c.gemm_n == 32 and c.repeats >= 5 and [lv.name for lv in c.levels][-1] == "DRAM"
+    assert c.bandwidth_gbs == c.levels[-1].gbs and all(a.gbs >= b.gbs for a, b in zip(c.levels, c.levels[1:]))
 
 
 def test_cache_measures_once_per_key(tmp_path, monkeypatch):
@@ -94,7 +95,7 @@ def test_cache_measures_once_per_key(tmp_path, monkeypatch):
     assert calls == [1, 2]
     cl.ceilings(1, remeasure=True, **TINY)
     assert calls == [1, 2, 1]
-    cl.ceilings(1, gemm_n=48, copy_mib=1, repeats=2)  # other sizes: measured again
+    cl.ceilings(1, budget_s=0.002, gemm_sizes=(48,), dram_mib=1)  # other sizes: measured again
     assert calls == [1, 2, 1, 1]
     assert len(json.loads((tmp_path / "ceilings.json").read_text())["entries"]) == 2
 

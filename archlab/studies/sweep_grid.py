@@ -10,11 +10,16 @@ from dataclasses import dataclass, field
 from archlab.errors import ArchlabError, OptionError
 from archlab.storage.sweep_store import CONFIG_COLUMNS
 from archlab.timing import rounds as lat
-from archlab.timing.machine import usable_cpus
 
 STEMS = ("2", "1", "1+pool")
 DEFAULT_WIDTHS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 DEFAULT_BUDGET = 240.0
+DEFAULT_THREADS = (1,)
+THREADS_WHY = (
+    "threads: 1 by default: on a machine shared with other jobs more threads time their load too (threads wait "
+    "for each other), and at 1 thread the per-thread CPU clock times the inference without preemption "
+    "(several times narrower CIs under load); give --threads to sweep more"
+)
 
 
 # -- configurations ----------------------------------------------------------------------------------------
@@ -121,7 +126,7 @@ def canonical_key(row: dict) -> tuple[str, ...]:
 @dataclass
 class SweepOptions:
     """What to sweep and how long. ``None`` for inputs/heads/threads means: the table's input, the table's
-    head, all usable CPUs."""
+    head, 1 thread (``THREADS_WHY``)."""
 
     net: str
     widths: tuple[float, ...] = DEFAULT_WIDTHS
@@ -133,7 +138,7 @@ class SweepOptions:
     runtimes: tuple[str, ...] = ("eager",)
     channels_last: bool = False
     baseline: dict = field(default_factory=dict)  # width, stem, input, head, threads, batch, runtime
-    budget: float = DEFAULT_BUDGET  # seconds for the whole sweep (preparation included)
+    budget: float = DEFAULT_BUDGET  # seconds for the whole sweep, preparation and warm-up included: a hard bound
     target: float = lat.DEFAULT_TARGET
     confidence: float = lat.DEFAULT_CONFIDENCE
     warmup: float = 0.3  # seconds of warm-up per configuration
@@ -234,7 +239,7 @@ def make_grid(opts: SweepOptions) -> Grid:
         heads = list(opts.heads)
     else:
         heads = [spec.head.pool if spec.head is not None else "none"]
-    threads = list(opts.threads or [usable_cpus()])
+    threads = list(opts.threads or DEFAULT_THREADS)
     from archlab.nn.runtimes import require
 
     for rt in opts.runtimes:
