@@ -252,6 +252,7 @@ def latency(
     channels_last: bool = False,
     budget: float = 10.0,
     remeasure: bool = False,
+    clock: str = "auto",
     **overrides,
 ) -> LatencyReport:
     """Where the time goes: per-layer and per-row latency against each layer's bound (``profile --latency``).
@@ -268,6 +269,7 @@ def latency(
         channels_last=channels_last,
         budget_s=budget,
         remeasure=remeasure,
+        clock=clock,
     )
 
 
@@ -278,6 +280,7 @@ def runtime_table(
     threads: int = 1,
     batch: int = 1,
     budget: float = 60.0,
+    clock: str = "auto",
     progress: Callable[[str], Any] | None = None,
     **overrides,
 ) -> RuntimeTable:
@@ -291,6 +294,7 @@ def runtime_table(
         batch=batch,
         budget_s=budget,
         progress=progress,
+        clock=clock,
     )
     return table
 
@@ -303,6 +307,7 @@ def deploy(
     threads: int = 1,
     batch: int = 1,
     budget: float = 60.0,
+    clock: str = "auto",
     progress: Callable[[str], Any] | None = None,
     **overrides,
 ) -> DeployResult:
@@ -319,6 +324,7 @@ def deploy(
         batch=batch,
         budget=budget,
         progress=progress,
+        clock=clock,
     )
 
 

@@ -4,7 +4,8 @@
    Runtime (and torch.compile with --compile), interleaved rounds at 1 thread on the per-thread CPU clock,
    ratios to eager within rounds, 95% CIs.
 2. An independent measurement, written here from plain torch / onnxruntime calls (own modules, own export, own
-   session, own timing loop: random order per round, 1 untimed + 3 timed calls per visit, thread_time_ns).
+   session, own timing loop: random order per round, 1 untimed + 3 timed calls per visit, thread_time_ns), half
+   of its rounds just before the table and half just after (so a drift of the machine's load hits both alike).
 3. Acceptance (issue 17): optimised ONNX Runtime / eager <= 0.70, and every runtime's ratio in the table within
    5% of the independent one. Exit code 1 otherwise.
 
@@ -110,12 +111,19 @@ def main(argv=None) -> int:
         ["compile"] if args.compile else []
     )
     print(f"{args.net}, 1 thread, torch {torch.__version__}; start: {load_text(loadavg())}")
-    table = archlab.runtime_table(args.net, runtimes=runtimes, budget=args.budget)
-    print("\n".join(table.lines()))
     fns = independent(args.net, runtimes)
     t0 = time.monotonic()
-    samples = time_independently(fns, args.rounds)
-    print(f"\nindependent measurement: {args.rounds} rounds in {time.monotonic() - t0:.0f} s; {load_text(loadavg())}")
+    before = time_independently(fns, args.rounds // 2, seed=1)
+    t1 = time.monotonic()
+    table = archlab.runtime_table(args.net, runtimes=runtimes, budget=args.budget)
+    t2 = time.monotonic()
+    after = time_independently(fns, args.rounds - args.rounds // 2, seed=2)
+    samples = {k: before[k] + after[k] for k in fns}
+    print("\n".join(table.lines()))
+    print(
+        f"\nindependent measurement: {args.rounds} rounds, {t1 - t0:.0f} s before the table and "
+        f"{time.monotonic() - t2:.0f} s after it; {load_text(loadavg())}"
+    )
     ok = True
     for r in sorted(table.rows, key=lambda r: r.latency.median):
         ind = summarize([a / b for a, b in zip(samples[r.runtime], samples["eager"])])

@@ -102,3 +102,24 @@ def test_visit_clocks_reads_both_clocks_around_the_timed_calls_only():
     assert calls["n"] == 5  # 1 untimed + 4 timed
     assert t.wall == pytest.approx(2.0) and t.cpu == pytest.approx(1.0)
     assert lat.visit_clocks(lat.Candidate("w", fn, number=2), wall_ns=iter([0, 2_000_000]).__next__).cpu is None
+
+
+def test_the_clock_can_be_chosen_but_cpu_only_at_one_thread():
+    from archlab.errors import OptionError
+
+    assert (
+        lat.clock_for(1, "wall") == "wall" and lat.clock_for(1, "cpu") == "cpu" and lat.clock_for(4, "auto") == "wall"
+    )
+    with pytest.raises(OptionError, match="1 thread"):
+        lat.clock_for(2, "cpu")
+    with pytest.raises(OptionError, match="--clock"):
+        lat.clock_for(1, "tsc")
+
+
+def test_sweep_refuses_the_cpu_clock_at_two_threads():
+    from archlab.errors import OptionError
+    from archlab.studies.sweep_grid import SweepOptions, make_grid
+
+    with pytest.raises(OptionError, match="--clock cpu needs 1 thread"):
+        make_grid(SweepOptions("mobilefacenet", threads=(1, 2), clock="cpu"))
+    assert {c.threads for c in make_grid(SweepOptions("mobilefacenet", threads=(1, 2))).configs} == {1, 2}

@@ -198,6 +198,7 @@ def measure(
     module=None,
     warmup_s: float = 0.3,
     min_sample_s: float = lat.DEFAULT_MIN_SAMPLE_S,
+    clock: str = "auto",
 ) -> LatencyReport:
     """Measure the network of ``plan`` with the instrumented pass: end-to-end, per layer, per row.
 
@@ -212,7 +213,7 @@ def measure(
     cl = channels_last or runtime == "channels-last"
     module = prepared_module(plan, runtime, channels_last, seed, module)
     x = make_input(plan, batch, cl, seed)
-    clock = lat.clock_for(threads)
+    clock = lat.clock_for(threads, clock)
     clock_ns = time.thread_time_ns if clock == "cpu" else time.perf_counter_ns
     inst = Instrumented(module, clock_ns=clock_ns)
     before = torch.get_num_threads()

@@ -206,18 +206,23 @@ def fused_groups(plan: Plan, primaries: set[str]) -> dict[str, tuple[str, ...]]:
 
 class _Profiled:
     """A profiled twin of a runtime: ``fn`` runs it; after the rounds, :meth:`samples` gives per visit the
-    median over its timed calls of each layer's ms (``names`` order) and what fell in no layer."""
+    median over its timed calls of each layer's ms (``names`` order) and what fell in no layer.
+
+    Profiler spans are wall-clock: on the CPU clock (1 thread) each visit's spans are scaled by its CPU / wall
+    ratio (the time the thread was preempted, spread evenly over the layers)."""
 
     fn: Callable[[], object]
 
     def __init__(self, names: list[str]) -> None:
         self.names, self.calls = names, 0
         self.visits: list[tuple[int, int]] = []
+        self.scales: list[float] = []
 
     def visit(self, c: lat.Candidate) -> lat.Timing:
         start = self.calls + 2  # calls count from 1; the visit's first (untimed) call is not sampled
         t = lat.visit_clocks(c)
         self.visits.append((start, max(1, c.number)))
+        self.scales.append(min(1.0, t.cpu / t.wall) if t.cpu is not None and t.wall > 0 else 1.0)
         return t
 
     def per_call(self) -> list[dict[str, float]]:
@@ -225,15 +230,19 @@ class _Profiled:
 
     def samples(self) -> tuple[list[list[float]], dict[str, float]]:
         calls = self.per_call()
+        seen = {k for c in calls for k in c}
+        self.names = [n for n in self.names if n in seen]  # layers whose nodes ran (others were fused away)
         chunks = [calls[start : start + n] for start, n in self.visits if start + n <= len(calls)]
-        return visit_medians(chunks, self.names)
+        return visit_medians(chunks, self.names, self.scales)
 
 
-def visit_medians(chunks: list[list[dict[str, float]]], names: list[str]):
-    """Per visit (its timed calls): the median of each layer's ms; and the work in no layer (keys ``(what)
-    detail``), each key's median summed per ``(what)``, as the median over visits."""
+def visit_medians(chunks: list[list[dict[str, float]]], names: list[str], scales: list[float] | None = None):
+    """Per visit (its timed calls): the median of each layer's ms (times ``scales[visit]``); and the work in no
+    layer (keys ``(what) detail``), each key's median summed per ``(what)``, as the median over visits."""
     rows, extra = [], defaultdict(list)
-    for chunk in chunks:
+    for i, chunk in enumerate(chunks):
+        scale = scales[i] if scales else 1.0
+        chunk = [{k: v * scale for k, v in c.items()} for c in chunk]
         rows.append([statistics.median(c.get(name, 0.0) for c in chunk) for name in names])
         per: dict[str, float] = defaultdict(float)
         for key in {k for c in chunk for k in c if k.startswith("(")}:
@@ -275,7 +284,7 @@ class _TorchScriptProfiled(_Profiled):
         return t
 
     def samples(self):  # one profile per visit: its first call is the untimed one
-        return visit_medians([calls[1:] or calls for calls in self.events], self.names)
+        return visit_medians([calls[1:] or calls for calls in self.events], self.names, self.scales)
 
 
 class _OrtProfiled(_Profiled):
@@ -319,6 +328,7 @@ def measure_profiled(
     seed: int = 0,
     warmup_s: float = 0.3,
     min_sample_s: float = lat.DEFAULT_MIN_SAMPLE_S,
+    clock: str = "auto",
 ) -> LatencyReport:
     """Per-layer latency of ``plan`` in TorchScript or ONNX Runtime (profiled), or ``compile`` end to end."""
     import torch
@@ -327,10 +337,10 @@ def measure_profiled(
 
     check_options(runtime, batch, threads, budget_s, known=PROFILED)
     defaulted, threads = threads is None, threads or 1
+    clock = lat.clock_for(threads, clock)
     keep_heap()
     ws = Workshop(seed)
     prep = ws.prepare(runtime, "plan", plan, batch=batch, threads=threads, channels_last=channels_last)
-    clock = lat.clock_for(threads)
     plain = lat.Candidate("forward", prep.fn, prep.enter, clock=clock)
     x = ws.input(plan.input, batch, channels_last)
     prof: _Profiled | None = None

@@ -37,6 +37,7 @@ def measure_runtimes(
     max_samples: int | None = None,
     progress: Callable[[str], object] | None = None,
     workshop=None,
+    clock: str = "auto",
 ) -> tuple[RuntimeTable, dict]:
     """Time ``runtimes`` (default: all that run here) of ``plan``; returns the table and the prepared runtimes."""
     import torch
@@ -45,11 +46,11 @@ def measure_runtimes(
 
     if threads < 1 or batch < 1 or not budget_s > 0:
         raise ArchlabError("runtimes: threads and batch must be >= 1 and the budget > 0")
+    clock = lat.clock_for(threads, clock)
     wanted = tuple(dict.fromkeys(("eager", *(runtimes or available()))))
     ws = workshop or Workshop(seed)
     start, load0 = time.monotonic(), loadavg()
     prepared, cands, prep_s, skipped = {}, [], {}, {}
-    clock = lat.clock_for(threads)
     for rt in wanted:
         if progress is not None:
             progress(f"preparing {rt}")

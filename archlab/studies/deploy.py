@@ -69,6 +69,7 @@ def deploy(
     budget: float = 60.0,
     seed: int = 0,
     progress=None,
+    clock: str = "auto",
 ) -> DeployResult:
     """Measure the runtimes of ``plan`` (``net``: its name, for the recipe), write the fastest into ``out``."""
     from archlab.nn.runtime_table import measure_runtimes
@@ -78,8 +79,9 @@ def deploy(
     if not folder.is_dir():
         raise OptionError(f"--out {folder}: not a folder")
     table, prepared = measure_runtimes(
-        plan, runtimes=runtimes, threads=threads, batch=batch, budget_s=budget, seed=seed, progress=progress
-    )
+        plan, runtimes=runtimes, threads=threads, batch=batch, budget_s=budget, seed=seed, progress=progress,
+        clock=clock,
+    )  # fmt: skip
     best = table.best.runtime
     name = net or plan.model
     path, recipe = _write(best, prepared[best], folder, plan, name, threads)

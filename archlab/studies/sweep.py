@@ -181,7 +181,7 @@ def _prepare(grid: Grid, todo: list[Config], opts: SweepOptions, seed: int, prog
             )
         if prep.exporter and prep.exporter != "dynamo":
             notes.append(f"{cfg.label()}: ONNX exporter {prep.exporter}")
-        cand = lat.Candidate(cfg.key(), prep.fn, prep.enter, clock=lat.clock_for(cfg.threads))
+        cand = lat.Candidate(cfg.key(), prep.fn, prep.enter, clock=lat.clock_for(cfg.threads, opts.clock))
         with torch.inference_mode():
             lat.warm_up(cand, seconds=opts.warmup, clock=None if clock is time.monotonic else clock)
         candidates[cfg.key()] = cand
@@ -370,4 +370,5 @@ def _options_dict(opts: SweepOptions, grid: Grid) -> dict:
         "warmup": opts.warmup,
         "min_samples": opts.min_samples,
         "max_samples": opts.max_samples,
+        "clock": opts.clock,
     }

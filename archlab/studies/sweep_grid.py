@@ -145,6 +145,7 @@ class SweepOptions:
     min_samples: int = lat.MIN_SAMPLES
     max_samples: int | None = None
     seed: int | None = None
+    clock: str = "auto"  # auto: per-thread CPU time at 1 thread, wall otherwise; cpu; wall
 
     def check(self) -> None:
         if not self.widths:
@@ -240,6 +241,8 @@ def make_grid(opts: SweepOptions) -> Grid:
     else:
         heads = [spec.head.pool if spec.head is not None else "none"]
     threads = list(opts.threads or DEFAULT_THREADS)
+    for t in threads:
+        lat.clock_for(t, opts.clock)  # an OptionError for an unknown clock, or cpu at >= 2 threads
     from archlab.nn.runtimes import require
 
     for rt in opts.runtimes:

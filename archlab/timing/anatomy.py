@@ -272,7 +272,8 @@ def _overhead_line(r: LatencyReport) -> str:
     what = "instrumented pass" if r.source == "instrumented" else "profiled run"
     rtxt = f"; the {what} takes {ratio.median:.3f}x the plain run{_ci(ratio)}" if ratio is not None else ""
     if r.source != "instrumented":
-        return f"measurement overhead: profiler times are wall-clock spans{rtxt}"
+        scaled = ", scaled by each visit's CPU / wall time" if r.clock == "cpu" else ""
+        return f"measurement overhead: profiler times are wall-clock spans{scaled}{rtxt}"
     return (
         f"measurement overhead: the clock costs {r.timer_ns:.0f} ns per layer, {r.timer_overhead_ms:.3f} ms in the "
         f"layers' sum ({r.timer_overhead_ms / r.e2e.median:.2%} of end-to-end){rtxt}"

@@ -37,6 +37,7 @@ import time
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 
+from archlab.errors import OptionError
 from archlab.timing.stats import DEFAULT_CONFIDENCE, Summary, median_ci_ranks, summarize
 
 DEFAULT_TARGET = 0.02
@@ -46,9 +47,19 @@ DEFAULT_MIN_SAMPLE_S = 0.01
 CLOCKS = ("cpu", "wall")
 
 
-def clock_for(threads: int) -> str:
-    """The clock a latency at ``threads`` threads is read on: per-thread CPU time at 1 thread, else wall."""
-    return "cpu" if threads == 1 else "wall"
+CLOCK_CHOICES = ("auto", "cpu", "wall")
+
+
+def clock_for(threads: int, clock: str = "auto") -> str:
+    """The clock a latency at ``threads`` threads is read on: ``auto`` = per-thread CPU time at 1 thread, wall
+    time otherwise; ``cpu`` only at 1 thread (at more, threads spin or run elsewhere: not a latency)."""
+    if clock not in CLOCK_CHOICES:
+        raise OptionError(f"--clock: one of {', '.join(CLOCK_CHOICES)}, not {clock!r}")
+    if clock == "cpu" and threads != 1:
+        raise OptionError(f"--clock cpu needs 1 thread (at {threads} the per-thread CPU clock is not a latency)")
+    if clock == "auto":
+        return "cpu" if threads == 1 else "wall"
+    return clock
 
 
 @dataclass
