@@ -106,3 +106,27 @@ def test_op_classes(write_table):
     assert op_class([plan.layer("1.0.expand")]) == "pointwise"
     assert op_class([plan.layer("0.0.conv")]) == "other"  # 3x3 full conv
     assert op_class([plan.layer("1.0.expand_act")]) == "other"
+
+
+def test_a_layer_that_may_overwrite_its_input_moves_its_bytes_from_a_smaller_footprint(write_table):
+    plan = archlab.plan(write_table(NET))
+    work = plan_work(plan)
+    act = work["1.0.expand_act"]  # ReLU 16x8x8 -> 16x8x8: may run in place
+    assert act.footprint == act.bytes - 4 * 16 * 8 * 8
+    assert work["1.0.expand"].footprint is None  # a conv writes a new tensor
+    assert work["1.0.add"].footprint == work["1.0.add"].bytes - 4 * 8 * 8 * 8  # add: over one of its inputs
+    fast = (Level("L1", 32 * KIB, 400.0, 0, 600.0), Level("L2", 1 * MIB, 100.0, 0, 180.0), LEVELS[-1])
+    c = ceil(levels=fast)
+    # footprint 96 KiB: 32 KiB in L1, 64 KiB in L2; twice the bytes per footprint byte, at the in-place rates
+    assert c.memory_s(192 * KIB, 96 * KIB) == pytest.approx(2 * (32 * KIB / 600e9 + 64 * KIB / 180e9))
+    assert c.memory_s(192 * KIB) == pytest.approx(32 * KIB / 400e9 + 160 * KIB / 100e9)  # out of place: copy rates
+    assert c.bound_s(0, 192 * KIB, 96 * KIB) < c.bound_s(0, 192 * KIB)
+
+
+def test_a_fused_group_whose_output_can_take_a_residual_input_has_a_smaller_footprint(write_table):
+    plan = archlab.plan(write_table(NET))
+    # ORT's NCHWc conv with a Sum input: project conv + BN + add writes over the block input
+    w = group_work(plan, ("1.0.project", "1.0.project_bn", "1.0.add"))
+    assert w.footprint == w.bytes - 4 * 8 * 8 * 8
+    # the conv's own input can not be overwritten while the conv reads it
+    assert group_work(plan, ("1.0.expand", "1.0.expand_bn")).footprint is None

@@ -6,9 +6,11 @@ The method (robust on a machine shared with other jobs):
   back-to-back calls for >= 50 us; samples go on for ``budget_s`` per size; the ceiling is the best sample
   of any size. Many short samples, because a long one (n = 2048, 0.1 s) is time-sliced whenever the machine
   is busy and then reports the others' load, not the machine (78-86 instead of 170-190 GFLOP/s here);
-* **copy bandwidth per level**: ``dst.copy_(src)`` with a working set (src + dst) of half of L1d, half of L2,
+* **bandwidth per level**: ``dst.copy_(src)`` with a working set (src + dst) of half of L1d, half of L2,
   16 MiB (the last-level cache) and 2 x ``dram_mib`` MiB (DRAM), best sample, ``2 x size`` bytes per copy, the
-  time of a 64-byte ``copy_`` (the dispatch) subtracted; a level is never slower than the one below it;
+  time of a 64-byte ``copy_`` (the dispatch) subtracted; and the in-place update ``torch.relu_(buf)`` of a
+  buffer as large as the copy's working set (read + write counted; no write-allocate: an in-place layer
+  moves its bytes faster than a copy); a level is never slower than the one below it;
   capacities from sysfs (a VM may report its host's whole L3: a larger capacity only lowers the bound);
 * the machine's load averages before and after are recorded with the figures.
 
@@ -32,7 +34,7 @@ from archlab.static.roofline import BYTES_PER_ELEMENT, Ceilings, Level
 from archlab.timing.machine import cpu_model, loadavg
 
 SCHEMA_VERSION = 2
-METHOD = "levels-1"
+METHOD = "levels-2"
 GEMM_SIZES = (128, 256, 512)
 DRAM_MIB = 128  # each buffer: a 256 MiB working set
 DEFAULT_BUDGET_S = 0.25  # seconds of samples per size
@@ -161,6 +163,7 @@ def _levels(caches: dict[str, int], budget_s: float, dram_mib: int) -> tuple[lis
 
     s0, d0 = torch.ones(16), torch.empty(16)
     dispatch, _ = best_of(lambda: d0.copy_(s0), budget_s / 2)
+    dispatch_update, _ = best_of(lambda: torch.relu_(s0), budget_s / 2)
     l1 = caches.get("L1", FALLBACK_CACHES["L1"])
     l2 = max(caches.get("L2", FALLBACK_CACHES["L2"]), 2 * l1)
     l3 = max(caches.get("L3", FALLBACK_CACHES["L3"]), 2 * l2)
@@ -168,16 +171,22 @@ def _levels(caches: dict[str, int], budget_s: float, dram_mib: int) -> tuple[lis
     plan += [("L3", l3, min(16 * 2**20, l3 // 2)), ("DRAM", math.inf, 2 * dram_mib * 2**20)]
     levels, fewest = [], 1 << 30
     for name, cap, ws in plan:
+        budget = budget_s * (4 if name == "DRAM" else 1)
         n = max(1, ws // (2 * BYTES_PER_ELEMENT))
         src, dst = torch.ones(n), torch.empty(n)
-        t, k = best_of(lambda src=src, dst=dst: dst.copy_(src), budget_s * (4 if name == "DRAM" else 1))
-        fewest = min(fewest, k)
-        nbytes = 2 * n * BYTES_PER_ELEMENT
-        levels.append(Level(name, float(cap), nbytes / max(t - dispatch, t * 0.05) / 1e9, nbytes))
+        t, k = best_of(lambda src=src, dst=dst: dst.copy_(src), budget)
         del src, dst
+        buf = torch.ones(2 * n)  # the same footprint as the copy's working set
+        tu, ku = best_of(lambda buf=buf: torch.relu_(buf), budget)
+        del buf
+        fewest = min(fewest, k, ku)
+        nbytes = 2 * n * BYTES_PER_ELEMENT
+        copy = nbytes / max(t - dispatch, t * 0.05) / 1e9
+        update = 2 * nbytes / max(tu - dispatch_update, tu * 0.05) / 1e9
+        levels.append(Level(name, float(cap), copy, nbytes, update))
     for i in range(len(levels) - 2, -1, -1):  # a faster level is never slower than the one below it
-        if levels[i].gbs < levels[i + 1].gbs:
-            levels[i] = replace(levels[i], gbs=levels[i + 1].gbs)
+        lv, below = levels[i], levels[i + 1]
+        levels[i] = replace(lv, gbs=max(lv.gbs, below.gbs), update_gbs=max(lv.update_gbs, below.update_gbs))
     return levels, fewest
 
 

@@ -236,34 +236,36 @@ def measure(
         walls.append(t.cpu if t.cpu is not None else t.wall)
         return t
 
-    gc.collect()
-    gc.freeze()  # the rounds' gc.collect() then skips the (large) object graph of torch: ms instead of 0.2 s
-    try:
-        with torch.inference_mode():
-            enter()
-            timer_ns = timer_cost_ns(clock_ns)
-            lat.warm_up(plain, seconds=warmup_s, min_sample_s=min_sample_s)
-            lat.warm_up(instr, seconds=warmup_s / 2, min_sample_s=min_sample_s)
-            instr.number = plain.number  # the same calls per sample, so both see the same cache state
-            results, base = lat.interleaved(
-                [plain, instr],
-                plain,
-                deadline=time.monotonic() + budget_s,
-                target=target,
-                min_samples=min_samples,
-                max_samples=max_samples,
-                rng=random.Random(seed),
-                sample=sample,
-            )
-    finally:
-        gc.unfreeze()
-        torch.set_num_threads(before)
+    rounds = {"target": target, "min_samples": min_samples, "max_samples": max_samples, "seed": seed}
+    with torch.inference_mode():
+        enter()
+        timer_ns = timer_cost_ns(clock_ns)
+        results, base = _rounds(plain, instr, sample, warmup_s, min_sample_s, budget_s, before, **rounds)
     args = (plan, runtime, threads, batch, cl, base, results, inst.names, layer_samples, walls, timer_ns)
     report = anatomy(*args, plain.number, ceilings)
     report.loadavg, report.cpus = loadavg(), usable_cpus()
     if defaulted:
         report.notes.append(THREADS_NOTE)
     return report
+
+
+def _rounds(plain, instr, sample, warmup_s, min_sample_s, budget_s, threads_before, *, seed, **rounds):
+    """Warm both up (the same calls per sample, so both see the same cache state), then the interleaved rounds."""
+    import torch
+
+    gc.collect()
+    gc.freeze()  # the rounds' gc.collect() then skips the (large) object graph of torch: ms instead of 0.2 s
+    try:
+        lat.warm_up(plain, seconds=warmup_s, min_sample_s=min_sample_s)
+        lat.warm_up(instr, seconds=warmup_s / 2, min_sample_s=min_sample_s)
+        instr.number = plain.number
+        deadline = time.monotonic() + budget_s
+        return lat.interleaved(
+            [plain, instr], plain, deadline=deadline, rng=random.Random(seed), sample=sample, **rounds
+        )
+    finally:
+        gc.unfreeze()
+        torch.set_num_threads(threads_before)
 
 
 def _instrumented_visit(c: lat.Candidate, inst: Instrumented) -> lat.Timing:

@@ -10,15 +10,14 @@ their profilers, mapped back to the plan's layer names; ``compile`` end to end o
   belong to no layer (``(reorder)``). Layers without a node of their own were fused (:func:`fused_groups`): a
   BN folded into its conv, an Add into the NCHWc conv that produced its input (Sum fusion).
 
-Profiler times are wall-clock spans (preemption included), so each visit's per-layer time is the median over
-its timed calls and the report gives the medians over visits; the end-to-end time is the plain (unprofiled)
-run, interleaved with the profiled one, on the run's clock.
+Profiler times are wall-clock spans (preemption included), so each visit's per-layer time is the fastest of its
+timed calls and the report gives the medians over visits; the end-to-end time is the plain (unprofiled) run,
+interleaved with the profiled one, on the run's clock.
 """
 
 from __future__ import annotations
 
 import ast
-import contextlib
 import json
 import os
 import random
@@ -30,6 +29,7 @@ from collections.abc import Callable
 
 from archlab.ir.plan import Plan
 from archlab.nn.layer_latency import DEFAULT_BUDGET_S, DEFAULT_TARGET, THREADS_NOTE, check_options
+from archlab.nn.quiet import quiet_stderr
 from archlab.static.roofline import Ceilings, PlanGraph, roofline_ideal_ms
 from archlab.timing import rounds as lat
 from archlab.timing.anatomy import LatencyReport
@@ -39,23 +39,6 @@ from archlab.timing.machine import keep_heap, loadavg, usable_cpus
 PROFILED = ("torchscript", "onnxruntime", "compile")
 REORDER_OPS = ("ReorderInput", "ReorderOutput")
 TS_SKIP = ("prim::", "aten::size", "aten::Int")
-
-
-@contextlib.contextmanager
-def quiet_stderr():
-    """The profiler's C++ start/stop lines go to file descriptor 2 directly: silence it around them."""
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield
-        return
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 # -- TorchScript -------------------------------------------------------------------------------------------
@@ -205,24 +188,24 @@ def fused_groups(plan: Plan, primaries: set[str]) -> dict[str, tuple[str, ...]]:
 
 
 class _Profiled:
-    """A profiled twin of a runtime: ``fn`` runs it; after the rounds, :meth:`samples` gives per visit the
-    median over its timed calls of each layer's ms (``names`` order) and what fell in no layer.
+    """A profiled twin of a runtime: ``fn`` runs it; after the rounds, :meth:`samples` gives per visit each
+    layer's ms (``names`` order) and what fell in no layer.
 
-    Profiler spans are wall-clock: on the CPU clock (1 thread) each visit's spans are scaled by its CPU / wall
-    ratio (the time the thread was preempted, spread evenly over the layers)."""
+    Profiler spans are wall-clock: a span the scheduler preempted is longer by the time the thread waited. So a
+    visit's figure for a layer is its fastest span over the visit's timed calls (preemption only adds time; on a
+    busy machine most calls have some layer preempted, which a median over a few calls does not remove), and the
+    report gives the median over visits."""
 
     fn: Callable[[], object]
 
     def __init__(self, names: list[str]) -> None:
         self.names, self.calls = names, 0
         self.visits: list[tuple[int, int]] = []
-        self.scales: list[float] = []
 
     def visit(self, c: lat.Candidate) -> lat.Timing:
         start = self.calls + 2  # calls count from 1; the visit's first (untimed) call is not sampled
         t = lat.visit_clocks(c)
         self.visits.append((start, max(1, c.number)))
-        self.scales.append(min(1.0, t.cpu / t.wall) if t.cpu is not None and t.wall > 0 else 1.0)
         return t
 
     def per_call(self) -> list[dict[str, float]]:
@@ -233,20 +216,18 @@ class _Profiled:
         seen = {k for c in calls for k in c}
         self.names = [n for n in self.names if n in seen]  # layers whose nodes ran (others were fused away)
         chunks = [calls[start : start + n] for start, n in self.visits if start + n <= len(calls)]
-        return visit_medians(chunks, self.names, self.scales)
+        return visit_fastest(chunks, self.names)
 
 
-def visit_medians(chunks: list[list[dict[str, float]]], names: list[str], scales: list[float] | None = None):
-    """Per visit (its timed calls): the median of each layer's ms (times ``scales[visit]``); and the work in no
-    layer (keys ``(what) detail``), each key's median summed per ``(what)``, as the median over visits."""
+def visit_fastest(chunks: list[list[dict[str, float]]], names: list[str]):
+    """Per visit (its timed calls): each layer's fastest span; and the work in no layer (keys ``(what) detail``),
+    each key's fastest span summed per ``(what)``, as the median over visits."""
     rows, extra = [], defaultdict(list)
-    for i, chunk in enumerate(chunks):
-        scale = scales[i] if scales else 1.0
-        chunk = [{k: v * scale for k, v in c.items()} for c in chunk]
-        rows.append([statistics.median(c.get(name, 0.0) for c in chunk) for name in names])
+    for chunk in chunks:
+        rows.append([min(c.get(name, 0.0) for c in chunk) for name in names])
         per: dict[str, float] = defaultdict(float)
         for key in {k for c in chunk for k in c if k.startswith("(")}:
-            per[key.split(")")[0] + ")"] += statistics.median(c.get(key, 0.0) for c in chunk)
+            per[key.split(")")[0] + ")"] += min(c.get(key, 0.0) for c in chunk)
         for key, v in per.items():
             extra[key].append(v)
     medians = {k: statistics.median(v + [0.0] * (len(chunks) - len(v))) for k, v in extra.items()}
@@ -284,7 +265,7 @@ class _TorchScriptProfiled(_Profiled):
         return t
 
     def samples(self):  # one profile per visit: its first call is the untimed one
-        return visit_medians([calls[1:] or calls for calls in self.events], self.names, self.scales)
+        return visit_fastest([calls[1:] or calls for calls in self.events], self.names)
 
 
 class _OrtProfiled(_Profiled):

@@ -4,9 +4,11 @@ Ceilings (measured by :mod:`archlab.nn.ceilings`), at the thread count of the la
 
 * **peak GFLOP/s**: the best rate of many short fp32 matrix products ``C = A @ B`` (``torch.mm``, the BLAS
   sgemm PyTorch uses), ``2 n^3`` FLOPs each: the fastest any kernel of this machine computes;
-* **copy bandwidth per memory level** (:class:`Level`): the best of many short copies ``dst.copy_(src)``
-  whose working set (source + destination) fits the level (L1, L2, last-level cache) or none of them (DRAM),
-  counted as ``2 x size`` bytes (read + write, the STREAM "copy" convention). ``bandwidth_gbs`` is DRAM's.
+* **bandwidth per memory level** (:class:`Level`): the best of many short copies ``dst.copy_(src)`` whose
+  working set (source + destination) fits the level (L1, L2, last-level cache) or none of them (DRAM), counted
+  as ``2 x size`` bytes (read + write, the STREAM "copy" convention); and the best in-place update
+  (``relu_``) of a buffer of that size, read + write counted: no write-allocate, so up to ~2x the copy's rate
+  below L2. ``bandwidth_gbs`` is DRAM's copy bandwidth.
 
 Work of one layer (:func:`layer_work`, fp32, per batch of ``batch`` images):
 
@@ -18,10 +20,14 @@ Work of one layer (:func:`layer_work`, fp32, per batch of ``batch`` images):
   :func:`group_work`) moves only its external tensors: inputs from outside the group, its weights, and the
   outputs read outside it; its intermediates never reach memory.
 
-The **bound** of a layer (or group) is ``max(flops / peak, t_mem(bytes))`` with ``t_mem`` filling the fastest
-levels first: ``sum_i (min(W, C_i) - C_(i-1))+ / bw_i`` for capacities ``C_1 < C_2 < ...``: no placement of the
-working set in the hierarchy moves it faster (:data:`BOUND_RULE`). A measured time below its bound is a bug
-in the model. The network's bound is the sum over the layers (groups) that run.
+The **bound** of a layer (or group) is ``max(flops / peak, t_mem)``. Its bytes ``W`` are moved from where its
+**footprint** ``F`` (the distinct bytes) sits, the fastest levels filled first: ``t_mem = sum_i (W / F) x
+(min(F, C_i) - C_(i-1))+ / bw_i`` for capacities ``C_1 < C_2 < ...``. An out-of-place layer has ``F = W`` and the
+copy bandwidth; a layer that may write its output over an input of the same shape (an activation, BN, add, a
+channel gate; a fused group whose output matches an external input: ORT's conv + residual Sum) has ``F = W -
+output`` and the faster of the copy and in-place bandwidths. No placement moves the bytes faster
+(:data:`BOUND_RULE`): a measured time below its bound is a bug in the model. The network's bound is the sum
+over the layers (groups) that run.
 """
 
 from __future__ import annotations
@@ -42,8 +48,9 @@ WORK_RULE = (
     "output elements), fp32, each tensor moved once (flatten/dropout: 0); a fused group: its external tensors only"
 )
 BOUND_RULE = (
-    "bound = max(FLOPs / peak, memory time), memory time = the bytes poured into the fastest levels first "
-    "(L1 at L1's copy bandwidth, the rest of what fits L2 at L2's, ... DRAM); network bound = sum over what runs"
+    "bound = max(FLOPs / peak, memory time); memory time: the bytes moved from where the footprint sits, the "
+    "fastest levels filled first (L1 at L1's bandwidth, what fits L2 at L2's, ... DRAM); copy bandwidth, or the "
+    "in-place update bandwidth for a layer that may overwrite an input; network bound = sum over what runs"
 )
 
 
@@ -53,23 +60,28 @@ class Level:
 
     name: str
     capacity: float
-    gbs: float
+    gbs: float  # copy
     working_set: int = 0  # bytes (source + destination) of the copy that measured it
+    update_gbs: float = 0.0  # in-place update (read + write of one buffer); 0: not measured
+
+    @property
+    def best_gbs(self) -> float:
+        return max(self.gbs, self.update_gbs)
 
     def to_dict(self) -> dict:
         return {
             "name": self.name,
             "capacity": None if math.isinf(self.capacity) else int(self.capacity),
             "gbs": self.gbs,
+            "update_gbs": self.update_gbs,
             "working_set": self.working_set,
         }
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Level:
         cap = d.get("capacity")
-        return cls(
-            str(d["name"]), math.inf if cap is None else float(cap), float(d["gbs"]), int(d.get("working_set", 0))
-        )
+        inf = math.inf if cap is None else float(cap)
+        return cls(str(d["name"]), inf, float(d["gbs"]), int(d.get("working_set", 0)), float(d.get("update_gbs", 0)))
 
 
 @dataclass(frozen=True)
@@ -110,25 +122,28 @@ class Ceilings:
     def attainable_gflops(self, intensity: float) -> float:
         return min(self.peak_gflops, intensity * self.bandwidth_gbs)
 
-    def memory_s(self, nbytes: float) -> float:
-        """Seconds to move ``nbytes`` with the fastest levels filled first (see the module docstring)."""
+    def memory_s(self, nbytes: float, footprint: float | None = None) -> float:
+        """Seconds to move ``nbytes`` from where a footprint of ``footprint`` bytes (None: ``nbytes``, out of
+        place) sits, the fastest levels filled first (see the module docstring)."""
+        in_place = footprint is not None and 0 < footprint < nbytes
+        fp = footprint if in_place and footprint is not None else nbytes
         t, below = 0.0, 0.0
         for level in self.memory_levels:
-            part = min(nbytes, level.capacity) - below
+            part = min(fp, level.capacity) - below
             if part <= 0:
                 break
-            t += part / (level.gbs * 1e9)
+            t += (nbytes / fp) * part / ((level.best_gbs if in_place else level.gbs) * 1e9)
             below = level.capacity
         return t
 
-    def bound_s(self, flops: float, nbytes: float) -> float:
+    def bound_s(self, flops: float, nbytes: float, footprint: float | None = None) -> float:
         """The lower bound of a layer: max(flops / peak, memory time), in seconds."""
-        return max(flops / (self.peak_gflops * 1e9), self.memory_s(nbytes))
+        return max(flops / (self.peak_gflops * 1e9), self.memory_s(nbytes, footprint))
 
     ideal_s = bound_s  # the roofline time (the name of the single-level roofline)
 
     def level_of(self, nbytes: float) -> str:
-        """The fastest level a working set of ``nbytes`` fits."""
+        """The fastest level a footprint of ``nbytes`` fits."""
         for level in self.memory_levels:
             if nbytes <= level.capacity:
                 return level.name
@@ -168,6 +183,7 @@ class Ceilings:
 class Work:
     flops: int
     bytes: int
+    footprint: int | None = None  # distinct bytes, when the output may overwrite an input (None: = bytes)
 
     @property
     def intensity(self) -> float | None:
@@ -180,10 +196,14 @@ def layer_flops(layer: Layer) -> int:
 
 def layer_work(layer: Layer, shapes: dict[str, tuple[int, ...]], batch: int = 1) -> Work:
     """FLOPs and bytes moved by one layer (see ``WORK_RULE``); ``shapes`` maps tensor names to shapes."""
-    if op_of(layer.op, layer.kind).aliases:
+    entry = op_of(layer.op, layer.kind)
+    if entry.aliases:
         return Work(0, 0)
     elements = sum(numel(shapes[src]) for src in layer.inputs) + numel(layer.out_shape)
-    return Work(batch * layer_flops(layer), BYTES_PER_ELEMENT * (batch * elements + layer.params))
+    nbytes = BYTES_PER_ELEMENT * (batch * elements + layer.params)
+    overwrites = not entry.weighted and any(shapes[src] == layer.out_shape for src in layer.inputs)
+    footprint = nbytes - BYTES_PER_ELEMENT * batch * numel(layer.out_shape) if overwrites else None
+    return Work(batch * layer_flops(layer), nbytes, footprint)
 
 
 def plan_work(plan: Plan, batch: int = 1) -> dict[str, Work]:
@@ -229,7 +249,13 @@ def group_work(plan: Plan, names: Iterable[str], batch: int = 1, graph: PlanGrap
     elements = sum(numel(plan.shape_of(s)) for s in ext_in) + sum(numel(plan.shape_of(n)) for n in outs)
     flops = sum(layer_flops(m) for m in members if m.name not in folded)
     params = sum(m.params_deployed if folded else m.params for m in members)
-    return Work(batch * flops, BYTES_PER_ELEMENT * (batch * elements + params))
+    nbytes = BYTES_PER_ELEMENT * (batch * elements + params)
+    # an output may overwrite an external input of its shape that no weighted layer of the group reads
+    weighted_in = {s for m in members if op_of(m.op, m.kind).weighted for s in m.inputs}
+    spare = [s for s in ext_in if s not in weighted_in]
+    over = [n for n in outs if any(plan.shape_of(s) == plan.shape_of(n) for s in spare)]
+    footprint = nbytes - BYTES_PER_ELEMENT * batch * max(numel(plan.shape_of(n)) for n in over) if over else None
+    return Work(batch * flops, nbytes, footprint)
 
 
 def category(layer: Layer) -> str:
@@ -260,7 +286,7 @@ def op_class(layers: Iterable[Layer]) -> str:
 def roofline_ideal_ms(plan: Plan, ceil: Ceilings, batch: int = 1, skip: frozenset[str] = frozenset()) -> float:
     """The network's bound: the sum over layers of their bounds, in ms (``skip``: layers that do not run)."""
     work = plan_work(plan, batch)
-    return 1e3 * sum(ceil.bound_s(w.flops, w.bytes) for name, w in work.items() if name not in skip)
+    return 1e3 * sum(ceil.bound_s(w.flops, w.bytes, w.footprint) for name, w in work.items() if name not in skip)
 
 
 def grouped_bound_ms(plan: Plan, ceil: Ceilings, groups: Mapping[str, Iterable[str]], batch: int = 1) -> float:
@@ -269,5 +295,5 @@ def grouped_bound_ms(plan: Plan, ceil: Ceilings, groups: Mapping[str, Iterable[s
     total = 0.0
     for members in groups.values():
         w = group_work(plan, members, batch, graph)
-        total += ceil.bound_s(w.flops, w.bytes)
+        total += ceil.bound_s(w.flops, w.bytes, w.footprint)
     return 1e3 * total

@@ -46,7 +46,8 @@ class LayerLatency:
     covers: tuple[str, ...] = ()  # the other layers of its fused group
     fused_into: str | None = None  # the layer whose fused node computes this one
     op_class: str = "other"  # depthwise | pointwise | other
-    level: str | None = None  # the fastest memory level its working set fits
+    level: str | None = None  # the fastest memory level its footprint fits
+    footprint: int | None = None  # distinct bytes when its output may overwrite an input (None: = bytes)
 
     @property
     def intensity(self) -> float | None:
@@ -70,7 +71,8 @@ class LayerLatency:
     def bound(self, ceil: Ceilings | None) -> str | None:
         if ceil is None or not self.ran or self.intensity is None or self.flops == 0:
             return None
-        return "compute" if self.flops / (ceil.peak_gflops * 1e9) >= ceil.memory_s(self.bytes) else "memory"
+        memory = ceil.memory_s(self.bytes, self.footprint)
+        return "compute" if self.flops / (ceil.peak_gflops * 1e9) >= memory else "memory"
 
     def to_dict(self, ceil: Ceilings | None = None) -> dict:
         keys = ("name", "op", "kind", "category", "row", "latency_ms", "p10_ms", "p90_ms", "share", "ran")
@@ -195,8 +197,8 @@ class LatencyReport:
         layers = tuple(
             replace(
                 x,
-                ideal_ms=1e3 * ceil.bound_s(x.flops, x.bytes) if x.ran else 0.0,
-                level=ceil.level_of(x.bytes) if x.ran and x.bytes else None,
+                ideal_ms=1e3 * ceil.bound_s(x.flops, x.bytes, x.footprint) if x.ran else 0.0,
+                level=ceil.level_of(x.footprint or x.bytes) if x.ran and x.bytes else None,
             )
             for x in self.layers
         )
@@ -272,8 +274,7 @@ def _overhead_line(r: LatencyReport) -> str:
     what = "instrumented pass" if r.source == "instrumented" else "profiled run"
     rtxt = f"; the {what} takes {ratio.median:.3f}x the plain run{_ci(ratio)}" if ratio is not None else ""
     if r.source != "instrumented":
-        scaled = ", scaled by each visit's CPU / wall time" if r.clock == "cpu" else ""
-        return f"measurement overhead: profiler times are wall-clock spans{scaled}{rtxt}"
+        return f"measurement overhead: profiler times are wall-clock spans (per visit the fastest call's){rtxt}"
     return (
         f"measurement overhead: the clock costs {r.timer_ns:.0f} ns per layer, {r.timer_overhead_ms:.3f} ms in the "
         f"layers' sum ({r.timer_overhead_ms / r.e2e.median:.2%} of end-to-end){rtxt}"

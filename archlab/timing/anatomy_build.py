@@ -115,10 +115,11 @@ def _layers(plan: Plan, batch, names, layer_samples, ceilings: Ceilings | None, 
                 med / e2e_ms if e2e_ms > 0 else 0.0,
                 w.flops,
                 w.bytes,
-                ideal_ms=1e3 * ceilings.bound_s(w.flops, w.bytes) if ceilings else None,
+                ideal_ms=1e3 * ceilings.bound_s(w.flops, w.bytes, w.footprint) if ceilings else None,
                 covers=covers,
                 op_class=op_class(members),
-                level=ceilings.level_of(w.bytes) if ceilings and w.bytes else None,
+                level=ceilings.level_of(w.footprint or w.bytes) if ceilings and w.bytes else None,
+                footprint=w.footprint,
             )
         )
     return out
