@@ -8,13 +8,14 @@ import pytest
 from archlab.nn import ceilings as cl
 from tests.helpers.ceilings import BW, PEAK
 
-SIZES = {"gemm_n": 32, "copy_mib": 1, "repeats": 2}  # tiny measurement sizes: milliseconds, not seconds
+SIZES = {"budget_s": 0.002, "gemm_sizes": (32,), "dram_mib": 1}  # tiny measurement sizes: milliseconds, not seconds
 
 
 def test_measure_tiny_sizes():
     c = cl.measure_ceilings(1, **SIZES)
     assert c.peak_gflops > 0 and c.bandwidth_gbs > 0 and c.threads == 1 and not c.cached
-    assert c.to_dict()["method"]["peak"].startswith("best of 2 fp32 torch.mm of 32x32")
+    assert c.gemm_n == 32 and c.repeats >= 5 and [lv.name for lv in c.levels][-1] == "DRAM"
+    assert c.bandwidth_gbs == c.levels[-1].gbs and all(a.gbs >= b.gbs for a, b in zip(c.levels, c.levels[1:]))
 
 
 def test_cache_measures_once_per_key(tmp_path, monkeypatch):
@@ -38,7 +39,7 @@ def test_cache_measures_once_per_key(tmp_path, monkeypatch):
     assert calls == [1, 2]
     cl.ceilings(1, remeasure=True, **SIZES)
     assert calls == [1, 2, 1]
-    cl.ceilings(1, gemm_n=48, copy_mib=1, repeats=2)  # other sizes: measured again
+    cl.ceilings(1, budget_s=0.002, gemm_sizes=(48,), dram_mib=1)  # other sizes: measured again
     assert calls == [1, 2, 1, 1]
     assert len(json.loads((tmp_path / "ceilings.json").read_text())["entries"]) == 2
 

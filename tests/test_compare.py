@@ -128,7 +128,7 @@ def test_counting_imports_no_torch():
 def test_latency_is_paired_to_the_first_entry(tiny_table):
     tiny = tiny_table("embedding")
     # a target no median reaches: every entry runs until the budget, so every entry has every round
-    comp = compare([str(tiny), f"{tiny}:width=2", str(tiny)], latency=True, budget=0.5, target=1e-9)
+    comp = compare([str(tiny), f"{tiny}:width=2", str(tiny)], latency=True, budget=3.0, target=1e-9)
     first, wide, again = comp.records
     assert again.label.endswith("#2")
     for r in comp.records:
@@ -223,11 +223,11 @@ def test_cli_writes_markdown_html_and_json_atomically_and_deterministically(cli,
 
 def test_cli_latency_json(cli, tiny_table):
     tiny = tiny_table("embedding")
-    r = cli("compare", tiny, "--variant", f"{tiny}:stem-pool=true", "--latency", "--budget", "0.5", "-f", "json")
+    r = cli("compare", tiny, "--variant", f"{tiny}:stem-pool=true", "--latency", "--budget", "3", "-f", "json")
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)
     first, pooled = data["records"]
     assert first["latency"]["ratio_to_first"] == 1.0
-    assert pooled["latency"]["n"] == first["latency"]["n"] >= 6
+    assert pooled["latency"]["n"] >= 6 and first["latency"]["n"] >= 6  # (each stops when its CI is within ±2%)
     assert pooled["totals"]["latency_ms"] == pooled["latency"]["median_ms"] > 0
     assert "interleaved" in data["latency"]["method"]

@@ -163,7 +163,7 @@ def test_cli_full_report_measures_latency_in_one_run(cli, tiny_table, tmp_path, 
         "report",
         tiny,
         "--budget",
-        "1",
+        "5",  # a hard bound: enough for 6 rounds of every configuration
         "--samples",
         "1",
         "--dpi",

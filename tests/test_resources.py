@@ -77,7 +77,7 @@ def test_threads_above_the_usable_cpus_are_capped_with_a_note():
 
 
 def test_api_latency_caps_threads_before_measuring(monkeypatch, tmp_path):
-    import archlab.nn.layer_latency as layer_latency
+    import archlab.nn.latency as layer_latency
 
     seen = {}
     monkeypatch.setattr(layer_latency, "measure_against_ceilings", lambda plan, **kw: seen.update(kw) or "report")

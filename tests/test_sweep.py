@@ -14,7 +14,8 @@ from archlab.storage import sweep_store
 from archlab.studies import sweep as sw
 from tests.helpers import tables
 
-FAST = dict(budget=1.5, warmup=0.02, threads=(1,), seed=0)
+# the budget is a hard bound (preparation included): generous, and max_samples keeps the runs short
+FAST = dict(budget=60.0, max_samples=8, warmup=0.02, threads=(1,), seed=0)
 
 
 @pytest.fixture(scope="module")

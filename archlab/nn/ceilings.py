@@ -1,27 +1,47 @@
-"""Measuring the machine's ceilings (peak fp32 GFLOP/s, memory bandwidth) and caching them per machine.
+"""Measuring the machine's ceilings (peak fp32 GFLOP/s, copy bandwidth per memory level) and caching them.
+
+The method (robust on a machine shared with other jobs):
+
+* **peak**: fp32 ``torch.mm`` of ``n x n`` matrices for n = 128, 256, 512; each sample times enough
+  back-to-back calls for >= 50 us; samples go on for ``budget_s`` per size; the ceiling is the best sample
+  of any size. Many short samples, because a long one (n = 2048, 0.1 s) is time-sliced whenever the machine
+  is busy and then reports the others' load, not the machine (78-86 instead of 170-190 GFLOP/s here);
+* **bandwidth per level**: ``dst.copy_(src)`` with a working set (src + dst) of half of L1d, half of L2,
+  16 MiB (the last-level cache) and 2 x ``dram_mib`` MiB (DRAM), best sample, ``2 x size`` bytes per copy, the
+  time of a 64-byte ``copy_`` (the dispatch) subtracted; and the in-place update ``torch.relu_(buf)`` of a
+  buffer as large as the copy's working set (read + write counted; no write-allocate: an in-place layer
+  moves its bytes faster than a copy); a level is never slower than the one below it;
+  capacities from sysfs (a VM may report its host's whole L3: a larger capacity only lowers the bound);
+* the machine's load averages before and after are recorded with the figures.
 
 Cached in ``$ARCHLAB_CACHE_DIR/ceilings.json`` (default ``~/.cache/archlab/``, or ``$XDG_CACHE_HOME/archlab``),
-keyed by CPU model, thread count and torch version; an entry measured with other sizes is measured again.
-The record and the roofline maths: :mod:`archlab.static.roofline`.
+keyed by CPU model, thread count and torch version; an entry measured by another method or options, or older
+than ``max_age_s`` (a day), is measured again. The record and the bound's maths: :mod:`archlab.static.roofline`.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from archlab.errors import ArchlabError
-from archlab.static.roofline import BYTES_PER_ELEMENT, Ceilings
+from archlab.static.roofline import BYTES_PER_ELEMENT, Ceilings, Level
+from archlab.timing.machine import cpu_model, loadavg
 
-SCHEMA_VERSION = 1
-DEFAULT_GEMM_N = 2048
-DEFAULT_COPY_MIB = 256
-DEFAULT_REPEATS = 10
+SCHEMA_VERSION = 2
+METHOD = "levels-2"
+GEMM_SIZES = (128, 256, 512)
+DRAM_MIB = 128  # each buffer: a 256 MiB working set
+DEFAULT_BUDGET_S = 0.25  # seconds of samples per size
+MAX_AGE_S = 86_400.0  # a day
+MIN_SAMPLE_S = 5e-5
 CACHE_FILE = "ceilings.json"
+FALLBACK_CACHES = {"L1": 32 * 2**10, "L2": 2**20, "L3": 32 * 2**20}
 
 
 def cache_dir() -> Path:
@@ -36,114 +56,201 @@ def cache_key(cpu: str, threads: int, torch_version: str) -> str:
     return f"{cpu} | threads={threads} | torch={torch_version}"
 
 
-def _cpu_model() -> str:
-    from archlab.nn.runtimes import cpu_model
+def method_id(budget_s: float, gemm_sizes: tuple[int, ...], dram_mib: int) -> str:
+    return f"{METHOD} budget={budget_s:g} n={','.join(map(str, gemm_sizes))} dram={dram_mib}MiB"
 
-    return cpu_model()
+
+def cache_sizes(base: str = "/sys/devices/system/cpu/cpu0/cache") -> dict[str, int]:
+    """Data/unified cache sizes of cpu0 by level (``L1``, ``L2``, ``L3``) from sysfs; {} where unknown."""
+    out: dict[str, int] = {}
+    try:
+        for d in sorted(os.listdir(base)):
+            if not d.startswith("index"):
+                continue
+            path = Path(base) / d
+            if (path / "type").read_text().strip() == "Instruction":
+                continue
+            size = (path / "size").read_text().strip()
+            mult = {"K": 2**10, "M": 2**20, "G": 2**30}.get(size[-1:], 1)
+            out[f"L{(path / 'level').read_text().strip()}"] = int(size.rstrip("KMG")) * mult
+    except (OSError, ValueError):
+        return {}
+    return out
+
+
+def best_of(fn, budget_s: float, min_samples: int = 5, clock=time.perf_counter_ns) -> tuple[float, int]:
+    """(best seconds per call, samples): samples of enough back-to-back calls for ``MIN_SAMPLE_S`` each, for
+    ``budget_s`` seconds (at least ``min_samples``), after one untimed call."""
+    fn()
+    reps = 1
+    while True:
+        t0 = clock()
+        for _ in range(reps):
+            fn()
+        if (clock() - t0) / 1e9 >= MIN_SAMPLE_S or reps >= 1 << 20:
+            break
+        reps *= 2
+    best, n = math.inf, 0
+    end = time.perf_counter() + budget_s
+    while n < min_samples or time.perf_counter() < end:
+        t0 = clock()
+        for _ in range(reps):
+            fn()
+        best = min(best, (clock() - t0) / 1e9 / reps)
+        n += 1
+    return max(best, 1e-12), n
 
 
 def measure_ceilings(
-    threads: int, *, gemm_n: int = DEFAULT_GEMM_N, copy_mib: int = DEFAULT_COPY_MIB, repeats: int = DEFAULT_REPEATS
+    threads: int,
+    *,
+    budget_s: float = DEFAULT_BUDGET_S,
+    gemm_sizes: tuple[int, ...] = GEMM_SIZES,
+    dram_mib: int = DRAM_MIB,
+    caches: dict[str, int] | None = None,
 ) -> Ceilings:
-    """Measure peak sgemm GFLOP/s and copy bandwidth at ``threads`` threads (see the module docstring)."""
+    """Measure the peak and the copy bandwidth of every level at ``threads`` threads (module docstring)."""
     import torch
 
     if threads < 1:
         raise ArchlabError(f"--threads must be >= 1, got {threads}")
-    if gemm_n < 1 or copy_mib < 1 or repeats < 1:
-        raise ArchlabError("ceilings: gemm_n, copy_mib and repeats must be >= 1")
-    start = time.perf_counter()
+    if budget_s <= 0 or dram_mib < 1 or not gemm_sizes or min(gemm_sizes) < 1:
+        raise ArchlabError("ceilings: budget_s, dram_mib and the gemm sizes must be > 0")
+    start, load_before = time.perf_counter(), loadavg()
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        peak = _gemm_gflops(gemm_n, repeats)
-        bandwidth = _copy_gbs(copy_mib, repeats)
+        peak, best_n, n_peak = _peak(gemm_sizes, budget_s)
+        levels, n_copy = _levels(caches if caches is not None else cache_sizes(), budget_s, dram_mib)
     finally:
         torch.set_num_threads(before)
+    load_after = loadavg()
+    load = tuple(max(a, b) for a, b in zip(load_before, load_after)) if load_before and load_after else None
     return Ceilings(
         peak,
-        bandwidth,
+        levels[-1].gbs,
         threads,
-        _cpu_model(),
+        cpu_model(),
         torch.__version__,
-        gemm_n,
-        copy_mib,
-        repeats,
+        best_n,
+        dram_mib,
+        min(n_peak, n_copy),
         datetime.now(timezone.utc).isoformat(timespec="seconds"),
         time.perf_counter() - start,
+        levels=tuple(levels),
+        loadavg=load,
+        method=method_id(budget_s, tuple(gemm_sizes), dram_mib),
+        age_s=0.0,
     )
 
 
-def _gemm_gflops(n: int, repeats: int) -> float:
+def _peak(sizes: tuple[int, ...], budget_s: float) -> tuple[float, int, int]:
     import torch
 
     g = torch.Generator().manual_seed(0)
-    a, b, c = torch.randn(n, n, generator=g), torch.randn(n, n, generator=g), torch.empty(n, n)
-    return 2.0 * n**3 / _best(lambda: torch.mm(a, b, out=c), repeats) / 1e9
+    best, best_n, fewest = 0.0, sizes[0], 1 << 30
+    for n in sizes:
+        a, b, c = torch.randn(n, n, generator=g), torch.randn(n, n, generator=g), torch.empty(n, n)
+        t, k = best_of(lambda a=a, b=b, c=c: torch.mm(a, b, out=c), budget_s)
+        fewest = min(fewest, k)
+        if 2.0 * n**3 / t / 1e9 > best:
+            best, best_n = 2.0 * n**3 / t / 1e9, n
+    return best, best_n, fewest
 
 
-def _copy_gbs(mib: int, repeats: int) -> float:
+def _levels(caches: dict[str, int], budget_s: float, dram_mib: int) -> tuple[list[Level], int]:
     import torch
 
-    n = mib * 2**20 // BYTES_PER_ELEMENT
-    src, dst = torch.ones(n), torch.empty(n)
-    return 2.0 * n * BYTES_PER_ELEMENT / _best(lambda: dst.copy_(src), repeats) / 1e9
-
-
-def _best(fn, repeats: int) -> float:
-    fn()  # untimed: first-touch of the pages, thread pool start
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return max(best, 1e-9)
+    s0, d0 = torch.ones(16), torch.empty(16)
+    dispatch, _ = best_of(lambda: d0.copy_(s0), budget_s / 2)
+    dispatch_update, _ = best_of(lambda: torch.relu_(s0), budget_s / 2)
+    l1 = caches.get("L1", FALLBACK_CACHES["L1"])
+    l2 = max(caches.get("L2", FALLBACK_CACHES["L2"]), 2 * l1)
+    l3 = max(caches.get("L3", FALLBACK_CACHES["L3"]), 2 * l2)
+    plan: list[tuple[str, float, int]] = [("L1", l1, l1 // 2), ("L2", l2, l2 // 2)]
+    plan += [("L3", l3, min(16 * 2**20, l3 // 2)), ("DRAM", math.inf, 2 * dram_mib * 2**20)]
+    levels, fewest = [], 1 << 30
+    for name, cap, ws in plan:
+        budget = budget_s * (4 if name == "DRAM" else 1)
+        n = max(1, ws // (2 * BYTES_PER_ELEMENT))
+        src, dst = torch.ones(n), torch.empty(n)
+        t, k = best_of(lambda src=src, dst=dst: dst.copy_(src), budget)
+        del src, dst
+        buf = torch.ones(2 * n)  # the same footprint as the copy's working set
+        tu, ku = best_of(lambda buf=buf: torch.relu_(buf), budget)
+        del buf
+        fewest = min(fewest, k, ku)
+        nbytes = 2 * n * BYTES_PER_ELEMENT
+        copy = nbytes / max(t - dispatch, t * 0.05) / 1e9
+        update = 2 * nbytes / max(tu - dispatch_update, tu * 0.05) / 1e9
+        levels.append(Level(name, float(cap), copy, nbytes, update))
+    for i in range(len(levels) - 2, -1, -1):  # a faster level is never slower than the one below it
+        lv, below = levels[i], levels[i + 1]
+        levels[i] = replace(lv, gbs=max(lv.gbs, below.gbs), update_gbs=max(lv.update_gbs, below.update_gbs))
+    return levels, fewest
 
 
 def ceilings(
     threads: int | None,
     *,
     remeasure: bool = False,
-    gemm_n: int = DEFAULT_GEMM_N,
-    copy_mib: int = DEFAULT_COPY_MIB,
-    repeats: int = DEFAULT_REPEATS,
+    max_age_s: float = MAX_AGE_S,
     directory: str | Path | None = None,
+    budget_s: float = DEFAULT_BUDGET_S,
+    gemm_sizes: tuple[int, ...] = GEMM_SIZES,
+    dram_mib: int = DRAM_MIB,
 ) -> Ceilings:
-    """The cached ceilings for this machine and thread count (None: torch's), measured (and cached) when missing."""
+    """The cached ceilings for this machine and thread count (None: torch's); measured (and cached) when missing,
+    measured by another method, older than ``max_age_s`` or ``remeasure``."""
     import torch
 
     threads = threads or torch.get_num_threads()
-    path = Path(directory) if directory is not None else cache_dir()
-    file = path / CACHE_FILE
-    key = cache_key(_cpu_model(), threads, torch.__version__)
+    file = (Path(directory) if directory is not None else cache_dir()) / CACHE_FILE
+    key = cache_key(cpu_model(), threads, torch.__version__)
     entries = _read_cache(file)
-    entry = entries.get(key)
-    if entry is not None and not remeasure:
-        try:
-            fields = {k: entry[k] for k in Ceilings.__dataclass_fields__ if k not in ("cached", "cache_file")}
-            c = Ceilings(**fields, cached=True, cache_file=str(file))
-        except (KeyError, TypeError):
-            c = None
-        if (
-            c is not None
-            and (c.gemm_n, c.copy_mib, c.repeats) == (gemm_n, copy_mib, repeats)
-            and c.peak_gflops > 0
-            and c.bandwidth_gbs > 0
-        ):
-            return c
-    c = replace(measure_ceilings(threads, gemm_n=gemm_n, copy_mib=copy_mib, repeats=repeats), cache_file=str(file))
-    entries[key] = {k: v for k, v in asdict(c).items() if k not in ("cached", "cache_file")}
+    method = method_id(budget_s, tuple(gemm_sizes), dram_mib)
+    cached = None if remeasure else _from_entry(entries.get(key), file, method)
+    if cached is not None and cached.age_s is not None and cached.age_s <= max_age_s:
+        return cached
+    c = replace(
+        measure_ceilings(threads, budget_s=budget_s, gemm_sizes=gemm_sizes, dram_mib=dram_mib), cache_file=str(file)
+    )
+    entries[key] = _to_entry(c)
     _write_cache(file, entries)
     return c
+
+
+def _to_entry(c: Ceilings) -> dict:
+    d = c.to_dict()
+    keep = set(Ceilings.__dataclass_fields__) - {"cached", "cache_file", "age_s"}
+    return {k: d[k] for k in keep} | {"method": c.method}
+
+
+def _from_entry(entry, file: Path, method: str) -> Ceilings | None:
+    """A cached entry as Ceilings (with its age), or None when absent, invalid or of another method."""
+    if not isinstance(entry, dict) or entry.get("method") != method:
+        return None
+    try:
+        fields = {k: entry[k] for k in Ceilings.__dataclass_fields__ if k not in ("cached", "cache_file", "age_s")}
+        fields["levels"] = tuple(Level.from_dict(d) for d in entry["levels"])
+        fields["loadavg"] = tuple(entry["loadavg"]) if entry.get("loadavg") is not None else None
+        measured = datetime.fromisoformat(str(entry["measured_at"]))
+        c = Ceilings(**fields, cached=True, cache_file=str(file))
+    except (KeyError, TypeError, ValueError):
+        return None
+    if measured.tzinfo is None:
+        measured = measured.replace(tzinfo=timezone.utc)
+    age = (datetime.now(timezone.utc) - measured).total_seconds()
+    if c.peak_gflops <= 0 or not c.levels or any(lv.gbs <= 0 for lv in c.levels) or age < -60:
+        return None
+    return replace(c, age_s=max(age, 0.0))
 
 
 def _read_cache(file: Path) -> dict:
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
     except (OSError, ValueError):
-        return {}  # unreadable or corrupt: measure again and rewrite it
+        return {}  # missing, unreadable or corrupt: measure again and rewrite it
     if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
         return {}
     entries = data.get("entries")

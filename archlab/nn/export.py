@@ -1,33 +1,41 @@
-"""The deploy path: build, optionally fold BN and go channels-last, check, and export (ONNX, TorchScript).
+"""The deploy path: build, fold BN and optionally go channels-last, check, and export (ONNX, TorchScript).
 
-``export(plan, onnx=..., fold_bn=True)`` returns an :class:`ExportReport`:
+``export(plan, onnx=...)`` returns an :class:`ExportReport`. By default the network is deployed as it should
+run: BN folded (``fold_bn=True``), ONNX with a dynamic batch axis (``dynamic_batch=True``), exported by
+:func:`archlab.nn.onnx_export.export_onnx` (the exporter the ``onnxruntime`` runtime uses: dynamo,
+``optimize=True``, PReLU decomposed). The report states the exported graph's op histogram (``49 Conv, ...,
+0 BatchNormalization``), the graph ONNX Runtime makes of it, and the session options.
+
+Checks (each: ``max |a - b| <= tolerance x max |reference|``, a relative tolerance, 1e-4):
 
 * the **fold check**: the deployed module's outputs against the unfolded module's on one random input (eval
-  mode): max absolute difference; and the deployed module's parameter count against the plan's
-  ``params_deployed`` (they must be equal when BN is folded). A freshly built network's BN layers are the
-  identity (mean 0, variance 1, gamma 1, beta 0), which would hide a wrong fold, so without ``weights`` the fold
-  is checked a second time on a copy whose BN statistics are randomised (``fold.randomize_bn``);
+  mode); and the deployed module's parameter count against the plan's ``params_deployed``;
+* without ``weights`` the network is untrained: its BN layers would be the identity (hiding a wrong fold) and
+  its outputs tiny (1e-5: any tolerance passes). So its BN statistics are first **calibrated** on a seeded
+  random batch (each BN's output zero-mean, unit-variance per channel: O(1) outputs of mixed signs, like a
+  trained network's), and the fold is checked once more on a copy with randomised BN statistics;
 * the **ONNX check** (when onnxruntime is installed): the exported file run by ONNX Runtime against the
-  unfolded PyTorch module; and the float weights stored in the file.
-
-A check passes when ``max |a - b| <= tolerance x max(1, max |reference|)`` (``tolerance`` 1e-4).
+  unfolded PyTorch module, at the export's batch and, with a dynamic batch axis, at another batch size.
 """
 
 from __future__ import annotations
 
+import copy
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from archlab.errors import ArchlabError, OptionError
 from archlab.ir.plan import Plan
+from archlab.nn.onnx_export import EXPORTERS, histogram_text, ort_histogram, ort_options_text, ort_session
 from archlab.nn.outputs import max_difference
-from archlab.nn.quiet import importable, quiet, require_packages
+from archlab.nn.quiet import importable, quiet
 from archlab.storage.files import write_atomic
 from archlab.timing.progress import Progress
 
-EXPORTERS = ("dynamo", "torchscript")
 DEFAULT_TOLERANCE = 1e-4
+CALIBRATION_BATCH = 8
+OTHER_BATCH = 8  # the dynamic batch axis is checked at this batch too (or at batch + 1)
 
 
 @dataclass(frozen=True)
@@ -39,7 +47,8 @@ class Comparison:
 
     @property
     def ok(self) -> bool:
-        return self.max_abs_diff <= self.tolerance * max(1.0, self.ref_max_abs)
+        """Relative: within ``tolerance`` of the largest reference output (exactly equal when it is 0)."""
+        return self.max_abs_diff <= self.tolerance * self.ref_max_abs
 
     def to_dict(self) -> dict:
         return {
@@ -53,7 +62,7 @@ class Comparison:
     def line(self) -> str:
         return (
             f"{self.what}: max |diff| {self.max_abs_diff:.3g} (outputs up to {self.ref_max_abs:.3g}; "
-            f"tolerance {self.tolerance:g} x max(1, |ref|)) {'ok' if self.ok else 'FAILED'}"
+            f"tolerance {self.tolerance:g} x max |ref|) {'ok' if self.ok else 'FAILED'}"
         )
 
 
@@ -78,6 +87,12 @@ class ExportReport:
     onnx_note: str = ""
     torchscript: str | None = None
     torchscript_bytes: int | None = None
+    dynamic_batch: bool = False
+    calibrated: bool = False  # BN statistics calibrated (no weights given)
+    onnx_prelu: str | None = None
+    onnx_histogram: dict = field(default_factory=dict)  # op type -> nodes of the exported graph
+    ort_histogram: dict = field(default_factory=dict)  # ... of the graph ONNX Runtime runs
+    ort_session: str = ""
 
     @property
     def params_ok(self) -> bool:
@@ -99,10 +114,10 @@ class ExportReport:
 
     def lines(self) -> list[str]:
         mode = "BN folded" if self.fold_bn else "BN kept"
+        weights = "weights " + self.weights if self.weights else "random weights (seeded), BN calibrated"
         out = [
             f"{self.model}: {mode} ({self.bn_folded} of {self.bn_total} BN layers folded)"
-            f"{', channels-last' if self.channels_last else ''}, batch {self.batch}, "
-            f"{'weights ' + self.weights if self.weights else 'random weights (seeded)'}",
+            f"{', channels-last' if self.channels_last else ''}, batch {self.batch}, {weights}",
             f"parameters: module {self.params_module:,} | plan params {self.params:,}, params_deployed "
             f"{self.params_deployed:,}"
             + (" (equal)" if self.fold_bn and self.params_ok else " (NOT equal)" if self.fold_bn else ""),
@@ -110,7 +125,16 @@ class ExportReport:
         out += [c.line() for c in self.comparisons]
         if self.onnx:
             w = f", {self.onnx_weights:,} float weights" if self.onnx_weights is not None else ""
-            out.append(f"wrote {self.onnx} ({self.onnx_bytes:,} bytes{w}; exporter {self.onnx_exporter})")
+            axis = "dynamic batch axis" if self.dynamic_batch else f"static batch {self.batch}"
+            out.append(
+                f"wrote {self.onnx} ({self.onnx_bytes:,} bytes{w}; exporter {self.onnx_exporter}; {axis}; PReLU "
+                f"{self.onnx_prelu})"
+            )
+            out.append(f"ONNX graph: {histogram_text(self.onnx_histogram)}")
+            if self.ort_histogram:
+                out.append(f"ONNX Runtime runs (after ORT_ENABLE_ALL): {histogram_text(self.ort_histogram, ())}")
+            if self.ort_session:
+                out.append(self.ort_session)
         if self.onnx_note:
             out.append(self.onnx_note)
         if self.torchscript:
@@ -118,29 +142,10 @@ class ExportReport:
         return out
 
     def to_dict(self) -> dict:
-        return {
-            "model": self.model,
-            "options": self.options,
-            "fold_bn": self.fold_bn,
-            "channels_last": self.channels_last,
-            "batch": self.batch,
-            "weights": self.weights,
-            "params": self.params,
-            "params_deployed": self.params_deployed,
-            "params_module": self.params_module,
-            "params_ok": self.params_ok,
-            "bn_folded": self.bn_folded,
-            "bn_total": self.bn_total,
-            "checks": [c.to_dict() for c in self.comparisons],
-            "onnx": self.onnx,
-            "onnx_exporter": self.onnx_exporter,
-            "onnx_bytes": self.onnx_bytes,
-            "onnx_weights": self.onnx_weights,
-            "onnx_note": self.onnx_note or None,
-            "torchscript": self.torchscript,
-            "torchscript_bytes": self.torchscript_bytes,
-            "ok": self.ok,
-        }
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "comparisons"}
+        d.update(params_ok=self.params_ok, checks=[c.to_dict() for c in self.comparisons], ok=self.ok)
+        d["onnx_note"] = self.onnx_note or None
+        return d
 
 
 def compare(what: str, out, ref, tolerance: float = DEFAULT_TOLERANCE) -> Comparison:
@@ -155,27 +160,6 @@ def check_output_dir(path: Path, flag: str) -> None:
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise ArchlabError(f"{flag} {path}: folder {parent} does not exist")
-
-
-def onnx_bytes(module, x, exporter: str = "dynamo") -> tuple[bytes, str]:
-    """Export ``module`` on input ``x``: the dynamo exporter (falls back to TorchScript's, see
-    :func:`archlab.nn.runtimes.export_onnx`), or the TorchScript-based exporter directly."""
-    if exporter not in EXPORTERS:
-        raise OptionError(f"--exporter: one of {', '.join(EXPORTERS)}, not {exporter!r}")
-    require_packages(("onnx", "onnxscript") if exporter == "dynamo" else ("onnx",), f"ONNX export ({exporter})")
-    from archlab.nn.runtimes import export_onnx
-
-    if exporter == "dynamo":
-        return export_onnx(module, x)
-    import torch
-
-    buf = io.BytesIO()
-    with quiet():
-        try:
-            torch.onnx.export(module, (x,), buf, dynamo=False, input_names=["x"])  # type: ignore[arg-type]
-        except Exception as e:
-            raise ArchlabError(f"ONNX export (torchscript exporter) failed: {type(e).__name__}: {e}") from None
-    return buf.getvalue(), "torchscript"
 
 
 def onnx_float_weights(data: bytes) -> int:
@@ -193,14 +177,46 @@ def onnx_float_weights(data: bytes) -> int:
     return total
 
 
-def run_onnx(data: bytes, x):
-    import onnxruntime as ort
+def run_onnx(data: bytes, x, threads: int = 1):
+    """Run the ONNX model in ONNX Runtime on ``x`` (NCHW); raises ArchlabError when it cannot run."""
+    try:
+        sess = ort_session(data, threads)
+        return sess.run(None, {sess.get_inputs()[0].name: x.contiguous().numpy()})
+    except ArchlabError:
+        raise
+    except Exception as e:
+        first = str(e).splitlines()[0] if str(e) else ""
+        raise ArchlabError(f"ONNX Runtime cannot run the exported model: {type(e).__name__}: {first}") from None
 
-    so = ort.SessionOptions()
-    so.log_severity_level = 3
-    sess = ort.InferenceSession(data, so, providers=["CPUExecutionProvider"])
-    name = sess.get_inputs()[0].name
-    return sess.run(None, {name: x.contiguous().numpy()})
+
+def check_onnx(data: bytes, module, x, tolerance: float = DEFAULT_TOLERANCE, what: str = "") -> Comparison:
+    """ONNX Runtime on ``x`` against ``module`` (PyTorch, eval mode) on ``x``: the ONNX check."""
+    import torch
+
+    with torch.inference_mode():
+        ref = module(x)
+    return compare(what or "ONNX Runtime vs unfolded PyTorch", run_onnx(data, x), ref, tolerance)
+
+
+def calibrate_bn(module, x) -> None:
+    """Set every BN's running statistics to those of ``module``'s activations on the batch ``x`` (in place):
+    each BN then outputs zero mean, unit variance per channel, so an untrained network's outputs are O(1)."""
+    import torch
+    import torch.nn as nn
+
+    bns = [m for m in module.modules() if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d))]
+    saved = [(m.momentum, m.training) for m in bns]
+    try:
+        for m in bns:
+            m.reset_running_stats()
+            m.momentum = None  # a cumulative average: after one batch, that batch's statistics
+            m.train()
+        with torch.no_grad():
+            module(x)
+    finally:
+        for m, (momentum, training) in zip(bns, saved):
+            m.momentum = momentum
+            m.train(training)
 
 
 def export(
@@ -208,12 +224,14 @@ def export(
     *,
     onnx: str | Path | None = None,
     torchscript: str | Path | None = None,
-    fold_bn: bool = False,
+    fold_bn: bool = True,
     channels_last: bool = False,
     batch: int = 1,
-    weights: str | Path | None = None,
-    key_map: str | Path | None = None,
+    dynamic_batch: bool = True,
+    weights=None,  # a checkpoint path, a state_dict or an nn.Module
+    key_map=None,  # None, "auto" or a key-map file
     exporter: str = "dynamo",
+    prelu: str = "decomposed",
     seed: int = 0,
     tolerance: float = DEFAULT_TOLERANCE,
     progress: Progress | None = None,
@@ -223,7 +241,6 @@ def export(
     import torch
 
     from archlab.nn import fold as fold_mod
-    from archlab.nn.build import build_plan
 
     if batch < 1:
         raise OptionError(f"--batch must be >= 1, got {batch}")
@@ -236,33 +253,73 @@ def export(
             check_output_dir(path, flag)
     if key_map is not None and weights is None:
         raise OptionError("--key-map needs --weights")
-    total = 2 + (2 if onnx_path is not None else 0) + (1 if ts_path is not None else 0)  # build, check, files
+    step = _steps(progress, 2 + (1 if onnx_path is not None else 0) + (1 if ts_path is not None else 0))
+    step(f"build {plan.model}" + (" and load the weights" if weights is not None else ""))
+    module = _built(plan, weights, key_map, seed)
+    g = torch.Generator().manual_seed(seed + 1)
+    x = torch.randn((batch, *plan.input), generator=g)
+    deployed = fold_mod.fold_bn(module, plan) if fold_bn else module
+    xd = x
+    if channels_last:
+        deployed = deployed.to(memory_format=torch.channels_last)
+        xd = x.contiguous(memory_format=torch.channels_last)
+    report = _report(plan, module, deployed, fold_bn, channels_last, batch, weights)
+    report.dynamic_batch = dynamic_batch
+    step("check the deployed network")
+    _fold_checks(report, plan, module, deployed, x, xd, seed, tolerance)
+    if onnx_path is not None:
+        step(f"ONNX export ({exporter}) and its ONNX Runtime check")
+        _write_onnx(report, onnx_path, deployed, module, x, xd, exporter, prelu, tolerance)
+    if ts_path is not None:
+        step("TorchScript trace")
+        buf = io.BytesIO()
+        with quiet(), torch.no_grad():
+            torch.jit.save(torch.jit.trace(deployed, xd, check_trace=False), buf)
+        write_atomic(ts_path, buf.getvalue())
+        report.torchscript, report.torchscript_bytes = str(ts_path), len(buf.getvalue())
+    step(None)
+    return report
+
+
+def _steps(progress: Progress | None, total: int):
+    """``step(what)``: a step starts (the ones before it are done); ``step(None)``: all done."""
     done = [0]
 
-    def step(what: str) -> None:  # a step starts; the steps before it are done
+    def step(what: str | None) -> None:
         if progress is not None:
-            progress(min(done[0], total), total, f"export: {what}")
+            progress(total if what is None else min(done[0], total), total, f"export: {what or 'done'}")
         done[0] += 1
 
-    step(f"build {plan.model}" + (" and load the weights" if weights is not None else ""))
+    return step
+
+
+def _built(plan: Plan, weights, key_map, seed: int):
+    """The network with the given weights (a traced module's own, ``weights`` loaded into it), or seeded random
+    weights and calibrated BN statistics."""
+    import torch
+
+    from archlab.nn.build import build_plan
+
     torch.manual_seed(seed)
     module = build_plan(plan).eval()
     if weights is not None:  # a checkpoint, a state_dict or an nn.Module; key_map: None, "auto" or a file
         from archlab.nn.key_map import load_weights
 
         load_weights(module, weights, key_map, what=f"network {plan.model}", plan=plan)
-    g = torch.Generator().manual_seed(seed + 1)
-    x = torch.randn((batch, *plan.input), generator=g)
-    with torch.inference_mode():
-        ref = module(x)
-    deployed = fold_mod.fold_bn(module, plan) if fold_bn else module
-    xd = x
-    if channels_last:
-        deployed = deployed.to(memory_format=torch.channels_last)
-        xd = x.contiguous(memory_format=torch.channels_last)
+        return module
+    if plan.modules is not None:  # a traced module: its own weights and BN statistics
+        return module
+    g = torch.Generator().manual_seed(seed + 3)
+    calibrate_bn(module, torch.randn((CALIBRATION_BATCH, *plan.input), generator=g))
+    module.archlab_calibrated = True
+    return module
+
+
+def _report(plan: Plan, module, deployed, fold_bn: bool, channels_last: bool, batch: int, weights) -> ExportReport:
+    from archlab.nn.fold import param_count
+
     totals = plan.totals()
-    bns = sum(1 for layer in plan.layers if layer.op == "bn")
-    report = ExportReport(
+    return ExportReport(
         plan.model,
         dict(plan.options),
         fold_bn,
@@ -271,61 +328,55 @@ def export(
         str(weights) if weights is not None else None,
         totals["params"],
         totals["params_deployed"],
-        fold_mod.param_count(deployed),
+        param_count(deployed),
         len(getattr(deployed, "folded", ())),
-        bns,
+        sum(1 for layer in plan.layers if layer.op == "bn"),
+        calibrated=bool(getattr(module, "archlab_calibrated", False)),
     )
-    step("check the deployed network")
-    what = ("folded" if fold_bn else "deployed") + (" channels-last" if channels_last else "") + " vs unfolded"
-    with torch.inference_mode():
-        report.comparisons.append(compare(what, deployed(xd), ref, tolerance))
-    if fold_bn and weights is None and bns:
-        import copy
 
+
+def _fold_checks(report: ExportReport, plan: Plan, module, deployed, x, xd, seed: int, tolerance: float) -> None:
+    import torch
+
+    from archlab.nn import fold as fold_mod
+
+    what = ("folded" if report.fold_bn else "deployed") + (" channels-last" if report.channels_last else "")
+    with torch.inference_mode():
+        report.comparisons.append(compare(f"{what} vs unfolded", deployed(xd), module(x), tolerance))
+    if report.fold_bn and report.weights is None and report.bn_total:
         probe = copy.deepcopy(module)
         fold_mod.randomize_bn(probe, seed + 2)
         probe_folded = fold_mod.fold_bn(probe, plan)
         with torch.inference_mode():
             report.comparisons.append(
-                compare(
-                    "folded vs unfolded, BN statistics randomised (the untrained network's BN is the identity)",
-                    probe_folded(x),
-                    probe(x),
-                    tolerance,
-                )
+                compare("folded vs unfolded, BN statistics randomised", probe_folded(x), probe(x), tolerance)
             )
-    if onnx_path is not None:
-        step(f"ONNX export ({exporter})")
-        data, used = onnx_bytes(deployed, xd, exporter)
-        report.onnx_exporter = used
-        report.onnx_bytes = len(data)
-        try:
-            report.onnx_weights = onnx_float_weights(data)
-        except Exception as e:  # a file the onnx package cannot parse is reported by the check below
-            report.onnx_note = f"could not count the ONNX weights: {type(e).__name__}: {e}"
-        if importable("onnxruntime"):
-            step("ONNX Runtime check")
-            try:
-                got = run_onnx(data, x)
-            except Exception as e:
-                raise ArchlabError(
-                    f"ONNX Runtime cannot run the exported model: {type(e).__name__}: "
-                    f"{str(e).splitlines()[0] if str(e) else ''}"
-                ) from None
-            report.comparisons.append(compare("ONNX Runtime vs unfolded PyTorch", got, ref, tolerance))
-        else:
-            report.onnx_note = "onnxruntime is not installed: the ONNX file was not run (pip install onnxruntime)"
-        write_atomic(onnx_path, data)
-        report.onnx = str(onnx_path)
-    if ts_path is not None:
-        step("TorchScript trace")
-        buf = io.BytesIO()
-        with quiet(), torch.no_grad():
-            traced = torch.jit.trace(deployed, xd, check_trace=False)
-            torch.jit.save(traced, buf)
-        write_atomic(ts_path, buf.getvalue())
-        report.torchscript = str(ts_path)
-        report.torchscript_bytes = len(buf.getvalue())
-    if progress is not None:
-        progress(total, total, "export: done")
-    return report
+
+
+def _write_onnx(report: ExportReport, path: Path, deployed, module, x, xd, exporter, prelu, tolerance) -> None:
+    import torch
+
+    from archlab.nn.onnx_export import export_onnx
+
+    exp = export_onnx(deployed, xd, exporter=exporter, dynamic_batch=report.dynamic_batch, prelu=prelu)
+    report.onnx_exporter, report.onnx_bytes, report.onnx_prelu = exp.exporter, len(exp.data), exp.prelu
+    report.onnx_histogram = exp.histogram
+    try:
+        report.onnx_weights = onnx_float_weights(exp.data)
+    except Exception as e:  # a file the onnx package cannot parse is reported by the check below
+        report.onnx_note = f"could not count the ONNX weights: {type(e).__name__}: {e}"
+    if importable("onnxruntime"):
+        report.comparisons.append(check_onnx(exp.data, module, x, tolerance))
+        if report.dynamic_batch:
+            other = OTHER_BATCH if report.batch != OTHER_BATCH else report.batch + 1
+            g = torch.Generator().manual_seed(7)
+            xb = torch.randn((other, *x.shape[1:]), generator=g)
+            report.comparisons.append(
+                check_onnx(exp.data, module, xb, tolerance, f"ONNX Runtime vs unfolded PyTorch, batch {other}")
+            )
+        report.ort_histogram = ort_histogram(exp.data)
+        report.ort_session = ort_options_text(1)
+    else:
+        report.onnx_note = "onnxruntime is not installed: the ONNX file was not run (pip install onnxruntime)"
+    write_atomic(path, exp.data)
+    report.onnx = str(path)

@@ -21,12 +21,21 @@ Method (README, "Latency anatomy"):
 * Achieved GFLOP/s and GB/s per layer divide :func:`archlab.static.roofline.layer_work` by the time; the
   roofline time ``max(flops/peak, bytes/bandwidth)`` over the measured time is the fraction of the roof.
 
-Runtimes: ``eager`` (the module as built), ``folded`` (BN folded into the conv/linear before it,
-:func:`archlab.nn.fold.fold_bn`: folded BN layers do not run, their time and work are 0).
+Clocks: at 1 thread (the default: on a shared machine more threads time the other jobs too) the per-layer
+and end-to-end times are per-thread CPU time (``time.thread_time_ns``: the inference runs on the calling
+thread; time preempted by other jobs is left out), with the end-to-end wall time beside it; at >= 2 threads,
+wall time. The stop rule uses the steadier of the two (:mod:`archlab.timing.rounds`).
+
+Runtimes here (the instrumented pass): ``eager`` (the module as built, activations in place where safe),
+``folded`` (BN folded into the conv/linear before it, :func:`archlab.nn.fold.fold_bn`: folded BN layers do not
+run, their time and work are 0), ``channels-last`` (folded, channels-last memory format).
+:func:`archlab.nn.latency.latency` dispatches every runtime: TorchScript and ONNX Runtime through their
+profilers (:mod:`archlab.nn.profiled_layers`), ``compile`` end to end only (Inductor fuses across layers).
 """
 
 from __future__ import annotations
 
+import gc
 import random
 import time
 
@@ -34,14 +43,21 @@ from archlab.errors import OptionError
 from archlab.ir.plan import Plan
 from archlab.static.roofline import Ceilings
 from archlab.timing import rounds as lat
-from archlab.timing.anatomy import LatencyReport, anatomy
-from archlab.timing.machine import loadavg, usable_cpus
+from archlab.timing.anatomy import LatencyReport
+from archlab.timing.anatomy_build import anatomy
+from archlab.timing.machine import keep_heap, loadavg, usable_cpus
 from archlab.timing.progress import Progress, rounds_progress
 
-RUNTIMES = ("eager", "folded")
+RUNTIMES = ("eager", "folded", "channels-last")  # the instrumented pass
+ALL_RUNTIMES = ("eager", "folded", "channels-last", "torchscript", "onnxruntime", "compile")
 DEFAULT_BUDGET_S = 10.0
 DEFAULT_TARGET = 0.02
 DEFAULT_MIN_SAMPLES = 10
+DEFAULT_THREADS = 1
+THREADS_NOTE = (
+    "1 thread by default: on a machine shared with other jobs more threads time their load too (and wait for "
+    "each other), and at 1 thread the per-thread CPU clock measures the inference without preemption"
+)
 
 
 # -- the instrumented pass -----------------------------------------------------------------------------------
@@ -129,6 +145,44 @@ def timer_cost_ns(clock_ns=time.perf_counter_ns, n: int = 20001) -> float:
 # -- the measurement -----------------------------------------------------------------------------------------
 
 
+def check_options(runtime: str, batch: int, threads: int | None, budget_s: float, known=RUNTIMES) -> None:
+    if runtime not in known:
+        raise OptionError(f"--runtime: per-layer timing supports {', '.join(known)}, not {runtime!r}")
+    if batch < 1:
+        raise OptionError(f"--batch must be >= 1, got {batch}")
+    if threads is not None and threads < 1:
+        raise OptionError(f"--threads must be >= 1, got {threads}")
+    if budget_s <= 0:
+        raise OptionError(f"--budget must be > 0 seconds, got {budget_s}")
+
+
+def prepared_module(plan: Plan, runtime: str, channels_last: bool, seed: int, module=None):
+    """The network of ``plan`` as ``runtime`` runs it (eager / folded / channels-last), eval mode."""
+    import torch
+
+    if module is None:
+        from archlab.nn.build import build_plan
+
+        torch.manual_seed(seed)
+        module = build_plan(plan, inplace=True)
+    module = module.eval()
+    if runtime in ("folded", "channels-last"):
+        from archlab.nn.fold import fold_bn
+
+        module = fold_bn(module, plan)
+    if channels_last or runtime == "channels-last":
+        module = module.to(memory_format=torch.channels_last)
+    return module
+
+
+def make_input(plan: Plan, batch: int, channels_last: bool, seed: int):
+    import torch
+
+    g = torch.Generator().manual_seed(seed + 1)
+    x = torch.randn((batch, *plan.input), generator=g)
+    return x.contiguous(memory_format=torch.channels_last) if channels_last and x.dim() == 4 else x
+
+
 def measure(
     plan: Plan,
     *,
@@ -144,50 +198,30 @@ def measure(
     seed: int = 0,
     module=None,
     warmup_s: float = 0.3,
-    min_sample_s: float = 0.01,
+    min_sample_s: float = lat.DEFAULT_MIN_SAMPLE_S,
+    clock: str = "auto",
     progress: Progress | None = None,
 ) -> LatencyReport:
-    """Measure the network of ``plan``: end-to-end, per layer, per row (see the module docstring).
+    """Measure the network of ``plan`` with the instrumented pass: end-to-end, per layer, per row.
 
-    ``module``: a network built from ``plan`` (built here when None; with ``runtime='folded'`` it is folded).
-    ``ceilings``: when given, every layer gets its roofline time and bound. ``progress(done, total, what)``:
-    the stages ``build`` (1 step), ``warm-up`` (2) and ``rounds`` (seconds of the budget).
+    ``module``: a network built from ``plan`` (built here when None; folded for ``folded``/``channels-last``).
+    ``ceilings``: when given, every layer gets its bound. ``threads``: None = 1 (see ``THREADS_NOTE``).
+    ``progress(done, total, what)``: the stages ``build`` (1 step), ``warm-up`` (2) and ``rounds`` (seconds of
+    the budget).
     """
     import torch
 
-    say = progress or (lambda done, total, what: None)
-    say(0, 1, f"build: {plan.model} ({runtime})")
-
-    if runtime not in RUNTIMES:
-        raise OptionError(f"--runtime: per-layer timing supports {', '.join(RUNTIMES)}, not {runtime!r}")
-    if batch < 1:
-        raise OptionError(f"--batch must be >= 1, got {batch}")
-    if threads is not None and threads < 1:
-        raise OptionError(f"--threads must be >= 1, got {threads}")
-    if budget_s <= 0:
-        raise OptionError(f"--budget must be > 0 seconds, got {budget_s}")
-    threads = threads or torch.get_num_threads()
-    if module is None:
-        from archlab.nn.build import build_plan
-
-        torch.manual_seed(seed)
-        module = build_plan(plan)
-    module = module.eval()
-    if runtime == "folded":
-        from archlab.nn.fold import fold_bn
-
-        module = fold_bn(module, plan)
-    fmt = torch.channels_last if channels_last else torch.contiguous_format
-    if channels_last:
-        module = module.to(memory_format=torch.channels_last)
-    g = torch.Generator().manual_seed(seed + 1)
-    x = (
-        torch.randn((batch, *plan.input), generator=g).contiguous(memory_format=fmt)
-        if len(plan.input) == 3
-        else torch.randn((batch, *plan.input), generator=g)
-    )
-    inst = Instrumented(module)
-
+    check_options(runtime, batch, threads, budget_s)
+    if progress is not None:
+        progress(0, 1, f"build: {plan.model} ({runtime})")
+    defaulted, threads = threads is None, threads or DEFAULT_THREADS
+    keep_heap()
+    cl = channels_last or runtime == "channels-last"
+    module = prepared_module(plan, runtime, channels_last, seed, module)
+    x = make_input(plan, batch, cl, seed)
+    clock = lat.clock_for(threads, clock)
+    clock_ns = time.thread_time_ns if clock == "cpu" else time.perf_counter_ns
+    inst = Instrumented(module, clock_ns=clock_ns)
     before = torch.get_num_threads()
 
     def enter():
@@ -196,95 +230,73 @@ def measure(
 
     layer_samples: list[list[float]] = []
     walls: list[float] = []
+    plain = lat.Candidate("forward", lambda: module(x), enter, clock=clock)
+    instr = lat.Candidate("instrumented", lambda: inst(x), enter, clock=clock)
 
-    def plain_fn():
-        return module(x)
-
-    def inst_fn():
-        return inst(x)
-
-    plain = lat.Candidate("forward", plain_fn, enter)
-    instr = lat.Candidate("instrumented", inst_fn, enter)
-
-    def sample(c: lat.Candidate) -> float:
+    def sample(c: lat.Candidate) -> lat.Timing:
         if c.key != "instrumented":
-            return lat.visit(c)
-        enter()
-        c.fn()
-        inst.reset()
+            return lat.visit_clocks(c)
+        t = _instrumented_visit(c, inst)
         number = max(1, c.number)
-        t0 = time.perf_counter_ns()
-        for _ in range(number):
-            c.fn()
-        t1 = time.perf_counter_ns()
         layer_samples.append([v / number / 1e6 for v in inst.acc])
-        wall = (t1 - t0) / number / 1e6
-        walls.append(wall)
-        return wall
+        walls.append(t.cpu if t.cpu is not None else t.wall)
+        return t
 
-    import gc
-
-    gc.collect()
-    gc.freeze()  # the rounds' gc.collect() then skips the (large) object graph of torch: ms instead of 0.2 s
-    try:
-        with torch.inference_mode():
-            enter()
-            timer_ns = timer_cost_ns()
-            say(0, 2, "warm-up: plain forward")
-            lat.warm_up(plain, seconds=warmup_s, min_sample_s=min_sample_s)
-            say(1, 2, "warm-up: instrumented forward")
-            lat.warm_up(instr, seconds=warmup_s / 2, min_sample_s=min_sample_s)
-            instr.number = plain.number  # the same calls per sample, so both see the same cache state
-            deadline = time.monotonic() + budget_s
-            results, base = lat.interleaved(
-                [plain, instr],
-                plain,
-                deadline=deadline,
-                target=target,
-                min_samples=min_samples,
-                max_samples=max_samples,
-                rng=random.Random(seed),
-                sample=sample,
-                on_round=rounds_progress(progress, "rounds", budget_s),
-            )
-    finally:
-        gc.unfreeze()
-        torch.set_num_threads(before)
-    report = anatomy(
-        plan,
-        runtime,
-        threads,
-        batch,
-        channels_last,
-        base,
-        results,
-        inst.names,
-        layer_samples,
-        walls,
-        timer_ns,
-        plain.number,
-        ceilings,
-    )
+    rounds = {"target": target, "min_samples": min_samples, "max_samples": max_samples, "seed": seed}
+    with torch.inference_mode():
+        enter()
+        timer_ns = timer_cost_ns(clock_ns)
+        results, base = _rounds(plain, instr, sample, warmup_s, min_sample_s, budget_s, before, progress, **rounds)
+    args = (plan, runtime, threads, batch, cl, base, results, inst.names, layer_samples, walls, timer_ns)
+    report = anatomy(*args, plain.number, ceilings)
     report.loadavg, report.cpus = loadavg(), usable_cpus()
+    if defaulted:
+        report.notes.append(THREADS_NOTE)
     return report
 
 
-def measure_against_ceilings(
-    plan: Plan, *, threads: int | None = None, remeasure: bool = False, progress: Progress | None = None, **options
-):
-    """:func:`measure` with the machine's ceilings at the same thread count (cached; ``remeasure`` to refresh).
-    ``progress``: the stage ``ceilings`` (1 step), then :func:`measure`'s."""
+def _rounds(plain, instr, sample, warmup_s, min_sample_s, budget_s, threads_before, progress, *, seed, **rounds):
+    """Warm both up (the same calls per sample, so both see the same cache state), then the interleaved rounds."""
     import torch
 
-    from archlab.nn.ceilings import ceilings
+    say = progress or (lambda done, total, what: None)
+    gc.collect()
+    gc.freeze()  # the rounds' gc.collect() then skips the (large) object graph of torch: ms instead of 0.2 s
+    try:
+        say(0, 2, "warm-up: plain forward")
+        lat.warm_up(plain, seconds=warmup_s, min_sample_s=min_sample_s)
+        say(1, 2, "warm-up: instrumented forward")
+        lat.warm_up(instr, seconds=warmup_s / 2, min_sample_s=min_sample_s)
+        instr.number = plain.number
+        deadline = time.monotonic() + budget_s
+        on_round = rounds_progress(progress, "rounds", budget_s)
+        return lat.interleaved(
+            [plain, instr],
+            plain,
+            deadline=deadline,
+            rng=random.Random(seed),
+            sample=sample,
+            on_round=on_round,
+            **rounds,
+        )
+    finally:
+        gc.unfreeze()
+        torch.set_num_threads(threads_before)
 
-    runtime = options.get("runtime", "eager")
-    if runtime not in RUNTIMES:  # before the ceilings, which may take seconds to measure
-        raise OptionError(f"--runtime: per-layer timing supports {', '.join(RUNTIMES)}, not {runtime!r}")
-    threads = threads or torch.get_num_threads()
-    if progress is not None:
-        progress(0, 1, f"ceilings: peak GFLOP/s and bandwidth at {threads} thread(s) (cached per machine)")
-    ceil = ceilings(threads, remeasure=remeasure)
-    if progress is not None:
-        progress(1, 1, "ceilings: done")
-    return measure(plan, threads=threads, ceilings=ceil, progress=progress, **options)
+
+def _instrumented_visit(c: lat.Candidate, inst: Instrumented) -> lat.Timing:
+    """One sample of the instrumented pass: an untimed call, then ``number`` calls with the layers' clocks
+    reset (so ``inst.acc`` holds exactly the timed calls)."""
+    if c.enter is not None:
+        c.enter()
+    c.fn()
+    inst.reset()
+    number = max(1, c.number)
+    use_cpu = c.clock == "cpu"
+    c0 = time.thread_time_ns() if use_cpu else 0
+    w0 = time.perf_counter_ns()
+    for _ in range(number):
+        c.fn()
+    w1 = time.perf_counter_ns()
+    c1 = time.thread_time_ns() if use_cpu else 0
+    return lat.Timing((w1 - w0) / number / 1e6, (c1 - c0) / number / 1e6 if use_cpu else None)

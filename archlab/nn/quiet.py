@@ -1,10 +1,11 @@
-"""Optional packages (is it installed? what to install) and silencing exporters and tracers."""
+"""Optional packages (is it installed? what to install) and silencing exporters, tracers and profilers."""
 
 from __future__ import annotations
 
 import contextlib
 import io
 import logging
+import os
 import warnings
 
 from archlab.errors import ArchlabError
@@ -39,3 +40,20 @@ def quiet():
     finally:
         for lg, lv in zip(loggers, levels):
             lg.setLevel(lv)
+
+
+@contextlib.contextmanager
+def quiet_stderr():
+    """The profiler's C++ start/stop lines go to file descriptor 2 directly: silence it around them."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)

@@ -1,24 +1,25 @@
-"""Runtimes a sweep can time: eager PyTorch, ONNX Runtime, TorchScript and torch.compile.
+"""The runtimes a network can be timed (and deployed) in, each ready as a zero-argument callable.
 
-Each runtime turns a built network and an input into a zero-argument callable (one inference), checked
-against eager PyTorch first (max absolute difference of the outputs). Everything imports torch / onnxruntime
-inside the functions.
+Each runtime turns a built network and an input into ``fn()`` (one inference), checked against eager PyTorch
+(max absolute difference of the outputs; eager itself is the reference and is not compared with itself).
+The networks are built with fresh (seeded) weights and in-place activations (:func:`archlab.nn.build.build_plan`).
+Everything imports torch / onnxruntime inside the functions.
 
-* ``eager``: the ``torch.fx`` module from :func:`archlab.build.build_plan`, eval mode, under
-  ``torch.inference_mode``; ``torch.set_num_threads`` before every visit.
-* ``onnxruntime``: exported with ``torch.onnx.export(..., dynamo=True, optimize=False)`` (the default
-  exporter, which needs ``onnxscript``; ONNX Runtime's own graph optimizer does the fusions at
-  ``ORT_ENABLE_ALL``); if that exporter fails, the TorchScript-based exporter (``dynamo=False``). One
-  session per thread count (``intra_op_num_threads``, ``inter_op_num_threads=1``, spinning off so that
-  idle ONNX Runtime threads do not steal the CPU from the configuration timed next).
-* ``torchscript``: ``torch.jit.trace`` then ``torch.jit.freeze`` (folds BN into the convolutions).
-* ``compile``: ``torch.compile(model, dynamic=False)`` (Inductor; needs a C++ compiler; compiling takes
-  tens of seconds per configuration on 2 cores, done before the rounds, outside the timing).
+* ``eager``: the ``torch.fx`` module as built, eval mode, under ``torch.inference_mode``;
+* ``folded``: BN folded into the conv/linear before it (:func:`archlab.nn.fold.fold_bn`);
+* ``channels-last``: BN folded, module and input in channels-last memory format;
+* ``torchscript``: ``torch.jit.trace`` then ``torch.jit.freeze`` (which folds BN itself);
+* ``onnxruntime``: the BN-folded module exported by :func:`archlab.nn.onnx_export.export_onnx` (dynamo,
+  ``optimize=True``, dynamic batch axis, PReLU decomposed), one session per thread count with the options
+  stated in :data:`archlab.nn.onnx_export.ORT_OPTIONS`;
+* ``compile``: ``torch.compile(folded, dynamic=False)`` (Inductor; needs a C++ compiler; compiling takes tens
+  of seconds per configuration on 2 cores, done before the rounds, outside the timing).
+
+``torch.set_num_threads`` is set before every visit (``enter``).
 """
 
 from __future__ import annotations
 
-import io
 import os
 import platform
 import shutil
@@ -28,16 +29,18 @@ from dataclasses import dataclass
 from archlab.errors import ArchlabError, OptionError
 from archlab.nn.outputs import as_list, max_difference
 from archlab.nn.quiet import quiet, require_packages
-from archlab.timing.machine import cpu_model, loadavg, usable_cpus
+from archlab.timing.machine import cpu_model, keep_heap, loadavg, usable_cpus
 
-RUNTIMES = ("eager", "onnxruntime", "torchscript", "compile")
+RUNTIMES = ("eager", "folded", "channels-last", "torchscript", "onnxruntime", "compile")
+FOLDED_RUNTIMES = ("folded", "channels-last", "onnxruntime", "compile")  # built from the BN-folded module
 CHECK_RTOL = 1e-3  # max |out - eager| <= CHECK_RTOL * max |eager| + CHECK_ATOL, or the check fails
 CHECK_ATOL = 1e-6
 
 
 @dataclass
 class Prepared:
-    """A runtime ready to time: ``fn()`` runs one inference; ``enter()`` sets threads before a visit."""
+    """A runtime ready to time: ``fn()`` runs one inference; ``enter()`` sets threads before a visit;
+    ``artefact``: what a deployment writes (the module, the frozen TorchScript, the :class:`OnnxExport`)."""
 
     runtime: str
     fn: Callable[[], object]
@@ -46,6 +49,7 @@ class Prepared:
     ref_max_abs: float
     note: str = ""
     exporter: str | None = None
+    artefact: object = None
 
     @property
     def check_ok(self) -> bool:
@@ -58,10 +62,24 @@ def require(runtime: str) -> None:
         raise OptionError(f"--runtimes: unknown runtime {runtime!r}; known: {', '.join(RUNTIMES)}")
     if runtime == "onnxruntime":
         require_packages(("onnxruntime", "onnx", "onnxscript"), "runtime onnxruntime")
-    if runtime == "compile" and not (
-        shutil.which(os.environ.get("CXX", "g++")) or shutil.which("c++") or shutil.which("clang++")
-    ):
+    if runtime == "compile" and not has_compiler():
         raise ArchlabError("runtime compile (torch.compile, Inductor) needs a C++ compiler (g++ or clang++)")
+
+
+def has_compiler() -> bool:
+    return bool(shutil.which(os.environ.get("CXX", "g++")) or shutil.which("c++") or shutil.which("clang++"))
+
+
+def available() -> tuple[str, ...]:
+    """The runtimes that can run on this machine."""
+    out = []
+    for rt in RUNTIMES:
+        try:
+            require(rt)
+        except ArchlabError:
+            continue
+        out.append(rt)
+    return tuple(out)
 
 
 class Workshop:
@@ -70,9 +88,11 @@ class Workshop:
     def __init__(self, seed: int = 0) -> None:
         self.seed = seed
         self.modules: dict = {}
+        self.folded: dict = {}
         self.inputs: dict = {}
         self.onnx: dict = {}
         self.refs: dict = {}
+        self.heap_kept = keep_heap()  # no page faults per forward (glibc), before anything is timed
 
     # -- shared pieces ---------------------------------------------------------------------------------
     def module(self, plan_key, plan, channels_last: bool):
@@ -83,11 +103,19 @@ class Workshop:
             from archlab.nn.build import build_plan
 
             torch.manual_seed(self.seed)  # the same weights for every runtime of one network
-            m = build_plan(plan).eval()
+            m = build_plan(plan, inplace=True).eval()
             if channels_last:
                 m = m.to(memory_format=torch.channels_last)
             self.modules[key] = m
         return self.modules[key]
+
+    def folded_module(self, plan_key, plan, channels_last: bool):
+        key = (plan_key, channels_last)
+        if key not in self.folded:
+            from archlab.nn.fold import fold_bn
+
+            self.folded[key] = fold_bn(self.module(plan_key, plan, channels_last), plan)
+        return self.folded[key]
 
     def input(self, shape: tuple[int, ...], batch: int, channels_last: bool):
         key = (tuple(shape), batch, channels_last)
@@ -96,7 +124,7 @@ class Workshop:
 
             g = torch.Generator().manual_seed(self.seed + 1)
             x = torch.randn((batch, *shape), generator=g)
-            if channels_last:
+            if channels_last and x.dim() == 4:
                 x = x.contiguous(memory_format=torch.channels_last)
             self.inputs[key] = x
         return self.inputs[key]
@@ -108,58 +136,67 @@ class Workshop:
 
             m = self.module(plan_key, plan, channels_last)
             x = self.input(plan.input, batch, channels_last)
-            _set_threads(threads)
+            set_threads(threads)
             with torch.inference_mode():
                 self.refs[key] = tuple(t.detach().clone() for t in as_list(m(x)))
         return self.refs[key]
 
-    def onnx_bytes(self, plan_key, plan, batch: int) -> tuple[bytes, str]:
-        key = (plan_key, batch)
-        if key not in self.onnx:
-            m = self.module(plan_key, plan, False)
-            x = self.input(plan.input, batch, False)
-            self.onnx[key] = export_onnx(m, x)
-        return self.onnx[key]
+    def onnx_export(self, plan_key, plan):
+        """The ONNX export of the BN-folded network (dynamic batch: one export serves every batch size)."""
+        if plan_key not in self.onnx:
+            from archlab.nn.onnx_export import export_onnx
+
+            m = self.folded_module(plan_key, plan, False)
+            self.onnx[plan_key] = export_onnx(m, self.input(plan.input, 1, False))
+        return self.onnx[plan_key]
 
     # -- one configuration -----------------------------------------------------------------------------
     def prepare(self, runtime: str, plan_key, plan, *, batch: int, threads: int, channels_last: bool) -> Prepared:
         import torch
 
         require(runtime)
-        ref = self.reference(plan_key, plan, batch, channels_last, threads)
-        x = self.input(plan.input, batch, channels_last)
-        m = self.module(plan_key, plan, channels_last)
+        cl = channels_last or runtime == "channels-last"
+        x = self.input(plan.input, batch, cl)
 
         def enter(t=threads):
-            _set_threads(t)
+            set_threads(t)
 
-        exporter = None
-        note = ""
-        if runtime == "eager":
-            fn = _call(m, x)
-        elif runtime == "torchscript":
-            with quiet(), torch.no_grad():
-                traced = torch.jit.trace(m, x, check_trace=False)
-                scripted = torch.jit.freeze(traced.eval())
-            fn = _call(scripted, x)
-        elif runtime == "compile":
-            compiled = torch.compile(m, dynamic=False)
-            fn = _call(compiled, x)
-        elif runtime == "onnxruntime":
-            data, exporter = self.onnx_bytes(plan_key, plan, batch)
-            fn = _ort_callable(data, self.input(plan.input, batch, False), threads)
-            note = f"exporter {exporter}"
-        else:  # pragma: no cover - require() rejects it
-            raise OptionError(f"unknown runtime {runtime!r}")
+        if runtime == "eager":  # the reference itself: nothing to compare
+            m = self.module(plan_key, plan, channels_last)
+            return Prepared(runtime, _call(m, x), enter, 0.0, 0.0, "the reference", artefact=m)
+        ref = self.reference(plan_key, plan, batch, channels_last, threads)
+        fn, note, exporter, artefact = self._make(runtime, plan_key, plan, x, threads, cl)
         enter()
         with torch.inference_mode():
-            out = fn()
+            fn()
             out = fn()  # a compiled runtime may specialise on the first call
         try:  # every output of a multi-output network (a detector's heads)
             diff, scale = max_difference(out, list(ref))
         except ValueError as e:
             raise ArchlabError(f"{runtime} against eager: {e}") from None
-        return Prepared(runtime, fn, enter, diff, scale, note, exporter)
+        return Prepared(runtime, fn, enter, diff, scale, note, exporter, artefact)
+
+    def _make(self, runtime: str, plan_key, plan, x, threads: int, cl: bool):
+        import torch
+
+        if runtime in ("folded", "channels-last", "compile"):
+            m = self.folded_module(plan_key, plan, cl)
+            if runtime != "compile":
+                return _call(m, x), "BN folded" + (", channels-last" if cl else ""), None, m
+            compiled = torch.compile(m, dynamic=False)
+            return _call(compiled, x), "torch.compile (Inductor) of the BN-folded module", None, m
+        if runtime == "torchscript":
+            with quiet(), torch.no_grad():
+                frozen = torch.jit.freeze(torch.jit.trace(self.module(plan_key, plan, cl), x, check_trace=False).eval())
+            return _call(frozen, x), "torch.jit.trace + torch.jit.freeze", None, frozen
+        if runtime == "onnxruntime":
+            from archlab.nn.onnx_export import ort_options_text, ort_session
+
+            exp = self.onnx_export(plan_key, plan)
+            sess = ort_session(exp.data, threads)
+            fn = _ort_callable(sess, x)
+            return fn, f"{exp.note}; {ort_options_text(threads)}", exp.exporter, exp
+        raise OptionError(f"unknown runtime {runtime!r}")  # pragma: no cover - require() rejects it
 
 
 def _call(module, x):
@@ -169,25 +206,15 @@ def _call(module, x):
     return fn
 
 
-def _set_threads(t: int) -> None:
+def set_threads(t: int) -> None:
     import torch
 
     if torch.get_num_threads() != t:
         torch.set_num_threads(t)
 
 
-def _ort_callable(data: bytes, x, threads: int):
-    import onnxruntime as ort
-
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = threads
-    so.inter_op_num_threads = 1
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    so.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    so.log_severity_level = 3
-    sess = ort.InferenceSession(data, so, providers=["CPUExecutionProvider"])
-    name = sess.get_inputs()[0].name
-    feed = {name: x.numpy()}
+def _ort_callable(sess, x):
+    feed = {sess.get_inputs()[0].name: x.contiguous().numpy()}
     run = sess.run
 
     def fn():
@@ -195,27 +222,6 @@ def _ort_callable(data: bytes, x, threads: int):
 
     fn.session = sess  # type: ignore[attr-defined]  # kept for profiling
     return fn
-
-
-def export_onnx(model, x) -> tuple[bytes, str]:
-    """The ONNX model as bytes, and which exporter made it (``dynamo``, or ``torchscript`` as fallback)."""
-    import torch
-
-    with quiet():
-        try:
-            prog = torch.onnx.export(model, (x,), dynamo=True, verbose=False, optimize=False)
-            assert prog is not None
-            return prog.model_proto.SerializeToString(), "dynamo"
-        except Exception as e:  # the fallback is documented; the reason goes into the run's notes
-            first = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
-        buf = io.BytesIO()
-        try:
-            torch.onnx.export(model, (x,), buf, dynamo=False, input_names=["x"], output_names=["y"])  # type: ignore[arg-type]
-        except Exception as e:
-            raise ArchlabError(
-                f"ONNX export failed: {first}; the TorchScript-based exporter too: {type(e).__name__}: {e}"
-            ) from None
-        return buf.getvalue(), f"torchscript (dynamo exporter failed: {first})"
 
 
 # -- the environment beside the results -------------------------------------------------------------------
@@ -248,6 +254,7 @@ def environment(runtimes: tuple[str, ...] = ("eager",)) -> dict:
         "openmp": line_with("OpenMP"),
         "cpu_capability": line_with("CPU capability"),
         "env_threads": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")},
+        "malloc_heap_kept": keep_heap(),
     }
     if loadavg() is not None:
         env["loadavg_start"] = loadavg()
@@ -256,7 +263,10 @@ def environment(runtimes: tuple[str, ...] = ("eager",)) -> dict:
         import onnxruntime
         import onnxscript
 
+        from archlab.nn.onnx_export import ORT_OPTIONS
+
         env["onnxruntime"] = onnxruntime.__version__
         env["onnx"] = onnx.__version__
         env["onnxscript"] = onnxscript.__version__
+        env["onnxruntime_session"] = dict(ORT_OPTIONS)
     return env

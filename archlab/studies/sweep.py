@@ -32,6 +32,7 @@ from archlab.studies.sweep_grid import (  # noqa: F401  (re-exported: the sweep'
     DEFAULT_BUDGET,
     DEFAULT_WIDTHS,
     STEMS,
+    THREADS_WHY,
     Config,
     Grid,
     SweepOptions,
@@ -77,6 +78,7 @@ class SweepResult:
     out: str | None = None
     sidecar: str | None = None
     options: dict = field(default_factory=dict)
+    clocks: dict = field(default_factory=dict)  # label -> both clocks' medians and CIs (ms)
 
     def typed_rows(self) -> list[dict]:
         return [typed_row(r) for r in self.rows]
@@ -115,6 +117,7 @@ class SweepResult:
             "environment": self.environment,
             "method": method_dict(self.options),
             "notes": self.notes,
+            "clocks": self.clocks,
             "out": self.out,
             "rows": self.typed_rows(),
         }
@@ -123,11 +126,16 @@ class SweepResult:
 def method_dict(options: dict) -> dict:
     return {
         "timing": "eval mode, torch.inference_mode; warm-up; interleaved rounds in a fresh random order, the "
-        "baseline in every round; a visit = 1 untimed call + `number` timed calls (1 sample)",
+        f"baseline in every round; a visit = 1 untimed call + `number` timed calls (1 sample: >= "
+        f"{lat.MIN_NUMBER} calls and >= {lat.DEFAULT_MIN_SAMPLE_S * 1e3:.0f} ms)",
+        "clock": "1-thread configurations: per-thread CPU time (time.thread_time_ns; the inference runs on the "
+        "calling thread, preemption left out) in the CSV, wall time beside it (clocks in the JSON); >= 2 threads: "
+        "wall time",
         "ci": f"distribution-free order-statistic CI of the median "
         f"({options.get('confidence', lat.DEFAULT_CONFIDENCE):.0%})",
-        "stop": f"CI within ±{options.get('target', lat.DEFAULT_TARGET):.1%} of the median, or the budget "
-        f"({options.get('budget')} s) ended",
+        "stop": f"CI within ±{options.get('target', lat.DEFAULT_TARGET):.1%} of the median on the steadier clock, or "
+        f"the budget ({options.get('budget')} s, preparation and warm-up included) ended: a hard bound, the sweep "
+        "ends within the budget + one round",
         "ratio": "median over rounds of (configuration sample / baseline sample in the same round)",
     }
 
@@ -159,10 +167,10 @@ def make_row(cfg: Config, counts: dict, res: lat.Result, max_abs_diff: float | N
     return {c: (vals[c] if isinstance(vals[c], str) else fmt_num(vals[c])) for c in COLUMNS}
 
 
-def _prepare(
-    grid: Grid, todo: list[Config], opts: SweepOptions, seed: int, progress: Progress, notes: list[str]
-) -> tuple[dict, dict]:
-    """Every runtime of the run built, checked against eager and warmed up: (candidates, max |diff|) by key."""
+def _prepare(grid: Grid, todo: list[Config], opts: SweepOptions, seed: int, progress: Progress, notes: list[str],
+             deadline: float, clock) -> tuple[dict, dict]:  # fmt: skip
+    """Every runtime of the run built, checked against eager and warmed up, the baseline first, until the
+    deadline: (candidates, max |diff|) by key. Configurations not prepared in time are left for a later run."""
     import torch
 
     from archlab.nn.runtimes import Workshop
@@ -171,8 +179,14 @@ def _prepare(
     candidates: dict[tuple, lat.Candidate] = {}
     diffs: dict[tuple, float] = {}
     base_key = grid.baseline.key()
-    prepare_list = list(todo) + ([grid.baseline] if base_key not in {c.key() for c in todo} else [])
+    prepare_list = [grid.baseline] + [c for c in todo if c.key() != base_key]
     for i, cfg in enumerate(prepare_list):
+        if i and clock() >= deadline:
+            notes.append(
+                f"the budget ended while preparing: {len(prepare_list) - i} configuration(s) not measured; run again "
+                "with the same --out to measure them"
+            )
+            break
         progress.preparing(i, len(prepare_list), cfg.label())
         prep = ws.prepare(
             cfg.runtime,
@@ -190,9 +204,9 @@ def _prepare(
             )
         if prep.exporter and prep.exporter != "dynamo":
             notes.append(f"{cfg.label()}: ONNX exporter {prep.exporter}")
-        cand = lat.Candidate(cfg.key(), prep.fn, prep.enter)
+        cand = lat.Candidate(cfg.key(), prep.fn, prep.enter, clock=lat.clock_for(cfg.threads, opts.clock))
         with torch.inference_mode():
-            lat.warm_up(cand, seconds=opts.warmup)
+            lat.warm_up(cand, seconds=opts.warmup, clock=None if clock is time.monotonic else clock)
         candidates[cfg.key()] = cand
     progress.preparing(len(prepare_list), len(prepare_list), "")
     return candidates, diffs
@@ -251,13 +265,15 @@ def run_sweep(
     }
     store.start(run_meta)
     progress.start(len(todo), len(store.kept), opts.budget)
-    notes: list[str] = []
+    notes: list[str] = [] if opts.threads else [THREADS_WHY]
+    clocks: dict = {}
     new_rows: dict[tuple, dict] = {}
     baseline_summary, status = None, "interrupted"
     try:
         baseline_summary = _measure(
             grid, todo, opts, seed, t_start + opts.budget, run_id, store, new_rows, notes, progress, on_row, clock
         )
+        run_meta["clocks"] = clocks = baseline_summary.pop("clocks", {})
         status = "complete"
     except KeyboardInterrupt:
         raise
@@ -291,6 +307,7 @@ def run_sweep(
         status,
         *where,
         options,
+        clocks,
     )
 
 
@@ -299,7 +316,8 @@ def _measure(grid, todo, opts, seed, deadline, run_id, store, new_rows, notes, p
     Returns the baseline's statistics."""
     import torch
 
-    candidates, diffs = _prepare(grid, todo, opts, seed, progress, notes)
+    candidates, diffs = _prepare(grid, todo, opts, seed, progress, notes, deadline, clock)
+    todo = [c for c in todo if c.key() in candidates]
     progress.measuring(len(todo))
 
     def on_final(res: lat.Result) -> None:
@@ -331,7 +349,18 @@ def _measure(grid, todo, opts, seed, deadline, run_id, store, new_rows, notes, p
             f"{len(unconverged)} of {len(results)} configurations did not reach ±{opts.target:.1%} "
             f"before the budget ended (their CI is reported; a larger --budget narrows it)"
         )
-    return {"config": grid.baseline.as_dict(), **_summary_dict(base.latency)}
+    clocks = {store.by_key[k].label(): _clocks_dict(r) for k, r in results.items()}
+    return {"config": grid.baseline.as_dict(), **_summary_dict(base.latency), "clock": base.clock, "clocks": clocks}
+
+
+def _clocks_dict(r: lat.Result) -> dict:
+    cpu = r.cpu_latency
+    return {
+        "clock": r.clock,
+        "steadier": r.steadier,
+        "wall": _summary_dict(r.wall_latency) if r.wall else None,
+        "cpu": _summary_dict(cpu) if cpu is not None else None,
+    }
 
 
 def _summary_dict(s: lat.Summary) -> dict:
@@ -364,4 +393,5 @@ def _options_dict(opts: SweepOptions, grid: Grid) -> dict:
         "warmup": opts.warmup,
         "min_samples": opts.min_samples,
         "max_samples": opts.max_samples,
+        "clock": opts.clock,
     }

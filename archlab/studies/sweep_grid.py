@@ -12,12 +12,17 @@ from archlab.ir.overrides import parse_hw
 from archlab.spec.limits import MAX_WIDTH
 from archlab.storage.sweep_store import CONFIG_COLUMNS
 from archlab.timing import rounds as lat
-from archlab.timing.machine import usable_cpus
 
 STEMS = ("2", "1", "1+pool")
 DEFAULT_WIDTHS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 DEFAULT_BUDGET = 240.0
 MAX_SECONDS = 7 * 24 * 3600.0  # a week: --budget and --warmup above it are typing mistakes (1e9 s is 31 years)
+DEFAULT_THREADS = (1,)
+THREADS_WHY = (
+    "threads: 1 by default: on a machine shared with other jobs more threads time their load too (threads wait "
+    "for each other), and at 1 thread the per-thread CPU clock times the inference without preemption "
+    "(several times narrower CIs under load); give --threads to sweep more"
+)
 
 
 # -- configurations ----------------------------------------------------------------------------------------
@@ -123,7 +128,7 @@ def canonical_key(row: dict) -> tuple[str, ...]:
 @dataclass
 class SweepOptions:
     """What to sweep and how long. ``None`` for inputs/heads/threads means: the table's input, the table's
-    head, all usable CPUs."""
+    head, 1 thread (``THREADS_WHY``)."""
 
     net: str
     widths: tuple[float, ...] = DEFAULT_WIDTHS
@@ -135,7 +140,7 @@ class SweepOptions:
     runtimes: tuple[str, ...] = ("eager",)
     channels_last: bool = False
     baseline: dict = field(default_factory=dict)  # width, stem, input, head, threads, batch, runtime
-    budget: float = DEFAULT_BUDGET  # seconds for the whole sweep (preparation included)
+    budget: float = DEFAULT_BUDGET  # seconds for the whole sweep, preparation and warm-up included: a hard bound
     target: float = lat.DEFAULT_TARGET
     confidence: float = lat.DEFAULT_CONFIDENCE
     warmup: float = 0.3  # seconds of warm-up per configuration
@@ -143,6 +148,7 @@ class SweepOptions:
     max_samples: int | None = None
     seed: int | None = None
     module: object = None  # a torch module to sweep (``net`` is then its label): inputs, threads, batches, runtimes
+    clock: str = "auto"  # auto: per-thread CPU time at 1 thread, wall otherwise; cpu; wall
 
     def check(self) -> None:
         """Every option in range, NaN and infinity refused (``--warmup inf`` would never end)."""
@@ -267,7 +273,9 @@ def make_grid(opts: SweepOptions) -> Grid:
         heads = list(opts.heads)
     else:
         heads = [spec.head.pool if spec.head is not None else "none"]
-    threads = list(opts.threads or [usable_cpus()])
+    threads = list(opts.threads or DEFAULT_THREADS)
+    for t in threads:
+        lat.clock_for(t, opts.clock)  # an OptionError for an unknown clock, or cpu at >= 2 threads
     from archlab.nn.runtimes import require
 
     for rt in opts.runtimes:
@@ -344,7 +352,7 @@ def module_grid(opts: SweepOptions) -> Grid:
     for rt in (*opts.runtimes, opts.baseline.get("runtime", opts.runtimes[0])):
         require(rt)
     inputs = list(dict.fromkeys(parse_hw(i) for i in opts.inputs))
-    threads = list(dict.fromkeys(opts.threads or [usable_cpus()]))
+    threads = list(dict.fromkeys(opts.threads or DEFAULT_THREADS))
     batches, runtimes = list(dict.fromkeys(opts.batches)), list(dict.fromkeys(opts.runtimes))
 
     def config(hw, t, b, rt) -> Config:

@@ -269,6 +269,22 @@ def latency_need(plan: Plan, batch: int = 1, runtime: str = "eager") -> Estimate
     )
 
 
+def runtimes_need(plan: Plan, batch: int = 1, runtimes=None) -> Estimate:
+    """The runtime table and ``deploy``: every runtime's copy of the network stays alive during the rounds."""
+    names = tuple(runtimes) if runtimes else tuple(RUNTIME_COPIES)
+    copies = sum(RUNTIME_COPIES.get(rt, 2) for rt in dict.fromkeys(("eager", *names)))
+    return Estimate(
+        "runtimes",
+        (
+            (f"activations at batch {batch}", _peak(plan, batch)),
+            ("kernel scratch", _largest(plan, batch)),
+            (f"weights ({copies} copies over {len(names)} runtimes)", _weights(plan) * copies),
+            ("torch", TORCH_RUNTIME_BYTES),
+        ),
+        "fewer --runtimes or a smaller --batch",
+    )
+
+
 def crosscheck_need(plan: Plan, batch: int = 1) -> Estimate:
     return Estimate(
         "profile --check",
