@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import warnings
 
 import click
 
@@ -27,8 +28,12 @@ COMMANDS = {
     "rf": ("rf_cmd:rf", "Receptive fields and the embedding-head study (GAP vs GDConv vs FC)."),
     "heads": ("heads_cmd:heads", "The learned head study: GAP, GDConv and FC trained on drawn faces."),
     "sweep": ("sweep_cmd:sweep", "Latency over widths, stems, inputs, heads, threads and runtimes."),
-    "export": ("export_cmd:export", "ONNX / TorchScript export, BN optionally folded, checked."),
-    "ceilings": ("ceilings_cmd:ceilings", "The machine's peak GFLOP/s and memory bandwidth (cached)."),
+    "runtimes": ("runtimes_cmd:runtimes", "Every runtime end to end, side by side, with ratios to eager and CIs."),
+    "deploy": ("deploy_cmd:deploy", "Write the network in its fastest runtime here, with the evidence."),
+    "export": ("export_cmd:export", "ONNX / TorchScript export (BN folded, dynamic batch), checked."),
+    "extract": ("extract_cmd:extract", "A torch module (FILE.py:CALLABLE) as a layer table, checked exact."),
+    "weights": ("weights_cmd:weights", "Checkpoint tools: `weights map` finds a key map by shapes."),
+    "ceilings": ("ceilings_cmd:ceilings", "The machine's peak GFLOP/s and bandwidth per memory level (cached)."),
     "validate": ("table_cmds:validate", "Every error in a table file at once."),
     "lint": ("table_cmds:lint", "Architecture smells, each naming its row (exit 1 when found)."),
     "schema": ("table_cmds:schema", "A JSON Schema of the table format, for editors."),
@@ -70,12 +75,24 @@ class ArchlabGroup(click.Group):
         cut = args.index("--") if "--" in args else len(args)
         STATE["debug"] = "--debug" in args[:cut]
         args = [a for i, a in enumerate(args) if not (a == "--debug" and i < cut)]
+        warnings.showwarning = _show_note
         sys.exit(run_guarded(lambda: self._invoke(prog_name, args, extra), STATE["debug"]))
 
     def _invoke(self, prog_name: str, args: list[str], extra: dict) -> int:
         with self.make_context(prog_name, args, **extra) as ctx:
             self.invoke(ctx)
         return 0
+
+
+def _show_note(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as one ``archlab: note:`` line each (a limit archlab applied and went on: threads capped ...);
+    other libraries' warnings only with ``--debug``."""
+    from archlab.api import ResourceNote
+
+    if issubclass(category, ResourceNote):
+        click.echo(f"archlab: note: {_one_line(str(message))}", err=True)
+    elif STATE["debug"]:
+        click.echo(f"archlab: warning: {category.__name__}: {_one_line(str(message))} ({filename}:{lineno})", err=True)
 
 
 def run_guarded(work, debug: bool) -> int:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -147,10 +148,86 @@ def output_path(output: str | None) -> str | None:
     return None if output in (None, "-") else output
 
 
-def emit(tables, data, fmt: str, output: str | None, header: list[str] | None = None) -> None:
+def emit(
+    tables, data, fmt: str, output: str | None, header: list[str] | None = None, columns: list[str] | None = None
+) -> None:
     from archlab.render.output import emit as render_emit
 
-    render_emit(tables, data, fmt, output_path(output), header=header)
+    render_emit(tables, data, fmt, output_path(output), header=header, columns=columns)
+
+
+def columns_option(fn):
+    """``--columns a,b,c``: the columns to show, handed to the command as a list (None: all)."""
+
+    def parse(ctx, param, value):
+        if value is None:
+            return None
+        names = [c.strip() for c in value.split(",") if c.strip()]
+        if not names:
+            raise click.BadParameter("give column names separated by commas, e.g. params,madds", ctx, param)
+        return names
+
+    return click.option(
+        "--columns",
+        metavar="A,B,...",
+        callback=parse,
+        help="show only these columns (text forms and csv; -f json keeps everything)",
+    )(fn)
+
+
+def max_memory_option(fn):
+    """``--max-memory SIZE``: the memory the command may plan for, instead of what the machine has."""
+    return click.option(
+        "--max-memory",
+        metavar="SIZE",
+        help="refuse when the estimated peak memory exceeds SIZE (4G, 512M); default: the memory available",
+    )(fn)
+
+
+def quiet_option(fn):
+    return click.option("--quiet", "-q", is_flag=True, help="no progress on stderr")(fn)
+
+
+@contextmanager
+def progress_display(name: str, quiet: bool = False) -> Iterator[Any]:
+    """The progress callback of a long command (a rich bar on a terminal, one line per stage when piped, none
+    with ``quiet``), stopped when the block ends."""
+    from archlab.render.progress import progress_bar
+
+    callback, stop = progress_bar(name, quiet=quiet)
+    try:
+        yield callback
+    finally:
+        stop()
+
+
+def source_options(fn):
+    """The options of a network given as a torch module: ``--arg KEY=VALUE`` (repeatable; the callable of a
+    ``FILE.py:CALLABLE`` source is called with them, values read as YAML) and ``--strict`` (ops archlab has no
+    counting rule for are an error). The command gets ``net`` loaded (a module when ``--arg`` is given) and
+    ``strict``."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        given = list(kwargs.pop("module_args", ()) or ())
+        if given:
+            from archlab import api
+
+            kwargs["net"] = api.load_module(kwargs["net"], given)
+        return fn(*args, **kwargs)
+
+    wrapper = click.option(
+        "--strict",
+        is_flag=True,
+        help="refuse ops archlab has no counting rule for (default: counted as nothing and listed by name)",
+    )(wrapper)
+    return click.option(
+        "--arg",
+        "module_args",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="for FILE.py:CALLABLE: call it with KEY=VALUE (repeatable; values read as YAML)",
+    )(wrapper)
 
 
 def echo(text: str = "", *, err: bool = False) -> None:
