@@ -6,6 +6,9 @@ def main() -> None:
     """The console entry point: Ctrl-C while the CLI is still loading is "interrupted" too, not a traceback."""
     import sys
 
+    from archlab.cli import interrupts
+
+    interrupts.install()
     try:
         from archlab.cli.app import main as run
 

@@ -101,7 +101,7 @@ def _import(where: str, label: str):
         if dotted is not None:
             return importlib.import_module(dotted)
         return _import_file(path, label)
-    except ArchlabError:
+    except (ArchlabError, KeyboardInterrupt):
         raise
     except BaseException as e:  # a SystemExit or a syntax error in the user's file is still one line
         raise ArchlabError(f"{label}: importing {where} failed: {_first_line(e)}") from None
