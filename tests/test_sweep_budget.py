@@ -85,6 +85,23 @@ def test_the_warm_up_counts_against_the_budget(fake):
     assert fake.t <= opts.budget + 0.3 + 1.0 + max(b - a for a, b in zip([0.0, *fake.round_ends], fake.round_ends))
 
 
+def test_a_resumed_sweep_whose_budget_goes_to_preparing_times_nothing_and_says_so(fake, monkeypatch, tmp_path):
+    out = tmp_path / "s.csv"
+    grid = {"widths": (1.0,), "stems": ("2",), "inputs": ("112x112",), "seed": 0}
+    first = sw.run_sweep(sw.SweepOptions("mobilefacenet", budget=3.0, **grid), out=out, clock=fake.clock)
+    assert len(first.measured) == 1  # the baseline, kept for the next run
+
+    def slow_prepare(self, *args, **kw):  # building a network takes 3.5 s of fake time
+        fake.t += 3.5
+        return fake.prepare(*args, **kw)
+
+    monkeypatch.setattr(runtimes.Workshop, "prepare", slow_prepare)
+    more = {**grid, "widths": (0.5, 1.0)}  # one new configuration; the baseline's preparation outlasts the budget
+    res = sw.run_sweep(sw.SweepOptions("mobilefacenet", budget=3.0, **more), out=out, clock=fake.clock)
+    assert res.status == "complete" and res.measured == [] and not res.baseline
+    assert any("nothing was timed" in n and "of the 3 s" in n and "larger --budget" in n for n in res.notes)
+
+
 def test_eager_is_the_reference_and_is_not_run_to_check_itself(write_table):
     import archlab
 

@@ -75,7 +75,7 @@ def test_sigkill_while_measuring_then_same_command(cli, tiny, tmp_path):
     side = out.with_suffix(".json")
     common = ["--stems", "2", "--threads", "1", "--warmup", "0.02", "--out", out, "-q"]
     # a finished earlier run: 2 rows (in-process, to save a start-up)
-    done = cli("sweep", tiny, "--widths", "0.5,1", "--budget", "1", *common)
+    done = cli("sweep", tiny, "--widths", "0.5,1", "--budget", "20", "--target", "0.2", *common)
     assert done.exit_code == 0, done.output
     before = rows(out)
     assert len(before) == 2

@@ -349,7 +349,14 @@ def _measure(grid, todo, opts, seed, deadline, run_id, store, new_rows, notes, p
             f"{len(unconverged)} of {len(results)} configurations did not reach ±{opts.target:.1%} "
             f"before the budget ended (their CI is reported; a larger --budget narrows it)"
         )
-    clocks = {store.by_key[k].label(): _clocks_dict(r) for k, r in results.items()}
+    clocks = {store.by_key[k].label(): _clocks_dict(r) for k, r in results.items() if r.samples}
+    if not base.samples:  # the budget ended before the first round (preparation counts against it)
+        spent = clock() - (deadline - opts.budget)
+        notes.append(
+            f"the budget ended before the first timing round ({spent:.1f} s of the {opts.budget:g} s went to "
+            f"preparing the networks): nothing was timed; give a larger --budget"
+        )
+        return {"clocks": clocks}
     return {"config": grid.baseline.as_dict(), **_summary_dict(base.latency), "clock": base.clock, "clocks": clocks}
 
 
