@@ -39,7 +39,7 @@ ACTS = (
 @dataclass(frozen=True)
 class Field:
     name: str
-    kind: str  # int | float | bool | str | choice | act | padding | ref | mapping | switch | strings | pair | ints
+    kind: str  # a key of KINDS: int | float | bool | str | choice | act | padding | ref | pair | ints | mapping | ...
     help: str
     default: Any = REQUIRED
     min: float | None = None
@@ -55,95 +55,15 @@ class Field:
         """Return the validated value or raise TableError naming this field (the value shown bounded)."""
         if value is None and self.default is None:
             return None
-        kind = self.kind
-        if kind == "bool":
-            if not isinstance(value, bool):
-                raise TableError(f"expected true or false, got {bounded_repr(value)}", field=self.name)
-            return value
-        if kind == "int":
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TableError(f"expected an integer, got {bounded_repr(value)}", field=self.name)
-            self._check_min(value)
-            self._check_max(value)
-            return value
-        if kind == "float":
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise TableError(f"expected a number, got {bounded_repr(value)}", field=self.name)
-            if not math.isfinite(value):
-                raise TableError(f"expected a finite number, got {bounded_repr(value)}", field=self.name)
-            self._check_min(value)
-            self._check_max(value)
-            return float(value)
-        if kind == "choice":
-            if not isinstance(value, str) or value not in self.choices:
-                raise TableError(
-                    f"expected one of {', '.join(self.choices)}, got {bounded_repr(value)}", field=self.name
-                )
-            return value
-        if kind == "act":  # an activation: a choice of ACTS whose error suggests the closest names
-            if not isinstance(value, str):
-                raise TableError(
-                    f"expected one of {', '.join(self.choices)}, got {bounded_repr(value)}", field=self.name
-                )
-            if value not in self.choices:
-                hint = suggest(str(value), self.choices)
-                known = ", ".join(self.choices)
-                raise TableError(f"unknown activation {value!r}{hint}; known: {known}", field=self.name)
-            return value
-        if kind == "str":
-            if not isinstance(value, str) or not value:
-                raise TableError(f"expected a non-empty string, got {bounded_repr(value)}", field=self.name)
-            return value
-        if kind == "padding":
-            # 'auto' = k//2 * dilation (PyTorch symmetric); 'same' = TensorFlow SAME (out = ceil(in/s), the odd
-            # pixel at the bottom/right); 'valid' = 0; or an integer >= 0.
-            if value in ("auto", "same", "valid"):
-                return value
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise TableError(
-                    f"expected auto, same, valid or an integer >= 0, got {bounded_repr(value)}", field=self.name
-                )
-            self._check_max(value)
-            return value
-        if kind == "ref":
-            # an earlier row (index; negative counts back from this row), a row id, or a layer name (a tap
-            # on a tensor inside a block, e.g. 6.0.expand_act); a list of these for rows that read several
-            items = value if isinstance(value, list) else [value]
-            if not items or not all(
-                (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, str) and v) for v in items
-            ):
-                raise TableError(
-                    f"expected a row index, a row id or a layer name (or a list), got {bounded_repr(value)}",
-                    field=self.name,
-                )
-            return value
-        if kind == "pair":  # an integer >= 0, or [a, b] of them (a kernel, a stride: height and width)
-            items = value if isinstance(value, list) else [value]
-            if len(items) not in (1, 2) or not all(_nonneg_int(v) for v in items):
-                raise TableError(
-                    f"expected an integer >= 0 or a pair [h, w] of them, got {bounded_repr(value)}", field=self.name
-                )
-            return value
-        if kind == "ints":  # a list of integers >= 0 (a shape, paddings)
-            if not isinstance(value, list) or not all(_nonneg_int(v) for v in value):
-                raise TableError(f"expected a list of integers >= 0, got {bounded_repr(value)}", field=self.name)
-            return value
-        if kind == "mapping":
-            if not isinstance(value, dict):
-                raise TableError(f"expected a mapping, got {bounded_repr(value)}", field=self.name)
-            return self._nested(value) if self.fields else value
-        if kind == "switch":
-            # false, true (the row's preset) or a mapping of the preset's keys to change
-            if isinstance(value, bool):
-                return value
-            if not isinstance(value, dict):
-                raise TableError(f"expected true, false or a mapping, got {bounded_repr(value)}", field=self.name)
-            return self._nested(value)
-        if kind == "strings":
-            if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
-                raise TableError(f"expected a list of non-empty strings, got {bounded_repr(value)}", field=self.name)
-            return list(value)
-        raise AssertionError(f"unknown field kind {kind}")  # programming error, not user input
+        try:
+            rule = KINDS[self.kind]
+        except KeyError:
+            raise AssertionError(f"unknown field kind {self.kind}") from None  # programming error, not user input
+        return rule(self, value)
+
+    def reject(self, expected: str, value: Any) -> TableError:
+        """The error for a value of the wrong kind: ``expected ..., got <value>`` naming this field."""
+        return TableError(f"expected {expected}, got {bounded_repr(value)}", field=self.name)
 
     def _nested(self, value: dict) -> dict:
         """Validate a mapping against ``fields``; only the keys given are returned (the caller fills presets)."""
@@ -185,6 +105,134 @@ class Field:
     def describe(self) -> str:
         default = "required" if self.required else f"default {self.default!r}"
         return f"{self.name} ({self.kind}, {default}): {self.help}"
+
+
+# -- the kinds: one small rule each (value -> validated value, or raise f.reject(...)) ----------------------------
+
+
+def _bool(f: Field, value):
+    if not isinstance(value, bool):
+        raise f.reject("true or false", value)
+    return value
+
+
+def _int(f: Field, value):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise f.reject("an integer", value)
+    f._check_min(value)
+    f._check_max(value)
+    return value
+
+
+def _float(f: Field, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise f.reject("a number", value)
+    if not math.isfinite(value):
+        raise f.reject("a finite number", value)
+    f._check_min(value)
+    f._check_max(value)
+    return float(value)
+
+
+def _choice(f: Field, value):
+    if not isinstance(value, str) or value not in f.choices:
+        raise f.reject(f"one of {', '.join(f.choices)}", value)
+    return value
+
+
+def _act(f: Field, value):
+    """An activation: a choice of ACTS whose error suggests the closest names."""
+    if not isinstance(value, str):
+        raise f.reject(f"one of {', '.join(f.choices)}", value)
+    if value not in f.choices:
+        hint = suggest(value, f.choices)
+        raise TableError(f"unknown activation {value!r}{hint}; known: {', '.join(f.choices)}", field=f.name)
+    return value
+
+
+def _str(f: Field, value):
+    if not isinstance(value, str) or not value:
+        raise f.reject("a non-empty string", value)
+    return value
+
+
+def _padding(f: Field, value):
+    """'auto' = k//2 * dilation (PyTorch symmetric); 'same' = TensorFlow SAME (out = ceil(in/s), the odd pixel
+    at the bottom/right); 'valid' = 0; or an integer >= 0."""
+    if value in ("auto", "same", "valid"):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise f.reject("auto, same, valid or an integer >= 0", value)
+    f._check_max(value)
+    return value
+
+
+def _ref(f: Field, value):
+    """An earlier row (index; negative counts back from this row), a row id, or a layer name (a tap on a tensor
+    inside a block, e.g. 6.0.expand_act); a list of these for rows that read several."""
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(
+        (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, str) and v) for v in items
+    ):
+        raise f.reject("a row index, a row id or a layer name (or a list)", value)
+    return value
+
+
+def _pair(f: Field, value):
+    """An integer >= 0, or [a, b] of them (a kernel, a stride: height and width)."""
+    items = value if isinstance(value, list) else [value]
+    if len(items) not in (1, 2) or not all(_nonneg_int(v) for v in items):
+        raise f.reject("an integer >= 0 or a pair [h, w] of them", value)
+    return value
+
+
+def _ints(f: Field, value):
+    """A list of integers >= 0 (a shape, paddings)."""
+    if not isinstance(value, list) or not all(_nonneg_int(v) for v in value):
+        raise f.reject("a list of integers >= 0", value)
+    return value
+
+
+def _mapping(f: Field, value):
+    if not isinstance(value, dict):
+        raise f.reject("a mapping", value)
+    return f._nested(value) if f.fields else value
+
+
+def _switch(f: Field, value):
+    """false, true (the row's preset) or a mapping of the preset's keys to change."""
+    if isinstance(value, bool):
+        return value
+    if not isinstance(value, dict):
+        raise f.reject("true, false or a mapping", value)
+    return f._nested(value)
+
+
+def _strings(f: Field, value):
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+        raise f.reject("a list of non-empty strings", value)
+    return list(value)
+
+
+KINDS = {
+    "bool": _bool,
+    "int": _int,
+    "float": _float,
+    "choice": _choice,
+    "act": _act,
+    "str": _str,
+    "padding": _padding,
+    "ref": _ref,
+    "pair": _pair,
+    "ints": _ints,
+    "mapping": _mapping,
+    "switch": _switch,
+    "strings": _strings,
+}
+
+
+def _row_ref(v) -> bool:
+    return (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, str) and bool(v))
 
 
 def _nonneg_int(v) -> bool:
