@@ -230,39 +230,10 @@ def run_sweep(
     options = _options_dict(opts, grid)
     where = (str(store.out) if store.out else None, str(store.side) if store.side else None)
     if not todo:
-        return SweepResult(
-            None,
-            grid.model,
-            store.grid_rows({}),
-            [],
-            len(grid.configs),
-            None,
-            None,
-            [
-                f"all {len(grid.configs)} configurations are in {store.out} already; "
-                f"nothing measured (--fresh starts over)"
-            ],
-            "nothing_to_do",
-            *where,
-            options,
-        )
-    from archlab.nn.runtimes import environment
-
+        return _nothing_to_do(grid, store, options, where)
     run_id = new_run_id()
     seed = opts.seed if opts.seed is not None else secrets.randbits(32)
-    env = environment(tuple(set(opts.runtimes) | {grid.baseline.runtime}))
-    run_meta = {
-        "run_id": run_id,
-        "started": now(),
-        "status": "running",
-        "options": options,
-        "seed": seed,
-        "environment": env,
-        "baseline": grid.baseline.as_dict(),
-        "kept": len(store.kept),
-        "todo": len(todo),
-        "method": method_dict(options),
-    }
+    env, run_meta = _run_meta(opts, grid, options, run_id, seed, len(store.kept), len(todo))
     store.start(run_meta)
     progress.start(len(todo), len(store.kept), opts.budget)
     notes: list[str] = [] if opts.threads else [THREADS_WHY]
@@ -309,6 +280,34 @@ def run_sweep(
         options,
         clocks,
     )
+
+
+def _nothing_to_do(grid, store, options: dict, where: tuple[str | None, str | None]) -> SweepResult:
+    note = f"all {len(grid.configs)} configurations are in {store.out} already; nothing measured (--fresh starts over)"
+    rows = store.grid_rows({})
+    return SweepResult(
+        None, grid.model, rows, [], len(grid.configs), None, None, [note], "nothing_to_do", *where, options
+    )
+
+
+def _run_meta(opts, grid, options: dict, run_id: str, seed: int, kept: int, todo: int) -> tuple[dict, dict]:
+    """The run's environment and its record in the JSON file (status "running" until it ends)."""
+    from archlab.nn.runtimes import environment
+
+    env = environment(tuple(set(opts.runtimes) | {grid.baseline.runtime}))
+    meta = {
+        "run_id": run_id,
+        "started": now(),
+        "status": "running",
+        "options": options,
+        "seed": seed,
+        "environment": env,
+        "baseline": grid.baseline.as_dict(),
+        "kept": kept,
+        "todo": todo,
+        "method": method_dict(options),
+    }
+    return env, meta
 
 
 def _measure(grid, todo, opts, seed, deadline, run_id, store, new_rows, notes, progress, on_row, clock) -> dict:

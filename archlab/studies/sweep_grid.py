@@ -253,9 +253,7 @@ class Grid:
 
 
 def make_grid(opts: SweepOptions) -> Grid:
-    from archlab.ir.expand import expand
-    from archlab.ir.overrides import Overrides
-    from archlab.spec.rows.head import POOLS
+    """The configurations of a sweep (the product of its dimensions), its baseline and every network's plan."""
     from archlab.spec.table import load_table
 
     opts.check()
@@ -263,9 +261,23 @@ def make_grid(opts: SweepOptions) -> Grid:
         return module_grid(opts)
     spec = load_table(opts.net)
     has_head = spec.head is not None
+    dims = _dimensions(opts, spec)
+    configs = [
+        Config(spec.name, w, s, hw, h, t, b, rt, opts.channels_last)
+        for w, s, hw, h, t, b, rt in itertools.product(*dims)
+    ]
+    baseline = _table_baseline(opts, spec, dims)
+    return Grid(spec.name, spec, configs, baseline, _plans(spec, [*configs, baseline], baseline, has_head))
+
+
+def _dimensions(opts: SweepOptions, spec) -> list[list]:
+    """widths, stems, inputs, heads, threads, batches, runtimes: each checked, duplicates merged, in order."""
+    from archlab.nn.runtimes import require
+    from archlab.spec.rows.head import POOLS
+
     inputs = [parse_hw(i) for i in (opts.inputs or [fmt_hw(spec.input)])]
     if opts.heads:
-        if not has_head:
+        if spec.head is None:
             raise OptionError(f"--heads: {spec.name} has no head to change")
         for h in opts.heads:
             if h not in POOLS:
@@ -276,27 +288,18 @@ def make_grid(opts: SweepOptions) -> Grid:
     threads = list(opts.threads or DEFAULT_THREADS)
     for t in threads:
         lat.clock_for(t, opts.clock)  # an OptionError for an unknown clock, or cpu at >= 2 threads
-    from archlab.nn.runtimes import require
-
     for rt in opts.runtimes:
         require(rt)
+    dims = [(float(w) for w in opts.widths), opts.stems, inputs, heads, threads, opts.batches, opts.runtimes]
+    return [list(dict.fromkeys(d)) for d in dims]
 
-    def dedupe(xs):
-        return list(dict.fromkeys(xs))
 
-    dims = [
-        dedupe(float(w) for w in opts.widths),
-        dedupe(opts.stems),
-        dedupe(inputs),
-        dedupe(heads),
-        dedupe(threads),
-        dedupe(opts.batches),
-        dedupe(opts.runtimes),
-    ]
-    configs = [
-        Config(spec.name, w, s, hw, h, t, b, rt, opts.channels_last)
-        for w, s, hw, h, t, b, rt in itertools.product(*dims)
-    ]
+def _table_baseline(opts: SweepOptions, spec, dims: list[list]) -> Config:
+    """The baseline configuration: ``--baseline`` keys, else the first value of each dimension."""
+    from archlab.nn.runtimes import require
+    from archlab.spec.rows.head import POOLS
+
+    has_head = spec.head is not None
     bl = opts.baseline
     try:
         baseline = Config(
@@ -317,8 +320,16 @@ def make_grid(opts: SweepOptions) -> Grid:
     if baseline.head != "none" and not has_head or has_head and baseline.head not in POOLS:
         raise OptionError(f"--baseline: unknown head {baseline.head!r}")
     require(baseline.runtime)
-    plans = {}
-    for cfg in [*configs, baseline]:
+    return baseline
+
+
+def _plans(spec, configs: list[Config], baseline: Config, has_head: bool) -> dict:
+    """Every distinct network of the grid, expanded once (an error names the configuration)."""
+    from archlab.ir.expand import expand
+    from archlab.ir.overrides import Overrides
+
+    plans: dict = {}
+    for cfg in configs:
         if cfg.plan_key() in plans:
             continue
         try:
@@ -326,7 +337,7 @@ def make_grid(opts: SweepOptions) -> Grid:
         except ArchlabError as e:
             what = "the baseline" if cfg is baseline else "configuration"
             raise type(e)(f"{what} {cfg.label()}: {e}") from None
-    return Grid(spec.name, spec, configs, baseline, plans)
+    return plans
 
 
 MODULE_STEM = "-"  # a traced module's stem is its own (no --stems): the stem column of its rows
