@@ -152,6 +152,8 @@ def run(
 
     if check:
         raise OptionError("--latency and --check: run them separately (the check builds other networks)")
+    if clock == "cpu" and (threads or 1) != 1:  # before the ceilings at that thread count are looked up
+        raise OptionError(f"--clock cpu needs 1 thread (at {threads} the per-thread CPU clock is not a latency)")
     if roofline is not None:
         from archlab.render.roofline_plot import check_path
 

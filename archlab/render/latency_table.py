@@ -124,7 +124,8 @@ def latency_table(report: LatencyReport, depth: str = "row", plan=None) -> Table
     ideal = report.ideal_ms
     roof = ideal / e2e if ideal is not None and e2e > 0 and report.source != "none" else None
     gflops, gbs = (flops / (e2e * 1e6), nbytes / (e2e * 1e6)) if e2e > 0 and flops else (None, None)
-    total = ["total (end-to-end)", "", "", e2e, 100.0, *_work(flops, nbytes, gflops, gbs, roof)]
+    work = _work(flops, nbytes, gflops, gbs, roof) if report.source != "none" else [None] * len(WORK_COLS)
+    total = ["total (end-to-end)", "", "", e2e, 100.0, *work]
     t.rows.append(total + [""] * (len(t.columns) - len(total)))
     t.notes = report.overhead_lines() + _merge_notes(report, plan, depth)
     return t
@@ -132,7 +133,7 @@ def latency_table(report: LatencyReport, depth: str = "row", plan=None) -> Table
 
 def _merge_notes(report: LatencyReport, plan, depth: str) -> list[str]:
     merged = merges(report, plan)
-    if not merged:
+    if not merged or report.source == "none":
         return []
     folded = sum(1 for how, _ in merged.values() if how == "folded")
     fused = len(merged) - folded
