@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import click
 
-from archlab.cli.common import Number, command, emit, format_option, net_argument, output_option, output_path
+from archlab.cli.common import (
+    Number,
+    command,
+    emit,
+    format_option,
+    max_memory_option,
+    net_argument,
+    output_option,
+    output_path,
+    quiet_option,
+    source_options,
+)
+from archlab.cli.runtimes_cmd import CLOCKS, RUNTIMES, parse_runtimes
 from archlab.errors import OptionError
 
 HELP = (
@@ -12,8 +24,15 @@ HELP = (
     "Every configuration is warmed up, then timed in rounds: each round visits every configuration once in a "
     "fresh random order, and the baseline (width 1.0, stem 2 unless --baseline) in every round. A configuration "
     "stops when the 95% CI of its median is within ±2% (--target) or when the budget ends (its CI is "
-    "reported).\n\n"
+    "reported). The budget is a hard bound: preparation and warm-up count, and the sweep ends within the budget "
+    "plus one round.\n\n"
+    "Threads: 1 by default: on a machine shared with other jobs more threads time their load too (threads wait "
+    "for each other), and at 1 thread the per-thread CPU clock times the inference without preemption (several "
+    "times narrower CIs under load); --threads 1,2 sweeps both (>= 2 threads: wall time).\n\n"
     "Stems: 2 and 1 are first-layer strides; 1+pool is stride 1 then a 3x3 stride-2 max-pool.\n\n"
+    "A torch module sweeps too (FILE.py:CALLABLE, --arg KEY=VALUE for its arguments): it needs --inputs, and "
+    "sweeps inputs, threads, batches and runtimes only (widths, stems and heads need a table: `archlab "
+    "extract` makes one).\n\n"
     "With --out, rows are written as they finish (atomically); the same command again measures only what is "
     "missing (and the baseline, so ratios stay within one run); --fresh starts over."
 )
@@ -59,7 +78,7 @@ def _grid(widths, stems, inputs, heads, threads, batch, runtimes) -> dict:
         "heads": split_list(heads, "--heads"),
         "threads": split_list(threads, "--threads", int, "an integer"),
         "batches": split_list(batch, "--batch", int, "an integer"),
-        "runtimes": split_list(runtimes, "--runtimes"),
+        "runtimes": runtimes,
     }
     return {k: v for k, v in grid.items() if v is not None}
 
@@ -70,9 +89,21 @@ def _grid(widths, stems, inputs, heads, threads, batch, runtimes) -> dict:
 @click.option("--stems", help="first layer: 2, 1 (strides) or 1+pool (default: 2,1,1+pool)")
 @click.option("--inputs", help="input sizes HxW, comma-separated (default: the table's)")
 @click.option("--heads", help="heads: gdconv, gap, fc (default: the table's)")
-@click.option("--threads", help="thread counts, comma-separated (default: the usable CPUs)")
+@click.option("--threads", help="thread counts, comma-separated (default: 1, see above)")
 @click.option("--batch", help="batch sizes (default: 1)")
-@click.option("--runtimes", help="eager, onnxruntime, torchscript, compile (default: eager)")
+@click.option(
+    "--runtimes",
+    metavar="A,B,...",
+    callback=parse_runtimes,
+    help=f"runtimes, comma-separated: {', '.join(RUNTIMES)} (default: eager)",
+)
+@click.option(
+    "--clock",
+    type=click.Choice(CLOCKS),
+    default="auto",
+    show_default=True,
+    help="auto: per-thread CPU time at 1 thread (wall time beside it in the JSON), wall time otherwise; cpu; wall",
+)
 @click.option("--channels-last", is_flag=True, help="channels-last memory format (torch runtimes)")
 @click.option(
     "--baseline",
@@ -85,7 +116,7 @@ def _grid(widths, stems, inputs, heads, threads, batch, runtimes) -> dict:
     default=240.0,
     show_default=True,
     metavar="SECONDS",
-    help="seconds for the whole sweep (preparation included)",
+    help="seconds for the whole sweep, a hard bound (preparation and warm-up included; ends within it + one round)",
 )
 @click.option(
     "--target",
@@ -110,7 +141,9 @@ def _grid(widths, stems, inputs, heads, threads, batch, runtimes) -> dict:
     help="write a figure: latency vs width per stem, latency vs MAdds with the Pareto front",
 )
 @click.option("--fresh", is_flag=True, help="ignore and overwrite the rows already in --out")
-@click.option("--quiet", "-q", is_flag=True, help="no progress on stderr")
+@source_options
+@max_memory_option
+@quiet_option
 @format_option()
 @output_option
 def sweep(
@@ -122,6 +155,7 @@ def sweep(
     threads,
     batch,
     runtimes,
+    clock: str,
     channels_last: bool,
     baseline,
     budget: float,
@@ -131,6 +165,8 @@ def sweep(
     out: str | None,
     plot: str | None,
     fresh: bool,
+    strict: bool,
+    max_memory: str | None,
     quiet: bool,
     fmt: str,
     output: str | None,
@@ -144,6 +180,8 @@ def sweep(
     grid = _grid(widths, stems, inputs, heads, threads, batch, runtimes)
     if plot is not None and Path(plot).suffix.lower() not in (".png", ".svg", ".pdf"):
         raise OptionError(f"--plot: give a .png, .svg or .pdf file, got {plot}")
+    if strict:  # ops without a counting rule refused before any timing (the sweep itself counts what it can)
+        api.plan(net, strict=True, **({"input": grid["inputs"][0]} if "inputs" in grid else {}))
 
     def on_term(signum, frame):  # `kill` (SIGTERM) stops like Ctrl-C: finished rows are kept
         raise KeyboardInterrupt
@@ -157,6 +195,8 @@ def sweep(
             progress=sweep_progress(quiet),
             baseline=baseline,
             channels_last=channels_last,
+            clock=clock,
+            max_memory=max_memory,
             budget=budget,
             target=target,
             warmup=warmup,

@@ -1,13 +1,16 @@
-"""The roofline figure (matplotlib, Agg): each layer a point, coloured by op type, the machine's two ceilings.
+"""The roofline figure (matplotlib, Agg): each layer a point, coloured by op type, under one roof per memory level.
 
-x: arithmetic intensity (FLOP/byte), y: achieved GFLOP/s, both logarithmic. The ceilings are the measured peak
-(horizontal) and bandwidth x intensity (diagonal), meeting at the ridge point. Layers with no FLOPs (pad,
+x: arithmetic intensity (FLOP/byte), y: achieved GFLOP/s, both logarithmic. Each memory level of the ceilings
+(L1, L2, last-level cache, DRAM) is a roof: its copy bandwidth x intensity (diagonal) up to the measured peak
+(horizontal), labelled with its bandwidths and capacity; a layer whose footprint fits a cache is bound by that
+level's roof (static/roofline.py). The DRAM ridge is marked. Layers with no FLOPs (pad,
 concat, flatten) or that do not run (folded BN) cannot be drawn on log axes and are counted in the caption.
 The most time-consuming memory-bound and compute-bound layers are labelled.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from archlab.errors import ArchlabError
@@ -26,6 +29,7 @@ COLORS = {
     "pool": "#d62728",
 }
 FORMATS = (".png", ".svg", ".pdf")
+ROOF_COLORS = ("#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e")  # the caches' roofs, fastest first (DRAM: black)
 
 
 def roofline_figure(report: LatencyReport, path: str | Path, *, label_top: int = 3, dpi: int = 150) -> dict:
@@ -65,7 +69,7 @@ def roofline_figure(report: LatencyReport, path: str | Path, *, label_top: int =
             f"{'s' if report.threads != 1 else ''}, batch {report.batch})\npoint area ~ share of time{not_drawn}"
         )
         ax.grid(True, which="both", lw=0.3, alpha=0.5)
-        fig.legend(loc="outside lower center", ncols=3, frameon=False)
+        fig.legend(loc="outside lower center", ncols=2, frameon=False)
         top = [m for bound in ("memory", "compute") for m in report.top(bound, label_top)]
         place_labels(ax, [(m.intensity, m.gflops) for m in top], [m.name for m in top], "0.15")
         from archlab.render.output import save_figure
@@ -75,22 +79,44 @@ def roofline_figure(report: LatencyReport, path: str | Path, *, label_top: int =
 
 
 def _ceilings(ax, ceil, xs: list[float]) -> None:
-    """The roof (bandwidth x intensity up to the peak) and the ridge, over the points' intensities."""
+    """One roof per memory level (its copy bandwidth x intensity, up to the peak; DRAM solid, the caches
+    dashed, fastest first) and the DRAM ridge, over the points' intensities."""
     lo = min(xs + [ceil.ridge]) / 4 if xs else ceil.ridge / 100
     hi = max(xs + [ceil.ridge]) * 4 if xs else ceil.ridge * 100
     grid = [lo * (hi / lo) ** (i / 200) for i in range(201)]
-    ax.plot(
-        grid,
-        [ceil.attainable_gflops(x) for x in grid],
-        color="black",
-        lw=1.5,
-        zorder=1,
-        label=f"roof: {ceil.bandwidth_gbs:.3g} GB/s (copy) x intensity,\npeak {ceil.peak_gflops:.3g} GFLOP/s (sgemm)",
+    levels = ceil.memory_levels
+    for i, level in enumerate(levels):
+        last = i == len(levels) - 1
+        ax.plot(
+            grid,
+            [min(ceil.peak_gflops, x * level.gbs) for x in grid],
+            color="black" if last else ROOF_COLORS[i % len(ROOF_COLORS)],
+            lw=1.5 if last else 1.1,
+            ls="-" if last else "--",
+            zorder=1,
+            label=_roof_label(level),
+        )
+    ax.axhline(
+        ceil.peak_gflops, color="black", lw=0.6, ls="-.", zorder=0, label=f"peak {ceil.peak_gflops:.3g} GFLOP/s (sgemm)"
     )
-    ax.axvline(ceil.ridge, color="grey", lw=0.6, ls=":", zorder=0, label=f"ridge {ceil.ridge:.3g} FLOP/B")
+    ax.axvline(ceil.ridge, color="grey", lw=0.6, ls=":", zorder=0, label=f"DRAM ridge {ceil.ridge:.3g} FLOP/B")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(lo, hi)
+
+
+def _roof_label(level) -> str:
+    """``L2 roof: 40.1 GB/s copy, 63.2 update (fits 2 MiB)``."""
+    update = f", {level.update_gbs:.3g} update" if level.update_gbs else ""
+    fits = "" if math.isinf(level.capacity) else f" (fits {_size(level.capacity)})"
+    return f"{level.name} roof: {level.gbs:.3g} GB/s copy{update}{fits}"
+
+
+def _size(nbytes: float) -> str:
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:.3g} {unit}"
+    return f"{nbytes:.0f} B"
 
 
 def _points(ax, pts, total_ms: float) -> None:
