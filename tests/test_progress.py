@@ -64,6 +64,27 @@ def test_nothing_printed_when_the_work_fails_before_its_first_step():
     assert out.getvalue() == ""
 
 
+def test_a_failed_run_says_no_done():
+    out = io.StringIO()
+    show = LineStages("export", out)
+    show(0, 3, "export: build tiny")
+    show.stop(ok=False)
+    assert out.getvalue().splitlines() == ["export (3 steps): build tiny"]
+
+
+def test_the_cli_display_stops_without_done_when_the_command_raises(capsys):
+    from archlab.cli.common import progress_display
+
+    try:
+        with progress_display("export") as say:
+            say(0, 2, "export: build tiny")
+            raise ValueError("boom")
+    except ValueError:
+        pass
+    err = capsys.readouterr().err
+    assert "build tiny" in err and "done" not in err
+
+
 def test_rich_bar_per_stage_with_eta():
     from rich.console import Console
 

@@ -197,8 +197,10 @@ def progress_display(name: str, quiet: bool = False) -> Iterator[Any]:
     callback, stop = progress_bar(name, quiet=quiet)
     try:
         yield callback
-    finally:
-        stop()
+    except BaseException:
+        stop(ok=False)  # the error's own line follows; no "done"
+        raise
+    stop()
 
 
 def source_options(fn):

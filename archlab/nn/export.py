@@ -114,7 +114,12 @@ class ExportReport:
 
     def lines(self) -> list[str]:
         mode = "BN folded" if self.fold_bn else "BN kept"
-        weights = "weights " + self.weights if self.weights else "random weights (seeded), BN calibrated"
+        if self.weights:
+            weights = "weights " + self.weights
+        elif self.calibrated:
+            weights = "random weights (seeded), BN calibrated"
+        else:
+            weights = "the module's own weights"
         out = [
             f"{self.model}: {mode} ({self.bn_folded} of {self.bn_total} BN layers folded)"
             f"{', channels-last' if self.channels_last else ''}, batch {self.batch}, {weights}",

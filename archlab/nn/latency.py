@@ -10,6 +10,7 @@ from archlab.nn.layer_latency import ALL_RUNTIMES, DEFAULT_THREADS, RUNTIMES, me
 from archlab.static.roofline import Ceilings
 from archlab.timing.anatomy import LatencyReport
 from archlab.timing.progress import Progress
+from archlab.timing.rounds import clock_for
 
 
 def latency(
@@ -41,6 +42,7 @@ def measure_against_ceilings(
     if runtime not in ALL_RUNTIMES:  # before the ceilings, which may take seconds to measure
         raise OptionError(f"--runtime: one of {', '.join(ALL_RUNTIMES)}, not {runtime!r}")
     n = threads or DEFAULT_THREADS
+    clock_for(n, options.get("clock", "auto"))  # an unknown clock, or cpu at >= 2 threads: refused before the ceilings
     if progress is not None:
         progress(0, 1, f"ceilings: peak GFLOP/s and bandwidth at {n} thread(s) (cached per machine)")
     ceil = ceilings(n, remeasure=remeasure)

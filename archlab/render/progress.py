@@ -65,9 +65,11 @@ class RichStages:
         if self.current is not None:
             self.bar.update(self.tasks[self.current], completed=self.totals[self.current])  # type: ignore[arg-type]
 
-    def stop(self) -> None:
+    def stop(self, ok: bool = True) -> None:
+        """End the display; ``ok=False`` (the work raised) leaves the stage where it was."""
         if self.started:
-            self._finish_current()
+            if ok:
+                self._finish_current()
             self.bar.stop()
 
 
@@ -93,16 +95,17 @@ class LineStages:
             where = self.name if stage == self.name else f"{self.name}: {stage}"
             self._say(f"{where} ({total} step{'s' if total != 1 else ''}){': ' + detail if detail else ''}")
 
-    def stop(self) -> None:
-        if self.said:
+    def stop(self, ok: bool = True) -> None:
+        """The closing line, only when the work finished (``ok``): a failure's own line says what happened."""
+        if self.said and ok:
             self._say(f"{self.name}: done in {time.monotonic() - self.t0:.1f} s")
 
 
-def progress_bar(name: str, *, quiet: bool = False, stream=None) -> tuple[Progress | None, Callable[[], None]]:
+def progress_bar(name: str, *, quiet: bool = False, stream=None) -> tuple[Progress | None, Callable[..., None]]:
     """The display for stderr (or ``stream``): rich on a terminal, one line per stage otherwise, none with
-    ``quiet``. Returns (the callback, stop)."""
+    ``quiet``. Returns (the callback, ``stop(ok=True)``; ``ok=False`` when the work raised)."""
     if quiet:
-        return None, lambda: None
+        return None, lambda ok=True: None
     out = stream or sys.stderr
     if out.isatty():
         from rich.console import Console

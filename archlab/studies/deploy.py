@@ -71,7 +71,8 @@ def deploy(
     progress=None,
     clock: str = "auto",
 ) -> DeployResult:
-    """Measure the runtimes of ``plan`` (``net``: its name, for the recipe), write the fastest into ``out``."""
+    """Measure the runtimes of ``plan`` (``net``: the table name or path, or a module's ``FILE.py:CALLABLE``
+    source, for the recipe), write the fastest into ``out``."""
     from archlab.nn.runtime_table import measure_runtimes
     from archlab.nn.runtimes import environment
 
@@ -83,7 +84,7 @@ def deploy(
         clock=clock,
     )  # fmt: skip
     best = table.best.runtime
-    name = net or plan.model
+    name = net if net is not None or plan.modules is not None else plan.model
     path, recipe = _write(best, prepared[best], folder, plan, name, threads)
     evidence = folder / f"{plan.model}.deploy.json"
     env = environment(tuple(prepared))
@@ -92,7 +93,7 @@ def deploy(
     return result
 
 
-def _write(runtime: str, prep, folder: Path, plan: Plan, name: str, threads: int) -> tuple[Path, str]:
+def _write(runtime: str, prep, folder: Path, plan: Plan, name: str | None, threads: int) -> tuple[Path, str]:
     import torch
 
     opts = "".join(f", {k}={v!r}" for k, v in plan.options.items())
@@ -111,7 +112,12 @@ def _write(runtime: str, prep, folder: Path, plan: Plan, name: str, threads: int
     path = folder / f"{plan.model}.{runtime}.pt"
     torch.save(prep.artefact.state_dict(), buf)
     write_atomic(path, buf.getvalue())
-    build = f"m = archlab.build({name!r}{opts}{'' if runtime == 'eager' else ', fold_bn=True'}).eval()"
+    fold = "" if runtime == "eager" else ", fold_bn=True"
+    if plan.modules is not None:  # a traced module: build it again from its source (or the user's module)
+        source = f"archlab.load_module({name!r})" if name else "your_module"
+        build = f"m = archlab.build(archlab.plan({source}{opts}){fold}).eval()"
+    else:
+        build = f"m = archlab.build({name!r}{opts}{fold}).eval()"
     load = f"m.load_state_dict(torch.load({str(path)!r}))"
     then = {
         "channels-last": "; m = m.to(memory_format=torch.channels_last) (and a channels-last input)",
