@@ -10,7 +10,7 @@ import torch.nn as nn
 
 import archlab
 from archlab.nn.weights import load_strict, read_key_map, read_state_dict
-from archlab.render.plots import UNITS_SIZE, figure_pixels, heads_size
+from archlab.render.erf_figures import UNITS_SIZE, figure_pixels, heads_size
 from tests.helpers.cli import one_line_error
 
 REPO = Path(__file__).resolve().parents[1]

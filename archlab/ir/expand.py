@@ -37,8 +37,8 @@ def apply_overrides(spec: NetSpec, ov: Overrides) -> tuple[list[RowSpec], HeadSp
         if ov.head:
             head = replace(head, pool=ov.head)
         if ov.embedding is not None:
-            layer = head.embedding["layer"] if head.embedding else "linear"
-            head = replace(head, embedding={"size": ov.embedding, "layer": layer}, classifier=None)
+            kept = head.embedding or {"layer": "linear"}  # the table's embedding (layer, bias): only its size changes
+            head = replace(head, embedding={**kept, "size": ov.embedding}, classifier=None)
         if ov.classes is not None and (head.classifier is not None or spec.classes is None):
             if head.classifier is None:
                 raise OptionError(f"{spec.name} has no classifier to resize; use --embedding for its output size")

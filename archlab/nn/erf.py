@@ -165,7 +165,8 @@ def unit_erfs(
     ``network(n)``: the canvas network (input -> FMap-end map) for sample ``n``; ``place``: (top, left) of the
     image on the canvas (the real network: the canvas is the image, place and offset (0, 0)); ``offset``:
     (oi, oj), the canvas grid position of image unit (0, 0); ``regions(n)``: {name: canvas-sized bool mask} of
-    sample ``n``. Returns (sum of mass-1 maps, number of samples, {unit: {name: [share per sample]}})."""
+    sample ``n``. ``tick(what)`` after each sample's network and forward pass and after each unit of it. Returns
+    (sum of mass-1 maps, number of samples, {unit: {name: [share per sample]}})."""
     import numpy as np
     import torch
 
@@ -179,6 +180,7 @@ def unit_erfs(
         canvas[0, :, top : top + x.shape[1], left : left + x.shape[2]] = x
         canvas.requires_grad_(True)
         out = net(canvas)
+        tick(f"sample {n + 1}: network and forward pass")
 
         def unit_erf(u, out=out, canvas=canvas):
             cot = torch.zeros_like(out)
@@ -236,7 +238,7 @@ def head_importance(
         p = position_weight(netw, hplan, fmap_shape)
         pos += p / p.sum()
         per_sample.append(p / p.sum())
-        tick(f"head sample {n + 1}")
+        tick(f"sample {n + 1}")
     return imp, used, pos, per_sample, face_shares
 
 

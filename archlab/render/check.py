@@ -109,25 +109,24 @@ def _eq(lhs: int, rhs: int) -> str:
     return "=" if lhs == rhs else "!="
 
 
+def _equation(tool: str, total: int, part: dict) -> str:
+    """``tool total = term + term ...``: the op table's per-op rules summed (``!=`` when they do not add up)."""
+    terms = part["terms"]
+    summed = sum(terms.values())
+    line = f"{tool} {total:,} {_eq(total, summed)} " + " + ".join(f"{label} {n:,}" for label, n in terms.items())
+    if summed != total:
+        line += f" (the rules sum to {summed:,})"
+    return line + (f"; counted 0: {', '.join(part['zero'])}" if part["zero"] else "")
+
+
 def check_lines(report: CheckReport) -> list[str]:
     a = report.totals["archlab"]
-    b = report.breakdown
     fv, th = report.totals["fvcore"], report.totals["thop"]
-    f_sum = sum(b["fvcore"].values())
-    t_sum = sum(b["thop"].values())
-    lines = [
-        f"fvcore {fv['flops']:,} {_eq(fv['flops'], f_sum)} conv/linear MAdds {a['madds']:,} + BN 2 x "
-        f"{b['bn_elements']:,} elements + global pool 1 x {b['global_pool_input_elements']:,} input elements",
-    ]
+    lines = [_equation("fvcore", fv["flops"], report.breakdown["fvcore"])]
     if report.unsupported:
         uns = ", ".join(f"{op} x{n}" for op, n in sorted(report.unsupported.items()))
         lines.append(f"fvcore skips (unsupported ops it lists, counted 0): {uns}; aten::relu is ignored silently")
-    pools = next(v for k, v in b["thop"].items() if k.startswith("pools"))
-    lines.append(
-        f"thop {th['ops']:,} {_eq(th['ops'], t_sum)} conv/linear MAdds {a['madds']:,} + BN 4 x {b['bn_elements']:,} "
-        f"+ PReLU 1 x {b['prelu_elements']:,} + pools {pools:,} (avg: window inputs + outputs; global: inputs + "
-        f"outputs; max: 0); ReLU/ReLU6/hard-swish/add/mul 0"
-    )
+    lines.append(_equation("thop", th["ops"], report.breakdown["thop"]))
     nc = report.not_counted
     if nc["residual_adds"]:
         lines.append(

@@ -20,9 +20,15 @@ def rf_blocks(doc: Document, rf, dpi: int, stem: str) -> None:
                 plot_units(rf),
                 "effective receptive fields of a corner and the centre FMap-end unit, and the share of "
                 "each unit's ERF mass on the face region",
-                "Left, middle: ERF of a corner and the centre unit over the mean probe face (dashed white: the "
-                "face region; cyan: the theoretical RF). Right: share of each unit's ERF mass on the face region"
-                + (", trained and random weights" if rf.random_grid is not None else "")
+                (
+                    "Top: ERF of a corner and the centre unit over the mean probe face (dashed white: the face "
+                    "region; cyan: the theoretical RF, whole). Bottom: share of each unit's ERF mass on the face "
+                    "region, trained (left) and random (right) weights"
+                    if rf.random_grid is not None
+                    else "Left, middle: ERF of a corner and the centre unit over the mean probe face (dashed white: "
+                    "the face region; cyan: the theoretical RF, whole). Right: share of each unit's ERF mass on the "
+                    "face region"
+                )
                 + "; the centre/corner ratio with its 95% interval.",
                 dpi,
             )

@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from archlab.ir.layer import Layer, numel
-from archlab.ir.ops import OPS, ToolRule, op_of
+from archlab.ir.ops import MADD_OPS, OPS, ToolRule, op_of
 from archlab.ir.plan import Plan
 from archlab.static.display import Display
 
@@ -147,7 +147,7 @@ class CheckReport:
     layers: tuple[LayerCheck, ...]
     rows: tuple[RowCheck, ...]
     totals: dict  # archlab/fvcore/thop totals as the tools report them
-    breakdown: dict  # tool -> {term: amount}: the tool's total explained term by term
+    breakdown: dict  # tool -> {terms: {label: count}, zero: [labels]}: its total by the op table's rules
     unsupported: dict  # fvcore: aten op -> count over the model
     not_counted: dict  # what neither tool counts: residual adds
     problems: tuple[str, ...]  # model-level problems (attribution, memory) besides the layers'
@@ -322,7 +322,7 @@ def explain(plan: Plan, results: dict, batch: int = 1, tools: dict | None = None
         tuple(checks),
         rows,
         totals,
-        _breakdown(plan, checks, batch),
+        _breakdown(checks),
         dict(fv["unsupported_total"]),
         not_counted,
         tuple(_total_problems(checks, totals)),
@@ -330,25 +330,24 @@ def explain(plan: Plan, results: dict, batch: int = 1, tools: dict | None = None
     )
 
 
-def _breakdown(plan: Plan, checks: list[LayerCheck], batch: int) -> dict:
-    """Each tool's total explained term by term."""
-    bn = sum(c.out_elements for c in checks if c.op == "bn")
-    prelu = sum(c.out_elements for c in checks if c.op == "act" and c.kind == "prelu")
-    gap_in = sum(numel(plan.layer(c.name).in_shape) * batch for c in checks if c.op == "pool" and c.kind == "global")
-    thop_pools = sum(c.thop_rule.expected for c in checks if c.op == "pool")
-    madds = sum(c.madds for c in checks)
-    return {
-        "bn_elements": bn,
-        "prelu_elements": prelu,
-        "global_pool_input_elements": gap_in,
-        "fvcore": {"conv_linear_madds": madds, "bn (2/elt)": 2 * bn, "global_pool (1/input elt)": gap_in},
-        "thop": {
-            "conv_linear_madds": madds,
-            "bn (4/elt)": 4 * bn,
-            "prelu (1/elt)": prelu,
-            "pools (avg: windows+out, global: in+out, max: 0)": thop_pools,
-        },
-    }
+def _breakdown(checks: list[LayerCheck]) -> dict:
+    """Each tool's total as the op table's rules give it, term by term: ``{tool: {"terms": {label: count},
+    "zero": [labels]}}``. A term sums the layers whose rule carries that label (the rule's ``short``, or the op's
+    name; the weighted ops' multiply-adds are one term, first); rules that count 0 are named under ``zero``."""
+    madds = f"{'/'.join(MADD_OPS)} MAdds"
+    out = {}
+    for tool in ("fvcore", "thop"):
+        terms: dict[str, int] = {madds: 0}
+        zero: list[str] = []
+        for c in checks:
+            entry, rule = op_of(c.op, c.kind), getattr(c, f"{tool}_rule")
+            label = madds if entry.weighted else (rule.short or c.op)
+            if rule.expected or entry.weighted:
+                terms[label] = terms.get(label, 0) + rule.expected
+            elif c.op != "opaque" and label not in zero:  # opaque: not compared, listed as uncounted
+                zero.append(label)
+        out[tool] = {"terms": terms, "zero": [z for z in zero if z not in terms]}
+    return out
 
 
 def _total_problems(checks: list[LayerCheck], totals: dict) -> list[str]:

@@ -154,15 +154,13 @@ def _head_study(
         return heads, None
     from archlab.studies.rf import rf_study
 
-    stage = f"receptive fields ({rf_settings['samples']} sample(s), {rf_settings['units']} units, 3 heads)"
-    say(0, 1, f"{stage}: building the canvas network")
     try:
         return heads, rf_study(
             spec,
             samples=rf_settings["samples"],
             units=rf_settings["units"],
             seed=seed,
-            progress=within(say, stage),
+            progress=within(say, "receptive fields"),  # its stages: receptive fields, setup / units / heads
         )
     except ArchlabError as e:
         notes["heads"] = [f"receptive-field study skipped: {e}"]

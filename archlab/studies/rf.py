@@ -41,15 +41,12 @@ from archlab.static.erf_records import (
 from archlab.static.receptive import receptive_fields
 from archlab.studies.rf_inputs import units_of
 from archlab.studies.rf_probes import make_probes
-from archlab.studies.rf_units import CANVAS_CAVEAT, METHODS, REAL_NOTE, Setup, unit_grid
+from archlab.studies.rf_units import CANVAS_CAVEAT, METHODS, REAL_NOTE, Setup, measuring_body, unit_grid
+from archlab.timing.progress import Stage
 
 HEADS = POOLS  # gdconv, gap, fc
-Progress = Callable[[int, int, str], None]  # (steps done, steps in all, what was done): after every step
-
-
-def plan_steps(n_units: int, n_heads: int, samples: int, grids: int = 1) -> int:
-    """How many progress steps :func:`rf_study` reports (``grids``: 2 with trained weights)."""
-    return samples * (grids * n_units + n_heads)
+Progress = Callable[[int, int, str], None]  # (steps done, steps in all, "stage: detail"): timing.progress
+SETUP_STEPS = 2  # the inputs, the network the unit grid is measured on (after the inputs are read and checked)
 
 
 def rf_study(
@@ -85,6 +82,12 @@ def rf_study(
     (an enlarged zero canvas; see :mod:`archlab.studies.rf_units`); ``erf``: ``"abs"`` (|grad|) or ``"grad2"``
     (squared gradient, Luo et al.).
 
+    ``progress(done, total, "stage: detail")`` (:mod:`archlab.timing.progress`), once the plan, the weights
+    and the probes are read (bad input fails before any progress), stages in order: ``setup``
+    (:data:`SETUP_STEPS`: the inputs, the measuring network), ``units`` (per sample its network and forward
+    pass, then each unit), with trained weights ``units, random weights`` (the same), and ``heads`` (heads x
+    samples).
+
     Runs on torch's intra-op thread count as that many single-threaded workers (units, heads in parallel):
     every core stays busy without the barrier waits of multi-threaded kernels, which cost the most on a
     busy machine.
@@ -93,73 +96,104 @@ def rf_study(
 
     workers = torch.get_num_threads()
     torch.set_num_threads(1)
+    options = dict(
+        samples=samples,
+        seed=seed,
+        weights=weights,
+        key_map=key_map,
+        image=image,
+        units=units,
+        progress=progress,
+        workers=workers,
+        method=method,
+        erf=erf,
+        overrides=overrides,
+        fmap_layer=fmap_end,
+        strict=strict,
+    )
     try:
-        return _study(
-            net,
-            heads=None if heads is None else tuple(heads),
-            samples=samples,
-            seed=seed,
-            weights=weights,
-            key_map=key_map,
-            image=image,
-            units=units,
-            progress=progress,
-            workers=workers,
-            method=method,
-            erf=erf,
-            overrides=overrides,
-            fmap_layer=fmap_end,
-            strict=strict,
-        )
+        return _study(net, None if heads is None else tuple(heads), options)
     finally:
         torch.set_num_threads(workers)
 
 
-def _study(
-    net,
-    *,
-    heads,
-    samples,
-    seed,
-    weights,
-    key_map,
-    image,
-    units,
-    progress,
-    workers,
-    method,
-    erf,
-    overrides,
-    fmap_layer,
-    strict,
-) -> RFStudy:
-    from archlab.nn.erf import sample_inputs
-    from archlab.studies.rf_inputs import module_parts, table_parts
-    from archlab.studies.sources import module_of
-
+def _check_options(samples: int, method: str, erf: str) -> None:
     if samples < 1:
         raise OptionError(f"--samples must be >= 1, got {samples}")
     if method not in METHODS:
         raise OptionError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     if erf not in ERF_KINDS:
         raise OptionError(f"--erf must be one of {', '.join(ERF_KINDS)}, got {erf!r}")
+
+
+def _study(net, heads: tuple[str, ...] | None, o: dict) -> RFStudy:
+    from archlab.studies.sources import module_of
+
+    _check_options(o["samples"], o["method"], o["erf"])
     module = module_of(net)
     heads = (() if module is not None else HEADS) if heads is None else heads
     for h in heads:
         if h not in HEADS:
             raise OptionError(f"--head must be one of {', '.join(HEADS)} or all, got {h!r}")
-    parts = module_parts if module is not None else table_parts
-    spec, ov, replan, plan, fmap, state, label = parts(
-        module if module is not None else net, heads, weights, key_map, fmap_layer, strict, overrides
+    setup, todo, body, inputs, notes = _setup(net if module is None else module, module is not None, heads, o)
+    progress, seed, n = o["progress"], o["seed"], len(setup.xs)
+    grid = random_grid = None
+    if todo:
+        first = f"{len(todo)} unit(s) x {n} sample(s); now sample 1's network and forward pass"
+        steps = (len(todo) + 1) * n  # per sample: its network and forward pass, then each unit's backward pass
+        grid = unit_grid(_staged(setup, progress, "units", steps, first), todo, setup.weights, notes, body)
+    if todo and not setup.weights.random:
+        staged = _staged(setup, progress, "units, random weights", steps, first)
+        random_grid = unit_grid(staged, todo, Weights(None, seed, None), notes, body)
+    results = {}
+    if heads:
+        results = _heads(_staged(setup, progress, "heads", len(heads) * n, ", ".join(heads)), heads, seed)
+    notes = _notes(setup, grid, results) + notes
+    plan, probes = setup.plan, setup.probes
+    return RFStudy(
+        model=plan.model,
+        options=dict(plan.options),
+        image_hw=setup.image_hw,
+        fmap=setup.fmap,
+        fmap_shape=setup.fmap_shape,
+        rf=setup.rf,
+        grid=grid,
+        heads=results,
+        samples=n,
+        seed=seed,
+        weights=setup.weights.label,
+        inputs=inputs,
+        image=probes.backdrop,
+        image_source=probes.source,
+        notes=notes,
+        method=setup.method,
+        erf=setup.erf,
+        random_grid=random_grid,
+        face_region=probes.mean_mask,
+        face_area=probes.face_area,
     )
-    probes = make_probes(image, (plan.input[1], plan.input[2]), samples, seed)
-    notes = list(probes.notes)
-    xs, inputs = sample_inputs(plan.input, samples, seed, probes.user_image, probes.images)
+
+
+def _setup(net, is_module: bool, heads: tuple[str, ...], o: dict) -> tuple[Setup, list, tuple, str, list[str]]:
+    """What the study starts from. The inputs are read and checked first, before any progress (a bad one is one
+    line): the plan and FMap-end, the weights, the probes. Then the stage ``setup``: the inputs and the network
+    the unit grid is measured on (the canvas's plan with ``method="canvas"``). Returns (the setup, the units to
+    measure, that network, the inputs' description, notes)."""
+    from archlab.nn.erf import sample_inputs
+    from archlab.studies.rf_inputs import module_parts, table_parts
+
+    parts = module_parts if is_module else table_parts
+    spec, ov, replan, plan, fmap, state, label = parts(
+        net, heads, o["weights"], o["key_map"], o["fmap_layer"], o["strict"], o["overrides"]
+    )
+    probes = make_probes(o["image"], (plan.input[1], plan.input[2]), o["samples"], o["seed"])
+    _, h, w = plan.layer(fmap).out_shape
+    todo = units_of(o["units"], h, w)
+    stage = Stage(o["progress"], "setup", SETUP_STEPS).start(f"{o['samples']} input(s): {probes.kind}")
+    xs, inputs = sample_inputs(plan.input, o["samples"], o["seed"], probes.user_image, probes.images)
     if probes.kind in ("faces", "lfw"):
         inputs = f"{probes.source}; {inputs}"
-    c, h, w = plan.layer(fmap).out_shape
-    todo = units_of(units, h, w)
-    trained = state is not None
+    stage.step("the measuring canvas" if o["method"] == "canvas" else "the network up to FMap-end")
     setup = Setup(
         spec,
         ov,
@@ -168,51 +202,21 @@ def _study(
         fmap,
         receptive_fields(plan.layers)[fmap],
         xs,
-        Weights(state, seed, label),
-        workers,
-        _ticker(progress, plan_steps(len(todo), len(heads), len(xs), 2 if trained else 1)),
+        Weights(state, o["seed"], label),
+        o["workers"],
+        lambda what: None,
         probes,
-        method,
-        erf,
+        o["method"],
+        o["erf"],
     )
-    grid = unit_grid(setup, todo, setup.weights, notes) if todo else None
-    random_grid = unit_grid(setup, todo, Weights(None, seed, None), notes) if todo and trained else None
-    results = _heads(setup, heads, seed)
-    notes = _notes(setup, grid, results) + notes
-    return RFStudy(
-        model=plan.model,
-        options=dict(plan.options),
-        image_hw=setup.image_hw,
-        fmap=fmap,
-        fmap_shape=setup.fmap_shape,
-        rf=setup.rf,
-        grid=grid,
-        heads=results,
-        samples=len(xs),
-        seed=seed,
-        weights=label,
-        inputs=inputs,
-        image=probes.backdrop,
-        image_source=probes.source,
-        notes=notes,
-        method=method,
-        erf=erf,
-        random_grid=random_grid,
-        face_region=probes.mean_mask,
-        face_area=probes.face_area,
-    )
+    body = measuring_body(setup) if todo else ()
+    stage.step("done")
+    return setup, todo, body, inputs, list(probes.notes)
 
 
-def _ticker(progress: Progress | None, total: int) -> Callable[[str], None]:
-    """One call per finished step -> ``progress(done, total, what)``."""
-    done = [0]
-
-    def tick(what: str) -> None:
-        done[0] += 1
-        if progress is not None:
-            progress(done[0], total, what)
-
-    return tick
+def _staged(setup: Setup, progress: Progress | None, stage: str, total: int, first: str) -> Setup:
+    """``setup`` whose ticks are the steps of a new stage (started now, ``first`` saying what runs first)."""
+    return replace(setup, tick=Stage(progress, stage, total).start(first).step)
 
 
 def _heads(setup: Setup, heads: tuple[str, ...], seed: int) -> dict[str, HeadResult]:
@@ -249,7 +253,7 @@ def _head(setup: Setup, name: str, trained_pool: str | None, seed: int) -> HeadR
         setup.fmap_shape,
         head_trained=trained,
         seed=seed,
-        tick=lambda what: setup.tick(f"head {name} {what}"),
+        tick=lambda what: setup.tick(f"{name} {what}"),
         kind=setup.erf,
         face=lambda n: masks[n % len(masks)],
     )

@@ -110,17 +110,23 @@ def _regions(setup: Setup, margins, canvas_hw):
     return regions
 
 
-def unit_grid(setup: Setup, todo: list, weights: Weights, notes: list[str]) -> UnitGrid:
-    """The unit grid with ``weights`` (random: a fresh initialisation per sample; trained: one network)."""
+def measuring_body(setup: Setup) -> tuple[Plan, tuple[int, int, int, int], tuple[int, int]]:
+    """What the unit grid is measured on: (the FMap-end sub-plan, the canvas margins (top, bottom, left,
+    right), the grid offset of image unit (0, 0)): the canvas's (:func:`canvas_plan`) or the real network's."""
+    if setup.method == "canvas":
+        return canvas_plan(setup)
+    return truncate(setup.plan, setup.fmap), (0, 0, 0, 0), (0, 0)
+
+
+def unit_grid(setup: Setup, todo: list, weights: Weights, notes: list[str], measured: tuple = ()) -> UnitGrid:
+    """The unit grid with ``weights`` (random: a fresh initialisation per sample; trained: one network), on
+    ``measured`` (:func:`measuring_body`, worked out here when not given)."""
     import numpy as np
 
     from archlab.nn.build import build_plan
     from archlab.nn.erf import for_input_gradients, frozen, unit_erfs
 
-    if setup.method == "canvas":
-        body, margins, offset = canvas_plan(setup)
-    else:
-        body, margins, offset = truncate(setup.plan, setup.fmap), (0, 0, 0, 0), (0, 0)
+    body, margins, offset = measured or measuring_body(setup)
     top, bottom, left, right = margins
     ch, cw = setup.image_hw[0] + top + bottom, setup.image_hw[1] + left + right
     cache: dict = {}

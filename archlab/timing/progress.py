@@ -67,15 +67,41 @@ def as_progress(callback: Callable | None) -> Progress | None:
 
 
 def within(progress: Progress | None, stage: str) -> Progress | None:
-    """A callback that reports another operation's steps as ``stage: <its what>`` (its own stages become
-    details of ``stage``)."""
+    """A callback that reports another operation's steps as ``stage: <its what>``; its own stages become stages
+    ``stage, <its stage>`` (each keeps its own count, so ``done`` never falls back within a stage)."""
     if progress is None:
         return None
 
     def inner(done: int, total: int, what: str) -> None:
-        progress(done, total, f"{stage}: {what}")
+        step = StepText.parse(what)
+        name = stage if step.stage is None else f"{stage}, {step.stage}"
+        progress(done, total, f"{name}: {step.detail}")
 
     return inner
+
+
+class Stage:
+    """One stage of an operation, reported by the protocol: :meth:`start` says ``(0, total)`` and what runs
+    first, :meth:`step` one more step done and what runs (or ran) now. Steps may finish in worker threads: they
+    are counted and reported under a lock, so ``done`` never decreases and never passes ``total``."""
+
+    def __init__(self, progress: Progress | None, name: str, total: int) -> None:
+        import threading
+
+        self.progress, self.name, self.total = progress, name, max(1, total)
+        self.done = 0
+        self._lock = threading.Lock()
+
+    def start(self, detail: str) -> Stage:
+        if self.progress is not None:
+            self.progress(0, self.total, f"{self.name}: {detail}")
+        return self
+
+    def step(self, detail: str) -> None:
+        with self._lock:
+            self.done = min(self.total, self.done + 1)
+            if self.progress is not None:
+                self.progress(self.done, self.total, f"{self.name}: {detail}")
 
 
 def rounds_progress(progress: Progress | None, stage: str, budget_s: float) -> Callable | None:

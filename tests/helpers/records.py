@@ -95,6 +95,8 @@ def synthetic_rf_study(gdconv_spread: float = 0.03, samples: int = 8, weights: s
         canvas=(top, left, ch, cw),
         maps=maps,
         samples=samples,
+        face_share=share,
+        face_samples={u: [0.9] * samples for u in maps},
     )
 
     def head(name, weight):
