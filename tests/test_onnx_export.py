@@ -42,7 +42,8 @@ def test_defaults_deploy_folded_dynamic_and_decomposed(tiny):
     hist = op_histogram(path.read_bytes())
     assert hist == r.onnx_histogram
     assert hist.get("BatchNormalization", 0) == 0 and hist.get("PRelu", 0) == 0
-    assert hist["Conv"] == convs and hist["Relu"] == hist["Min"] == prelus
+    assert hist["Conv"] == convs and hist["Max"] == prelus  # fresh PReLU slopes (0.25) lie in [0, 1]: max(x, a*x)
+    assert f"{prelus} as max(x, a*x)" in "\n".join(r.lines())
     text = "\n".join(r.lines())
     assert f"{convs} Conv" in text and "0 BatchNormalization" in text and "ORT_ENABLE_ALL" in text
     assert "dynamic batch axis" in text and "nchwc" in "".join(r.ort_histogram)
@@ -88,14 +89,21 @@ def test_the_tolerance_is_relative():
     assert not Comparison("all zero, any difference", 1e-12, 0.0, 1e-4).ok
 
 
-def test_decomposed_prelu_is_prelu():
+@pytest.mark.parametrize(
+    "slopes, form",
+    [((-0.5, 0.5), "relu-min"), ((0.0, 1.0), "max"), ((0.25, 0.25), "max"), ((0.1, 1.5), "relu-min")],
+)
+def test_decomposed_prelu_is_prelu_exactly(slopes, form):
     p = torch.nn.PReLU(5)
     with torch.no_grad():
-        p.weight.copy_(torch.linspace(-0.5, 0.5, 5))
+        p.weight.copy_(torch.linspace(*slopes, 5))
     d = DecomposedPReLU(p)
+    assert d.form == form  # max(x, a*x) only where it is the same function: every slope in [0, 1]
+    g = torch.Generator().manual_seed(0)
     for shape in ((3, 5, 4, 4), (3, 5)):
-        x = torch.randn(*shape)
-        assert torch.allclose(d(x), p(x), atol=1e-7, rtol=0)
+        x = torch.randn(*shape, generator=g) * torch.logspace(-30, 30, shape[-1]).view(*([1] * (len(shape) - 1)), -1)
+        x.view(-1)[:2] = torch.tensor([0.0, -0.0])
+        assert torch.equal(d(x), p(x)) if form == "max" else torch.allclose(d(x), p(x), atol=1e-7, rtol=1e-6)
 
 
 @pytest.mark.slow  # a dynamo export: seconds

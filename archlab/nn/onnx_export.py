@@ -4,8 +4,9 @@ histogram, and ONNX Runtime sessions with their options stated.
 :func:`export_onnx`: ``torch.onnx.export(..., dynamo=True, optimize=True)`` (onnxscript's optimiser folds
 constants and BN into the convolutions; with ``optimize=False`` every bias-less conv builds its zero bias at
 run time through Shape/Expand/CastLike, which stops ONNX Runtime from fusing anything), a dynamic batch axis
-(``batch``) by default, and PReLU decomposed (:class:`archlab.nn.modules.DecomposedPReLU`: ONNX Runtime's PRelu
-kernel is 8x slower on mixed-sign data). When the dynamo exporter fails, the TorchScript-based exporter
+(``batch``) by default, and PReLU decomposed (:class:`archlab.nn.modules.DecomposedPReLU`: ``max(x, a*x)`` when
+the slopes lie in [0, 1], else ``relu(x) + a*min(x, 0)``; ONNX Runtime's PRelu kernel is 8x slower on mixed-sign
+data). When the dynamo exporter fails, the TorchScript-based exporter
 (``dynamo=False``) is used and the reason noted; ``exporter='torchscript'`` asks for it directly.
 
 Sessions (:data:`ORT_OPTIONS`): ``ORT_ENABLE_ALL`` (the NCHWc layout transformer is what makes ORT fast on
@@ -79,6 +80,22 @@ def decompose_prelu(module) -> tuple[object, int]:
     return out, n
 
 
+def _form_counts(model) -> dict[str, int]:
+    from archlab.nn.modules import DecomposedPReLU
+
+    counts: dict[str, int] = {}
+    for mod in model.modules():
+        if isinstance(mod, DecomposedPReLU):
+            counts[mod.form] = counts.get(mod.form, 0) + 1
+    return counts
+
+
+def _forms_text(forms: dict[str, int]) -> str:
+    """``33 as max(x, a*x)`` / ``2 as relu(x) + a*min(x, 0) (a slope outside [0, 1])``."""
+    texts = {"max": "max(x, a*x)", "relu-min": "relu(x) + a*min(x, 0) (a slope outside [0, 1])"}
+    return ", ".join(f"{n} as {texts[form]}" for form, n in sorted(forms.items()))
+
+
 def export_onnx(
     model, x, *, exporter: str = "dynamo", dynamic_batch: bool = True, prelu: str = "decomposed"
 ) -> OnnxExport:
@@ -89,10 +106,11 @@ def export_onnx(
     if prelu not in ("decomposed", "keep"):
         raise OptionError(f"prelu: 'decomposed' or 'keep', not {prelu!r}")
     require_packages(("onnx", "onnxscript") if exporter == "dynamo" else ("onnx",), f"ONNX export ({exporter})")
-    n_prelu = 0
+    n_prelu, forms = 0, {}
     if prelu == "decomposed":
         model, n_prelu = decompose_prelu(model)
-    how = "decomposed (relu(x) + a*min(x, 0))" if n_prelu else "none in the network"
+        forms = _form_counts(model)
+    how = f"decomposed ({_forms_text(forms)})" if n_prelu else "none in the network"
     if prelu == "keep":
         how = "kept (ONNX PRelu)"
     first = None
