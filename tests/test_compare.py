@@ -139,6 +139,27 @@ def test_latency_is_paired_to_the_first_entry(tiny_table):
     assert comp.latency.environment["torch"]
 
 
+def test_the_baseline_row_holds_every_round_even_once_it_is_final(tiny_table, monkeypatch):
+    import functools
+    import random
+
+    import archlab.studies.compare as compare_mod
+
+    noise = random.Random(0)
+
+    def sample(c):  # the baseline is noise-free (final after the minimum); the other needs many rounds
+        return 1.0 if c.key == 0 else 2.0 * noise.uniform(0.8, 1.2)
+
+    real = compare_mod.lat.interleaved
+    monkeypatch.setattr(compare_mod.lat, "interleaved", functools.partial(real, sample=sample))
+    tiny = tiny_table("embedding")
+    plans = [archlab.plan(tiny), archlab.plan(tiny, width=2)]
+    run = compare_mod.time_plans(plans, budget=5.0, target=0.02, warmup=0.01)
+    first, wide = run.results
+    assert run.rounds > 6 and first.latency.n == wide.latency.n == run.rounds
+    assert first.ratio.median == 1.0 and len(first.ratios) == run.rounds
+
+
 # -- CLI ----------------------------------------------------------------------------------------------------
 
 

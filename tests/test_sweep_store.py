@@ -37,6 +37,25 @@ def test_a_second_lock_on_the_same_store_is_refused_with_the_pid(tmp_path):
     lock.release()  # idempotent
 
 
+def test_a_holder_that_has_not_yet_written_its_pid_is_still_named(tmp_path):
+    """Both sweeps starting at once: the refused one may look between the holder's lock and its pid write."""
+    import fcntl
+    import threading
+
+    out = tmp_path / "s.csv"
+    path = lock_path(out)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held, the file still empty
+    writer = threading.Timer(0.2, lambda: os.write(fd, b"4242\n"))
+    writer.start()
+    try:
+        with pytest.raises(ArchlabError, match="in use by pid 4242"):
+            lock_store(out)
+    finally:
+        writer.join()
+        os.close(fd)
+
+
 def test_two_csvs_sharing_one_json_file_are_one_store(tmp_path):
     a, b = tmp_path / "s.csv", tmp_path / "s.txt"
     assert sidecar_path(a) == sidecar_path(b)

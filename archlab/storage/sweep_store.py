@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import os
+import time
 from pathlib import Path
 
 from archlab.errors import ArchlabError
@@ -207,7 +208,7 @@ def _lock_one(path: Path, out: Path) -> int:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            pid = _read_pid(fd)
+            pid = _holder_pid(fd)
             os.close(fd)
             who = f"pid {pid}" if pid else "another process"
             raise ArchlabError(
@@ -228,6 +229,17 @@ def _lock_one(path: Path, out: Path) -> int:
         os.write(fd, f"{os.getpid()}\n".encode())
         return fd
     raise ArchlabError(f"cannot lock {out}: {path} keeps changing")
+
+
+def _holder_pid(fd: int, wait: float = 1.0) -> int | None:
+    """The pid the lock's holder wrote; a holder that has just taken the lock writes it at once, so an empty
+    file is read again for up to ``wait`` seconds."""
+    give_up = time.monotonic() + wait
+    pid = _read_pid(fd)
+    while pid is None and time.monotonic() < give_up:
+        time.sleep(0.01)
+        pid = _read_pid(fd)
+    return pid
 
 
 def _read_pid(fd: int) -> int | None:

@@ -15,6 +15,7 @@ ratios to the first entry are paired within rounds. Counting needs no torch.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import random
@@ -253,6 +254,8 @@ def time_plans(
     if hasattr(os, "getloadavg"):
         env["loadavg_end"] = list(os.getloadavg())
     ordered = [results[i] for i in range(len(plans))]
+    # the baseline was visited in every round: its row holds every round, not only those before it was final
+    ordered[baseline] = dataclasses.replace(base, ratios=[1.0] * len(base.samples))
     notes = []
     slow = [labels[i] for i, r in enumerate(ordered) if not r.converged]
     if slow:
