@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 import archlab
-from archlab.ir import op_handles, ops
+from archlab.ir import ops, shape_handles
 from archlab.nn import tools
 from archlab.render.check import check_lines
 from archlab.static.crosscheck import explain
@@ -86,7 +86,7 @@ def test_every_op_the_tools_count_is_a_term_and_the_sums_hold(upmix):
 
 def test_a_wrong_rule_in_the_op_table_breaks_the_equation(upmix, monkeypatch):
     plan, results = upmix
-    wrong = op_handles.upsample_tool({"nearest": 0, "bilinear": 4}, "(fvcore)")  # fvcore counts nearest 1/out
+    wrong = shape_handles.upsample_tool({"nearest": 0, "bilinear": 4}, "(fvcore)")  # fvcore counts nearest 1/out
     monkeypatch.setitem(ops.OPS, "upsample", replace(ops.OPS["upsample"], fvcore=wrong))
     report = explain(plan, results)
     assert not report.ok and any("1.0.upsample" in f for f in report.failures)

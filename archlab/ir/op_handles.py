@@ -59,20 +59,19 @@ ACTIVATIONS = {
 }
 ACT_SYNONYMS = {"swish": "silu"}  # a table may say swish (EfficientNet's paper); the plan says silu
 POOL_KINDS = ("max", "avg", "global")
-UPSAMPLE_KINDS = ("nearest", "bilinear")
 
 
 def _elements(layer: Layer, batch: int) -> tuple[int, int]:
     return numel(layer.in_shape) * batch, numel(layer.out_shape) * batch
 
 
-def _map(shape: tuple[int, ...], what: str) -> tuple[int, int, int]:
+def feature_map(shape: tuple[int, ...], what: str) -> tuple[int, int, int]:
     if len(shape) != 3:
         raise ShapeError(f"{what} needs a feature map (C, H, W) but receives a vector of {shape[0]}")
     return shape[0], shape[1], shape[2]
 
 
-def _base(name, row, inputs, in_shapes, op, kind="", **fields) -> dict[str, Any]:
+def layer_fields(name, row, inputs, in_shapes, op, kind="", **fields) -> dict[str, Any]:
     return dict(name=name, op=op, kind=kind, row=row, inputs=tuple(inputs), in_shape=tuple(in_shapes[0]), **fields)
 
 
@@ -88,7 +87,7 @@ def nothing(label: str = "", unsupported: tuple[str, ...] | None = ()) -> Callab
 
 
 def make_conv(name, row, inputs, in_shapes, *, c, kernel, stride, padding, dilation, groups=1, bias=False):
-    cin, h, w = _map(in_shapes[0], "a convolution")
+    cin, h, w = feature_map(in_shapes[0], "a convolution")
     if c < 1:
         raise ShapeError(f"output channels must be >= 1, got {c}", field="c")
     if cin % groups or c % groups:
@@ -105,7 +104,7 @@ def make_conv(name, row, inputs, in_shapes, *, c, kernel, stride, padding, dilat
         )
     out = (c, (h + 2 * ph - keh) // sh + 1, (w + 2 * pw - kew) // sw + 1)
     return Layer(
-        **_base(name, row, inputs, in_shapes, "conv"),
+        **layer_fields(name, row, inputs, in_shapes, "conv"),
         out_shape=out,
         kernel=tuple(kernel),
         stride=tuple(stride),
@@ -144,7 +143,7 @@ def conv_module(layer: Layer) -> tuple[str, dict]:
 def make_linear(name, row, inputs, in_shapes, *, out_features, bias=False):
     if len(in_shapes[0]) != 1:
         raise ShapeError(f"a linear layer needs a vector but receives a map {in_shapes[0]}; flatten first")
-    return Layer(**_base(name, row, inputs, in_shapes, "linear"), out_shape=(out_features,), bias=bias)
+    return Layer(**layer_fields(name, row, inputs, in_shapes, "linear"), out_shape=(out_features,), bias=bias)
 
 
 def count_linear(layer: Layer) -> Counts:
@@ -163,7 +162,7 @@ def make_bn(name, row, inputs, in_shapes, *, eps=1e-5, momentum=0.1):
     if momentum is not None and not 0 <= momentum <= 1:  # None: a cumulative average (torch allows it)
         raise ShapeError(f"BN momentum must be in [0, 1], got {momentum!r}", field="bn_momentum")
     kind = "2d" if len(shape) == 3 else "1d"
-    return Layer(**_base(name, row, inputs, in_shapes, "bn", kind), out_shape=shape, eps=eps, momentum=momentum)
+    return Layer(**layer_fields(name, row, inputs, in_shapes, "bn", kind), out_shape=shape, eps=eps, momentum=momentum)
 
 
 def count_bn(layer: Layer) -> Counts:
@@ -182,7 +181,7 @@ def make_act(name, row, inputs, in_shapes, *, kind):
     kind = ACT_SYNONYMS.get(kind, kind)
     if kind not in ACTIVATIONS:
         raise ShapeError(f"unknown activation {kind!r}; known: {', '.join(ACTIVATIONS)}", field="act")
-    return Layer(**_base(name, row, inputs, in_shapes, "act", kind), out_shape=in_shapes[0])
+    return Layer(**layer_fields(name, row, inputs, in_shapes, "act", kind), out_shape=in_shapes[0])
 
 
 def count_act(layer: Layer) -> Counts:
@@ -222,8 +221,8 @@ def pooled_size(n: int, k: int, s: int, p: int, ceil: bool = False) -> int:
 
 
 def make_pool(name, row, inputs, in_shapes, *, kind, kernel=(3, 3), stride=(2, 2), padding=(0, 0), ceil=False):
-    c, h, w = _map(in_shapes[0], "a pooling layer")
-    base = _base(name, row, inputs, in_shapes, "pool", kind)
+    c, h, w = feature_map(in_shapes[0], "a pooling layer")
+    base = layer_fields(name, row, inputs, in_shapes, "pool", kind)
     if kind == "global":
         return Layer(**base, out_shape=(c, 1, 1), kernel=(h, w), stride=(1, 1), padding=(0, 0))
     if kind not in POOL_KINDS:
@@ -287,7 +286,7 @@ def make_add(name, row, inputs, in_shapes):
         raise ShapeError("an add reads at least two tensors", field="from")
     if len(set(in_shapes)) != 1:
         raise ShapeError(f"residual add of different shapes {' and '.join(map(str, in_shapes))}", field="from")
-    return Layer(**_base(name, row, inputs, in_shapes, "add"), out_shape=in_shapes[0])
+    return Layer(**layer_fields(name, row, inputs, in_shapes, "add"), out_shape=in_shapes[0])
 
 
 def count_add(layer: Layer) -> Counts:
@@ -301,135 +300,23 @@ def make_mul(name, row, inputs, in_shapes):
     sx, sg = in_shapes
     if len(sx) != len(sg) or any(g not in (1, x) for x, g in zip(sx, sg)):
         raise ShapeError(f"the gate {sg} does not broadcast to {sx} (each size equal or 1)", field="from")
-    return Layer(**_base(name, row, inputs, in_shapes, "mul"), out_shape=sx)
+    return Layer(**layer_fields(name, row, inputs, in_shapes, "mul"), out_shape=sx)
 
 
 def make_concat(name, row, inputs, in_shapes):
     if any(len(sh) != 3 for sh in in_shapes) or len({sh[1:] for sh in in_shapes}) != 1:
         raise ShapeError(f"concatenation needs maps of one spatial size, got {in_shapes}", field="from")
     out = (sum(sh[0] for sh in in_shapes), *in_shapes[0][1:])
-    return Layer(**_base(name, row, inputs, in_shapes, "concat"), out_shape=out)
+    return Layer(**layer_fields(name, row, inputs, in_shapes, "concat"), out_shape=out)
 
 
 def per_element(layer: Layer) -> Counts:
     return Counts(other_ops=numel(layer.out_shape))
 
 
-def none(layer: Layer) -> Counts:
-    return Counts()
-
-
-# -- shape-only ops: pad, flatten, dropout ----------------------------------------------------------------------
-
-
-def make_pad(name, row, inputs, in_shapes, *, pads):
-    c, h, w = _map(in_shapes[0], "padding")
-    top, bottom, left, right = pads
-    return Layer(
-        **_base(name, row, inputs, in_shapes, "pad"),
-        out_shape=(c, h + top + bottom, w + left + right),
-        padding=tuple(pads),
-    )
-
-
-def pad_module(layer: Layer) -> tuple[str, dict]:
-    top, bottom, left, right = layer.padding or (0, 0, 0, 0)
-    return "ZeroPad2d", {"padding": (left, right, top, bottom)}
-
-
-def make_shuffle(name, row, inputs, in_shapes, *, groups):
-    c, _, _ = _map(in_shapes[0], "a channel shuffle")
-    if groups < 1 or c % groups:
-        raise ShapeError(f"shuffle groups={groups} must divide the channels {c}", field="groups")
-    return Layer(**_base(name, row, inputs, in_shapes, "shuffle"), out_shape=in_shapes[0], groups=groups)
-
-
-def make_slice(name, row, inputs, in_shapes, *, start, stop):
-    c, _, _ = _map(in_shapes[0], "a channel slice")
-    if not 0 <= start < stop <= c:
-        raise ShapeError(f"channel range {start}:{stop} is not inside the {c} channels", field="parts")
-    return Layer(
-        **_base(name, row, inputs, in_shapes, "slice"),
-        out_shape=(stop - start, *in_shapes[0][1:]),
-        channels=(start, stop),
-    )
-
-
-def slice_module(layer: Layer) -> tuple[str, dict]:
-    start, stop = layer.channels or (0, layer.in_shape[0])
-    return "ChannelSlice", {"start": start, "stop": stop}
-
-
-def make_upsample(name, row, inputs, in_shapes, *, kind, scale):
-    c, h, w = _map(in_shapes[0], "an upsampling layer")
-    if kind not in UPSAMPLE_KINDS:
-        raise ShapeError(f"unknown upsampling mode {kind!r}; known: {', '.join(UPSAMPLE_KINDS)}", field="mode")
-    if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
-        raise ShapeError(f"the scale must be an integer >= 1, got {scale!r}", field="scale")
-    base = _base(name, row, inputs, in_shapes, "upsample", kind)
-    return Layer(**base, out_shape=(c, h * scale, w * scale), scale=scale)
-
-
-def count_upsample(layer: Layer) -> Counts:
-    return Counts(other_ops=4 * numel(layer.out_shape) if layer.kind == "bilinear" else 0)
-
-
-def upsample_module(layer: Layer) -> tuple[str, dict]:
-    corners = {"align_corners": False} if layer.kind == "bilinear" else {}
-    return "Upsample", {"scale_factor": float(layer.scale), "mode": layer.kind, **corners}
-
-
-def upsample_tool(per_element: dict[str, int], label: str) -> Callable[[Layer, int], ToolRule]:
-    """A tool's upsampling rule: ``per_element[mode]`` per output element."""
-
-    def rule(layer: Layer, batch: int) -> ToolRule:
-        n = per_element[layer.kind]
-        return ToolRule(n * numel(layer.out_shape) * batch, f"{layer.kind} {n}/out {label}".strip())
-
-    return rule
-
-
-def make_identity(op: str):
-    """The shape rule of an op whose output is its input (drop path: the identity at inference)."""
-
-    def make(name, row, inputs, in_shapes):
-        return Layer(**_base(name, row, inputs, in_shapes, op), out_shape=in_shapes[0])
-
-    return make
-
-
-def make_flatten(name, row, inputs, in_shapes):
-    return Layer(**_base(name, row, inputs, in_shapes, "flatten"), out_shape=(numel(in_shapes[0]),))
-
-
-def make_dropout(name, row, inputs, in_shapes, *, p):
-    if not 0 <= p < 1:
-        raise ShapeError(f"a dropout probability is in [0, 1), got {p!r}", field="p")
-    return Layer(**_base(name, row, inputs, in_shapes, "dropout"), out_shape=in_shapes[0], p=p)
-
-
 def simple(cls: str, **kwargs) -> Callable[[Layer], tuple[str, dict]]:
     return lambda layer: (cls, dict(kwargs))
 
 
-# -- opaque: an op archlab has no rule for ---------------------------------------------------------------------
-
-
-def make_opaque(name, row, inputs, in_shapes, *, fn, out_shape, params=0, args=""):
-    """A traced call archlab has no rule for: its output shape and parameters as measured, nothing counted.
-    ``fn`` names it (``torch.cumsum``, ``nn.LayerNorm``); ``args`` is how to call it again (JSON, or '')."""
-    if not fn:
-        raise ShapeError("an opaque layer needs the name of what it calls", field="fn")
-    if params < 0:
-        raise ShapeError(f"params must be >= 0, got {params}", field="params")
-    shape = tuple(int(v) for v in out_shape)
-    base = _base(name, row, inputs, in_shapes or [shape], "opaque")
-    return Layer(**base, out_shape=shape, fn=fn, args=args, params=int(params))
-
-
-def count_opaque(layer: Layer) -> Counts:
-    return Counts(params=layer.params)  # parameters are measured; its compute is not counted (listed instead)
-
-
-def opaque_module(layer: Layer) -> tuple[str, dict]:
-    return "Call", {"fn": layer.fn, "args": layer.args}
+def none(layer: Layer) -> Counts:
+    return Counts()

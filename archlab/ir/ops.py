@@ -1,7 +1,8 @@
 """The op table: everything archlab states about each primitive op, in one place.
 
 Every plan layer has an ``op`` (and a ``kind`` for ops with variants). For each op one :class:`Op` entry states
-(its small pure handles live in :mod:`archlab.ir.op_handles`, as fvcore's ``jit_handles`` beside its table):
+(its small pure handles live in :mod:`archlab.ir.op_handles` and :mod:`archlab.ir.shape_handles`, as fvcore's
+``jit_handles`` beside its table):
 
 ``make``      the shape rule: the layer from its fields and its inputs' shapes (ShapeError naming the field);
 ``counts``    params, MAdds, other ops and activations of a layer (archlab's conventions, ``CONVENTIONS``);
@@ -26,17 +27,18 @@ from dataclasses import dataclass, replace
 
 from archlab.errors import ArchlabError
 from archlab.ir import op_handles as h
+from archlab.ir import shape_handles as sh
 from archlab.ir.layer import Layer, numel
 from archlab.ir.op_handles import (
     ACT_SYNONYMS,
     ACTIVATIONS,
     POOL_KINDS,
-    UPSAMPLE_KINDS,
     Act,
     Counts,
     ToolRule,
     thop_avgpool_ops,
 )
+from archlab.ir.shape_handles import UPSAMPLE_KINDS
 
 __all__ = [
     "ACT_SYNONYMS",
@@ -219,7 +221,7 @@ OPS: dict[str, Op] = {
         Op(
             "shuffle",
             "0 (a permutation of channels, copied: ShuffleNet's channel shuffle)",
-            h.make_shuffle,
+            sh.make_shuffle,
             h.none,
             "identity",
             lambda l: ("ChannelShuffle", {"groups": l.groups}),
@@ -231,10 +233,10 @@ OPS: dict[str, Op] = {
         Op(
             "slice",
             "0 (a view of a channel range: a part of a channel split)",
-            h.make_slice,
+            sh.make_slice,
             h.none,
             "identity",
-            h.slice_module,
+            sh.slice_module,
             h.nothing("slice ignored"),
             h.nothing(),
             "ignored (aten::slice is on fvcore's ignore list)",
@@ -244,12 +246,12 @@ OPS: dict[str, Op] = {
         Op(
             "upsample",
             "nearest 0 (a copy), bilinear 4 per output element (a weighted sum of 4 inputs)",
-            h.make_upsample,
-            h.count_upsample,
+            sh.make_upsample,
+            sh.count_upsample,
             "upsample",
-            h.upsample_module,
-            h.upsample_tool({"nearest": 1, "bilinear": 4}, "(fvcore)"),
-            h.upsample_tool({"nearest": 0, "bilinear": 11}, "(thop)"),
+            sh.upsample_module,
+            sh.upsample_tool({"nearest": 1, "bilinear": 4}, "(fvcore)"),
+            sh.upsample_tool({"nearest": 0, "bilinear": 11}, "(thop)"),
             "nearest 1, bilinear 4 per output element (aten::upsample_nearest2d / upsample_bilinear2d)",
             "nearest 0, bilinear 11 per output element (count_upsample)",
             kinds=UPSAMPLE_KINDS,
@@ -257,7 +259,7 @@ OPS: dict[str, Op] = {
         Op(
             "droppath",
             "0 (stochastic depth: the identity at inference)",
-            h.make_identity("droppath"),
+            sh.make_identity("droppath"),
             h.none,
             "identity",
             h.simple("Identity"),
@@ -270,10 +272,10 @@ OPS: dict[str, Op] = {
         Op(
             "pad",
             "0",
-            h.make_pad,
+            sh.make_pad,
             h.none,
             "pad",
-            h.pad_module,
+            sh.pad_module,
             h.nothing("pad not counted", None),
             h.nothing(),
             "not counted (aten::constant_pad_nd)",
@@ -282,7 +284,7 @@ OPS: dict[str, Op] = {
         Op(
             "flatten",
             "0",
-            h.make_flatten,
+            sh.make_flatten,
             h.none,
             "flatten",
             h.simple("Flatten", start_dim=1),
@@ -295,7 +297,7 @@ OPS: dict[str, Op] = {
         Op(
             "dropout",
             "0",
-            h.make_dropout,
+            sh.make_dropout,
             h.none,
             "identity",
             lambda l: ("Dropout", {"p": l.p}),
@@ -308,10 +310,10 @@ OPS: dict[str, Op] = {
         Op(
             "opaque",
             "not counted: a traced call archlab has no rule for, listed as uncounted by name and count",
-            h.make_opaque,
-            h.count_opaque,
+            sh.make_opaque,
+            sh.count_opaque,
             "opaque",
-            h.opaque_module,
+            sh.opaque_module,
             h.nothing("no rule", None),
             h.nothing("no rule"),
             "not compared (archlab has no rule for it)",
