@@ -10,7 +10,8 @@ HELP = """The machine's ceilings for the roofline and the per-layer bounds: peak
 (L1, L2, last-level cache, DRAM), the copy bandwidth and the in-place update bandwidth.
 
 \b
-peak: the best of many short fp32 torch.mm samples (n = 128, 256, 512);
+peak: the best of many short fp32 torch.mm samples (square n = 128, 256,
+512 and the shapes of small networks' 1x1 convolutions);
 bandwidth: the best of many short dst.copy_(src) samples whose working set
 fits the level (DRAM: larger than the last-level cache), read + write bytes,
 and the best in-place update of a buffer that size. Many short samples,

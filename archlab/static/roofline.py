@@ -3,7 +3,8 @@
 Ceilings (measured by :mod:`archlab.nn.ceilings`), at the thread count of the latency run:
 
 * **peak GFLOP/s**: the best rate of many short fp32 matrix products ``C = A @ B`` (``torch.mm``, the BLAS
-  sgemm PyTorch uses), ``2 n^3`` FLOPs each: the fastest any kernel of this machine computes;
+  sgemm PyTorch uses) of square matrices and of 1x1-convolution shapes, ``2 m k n`` FLOPs each: the fastest
+  any kernel of this machine computes;
 * **bandwidth per memory level** (:class:`Level`): the best of many short copies ``dst.copy_(src)`` whose
   working set (source + destination) fits the level (L1, L2, last-level cache) or none of them (DRAM), counted
   as ``2 x size`` bytes (read + write, the STREAM "copy" convention); and the best in-place update
@@ -90,7 +91,7 @@ class Ceilings:
 
     ``bandwidth_gbs`` is DRAM's (the classic roofline's slope); ``levels`` the whole hierarchy, fastest first
     (empty: DRAM only, as a record from before levels were measured). ``loadavg``: the machine's load averages
-    when it was measured; ``gemm_n``: the matrix size of the best sgemm; ``copy_mib``: the DRAM copy's buffer;
+    when it was measured; ``gemm``: the shape (``m x k x n``) of the best sgemm; ``copy_mib``: the DRAM copy's buffer;
     ``repeats``: the fewest samples any ceiling is the best of."""
 
     peak_gflops: float
@@ -98,7 +99,7 @@ class Ceilings:
     threads: int
     cpu_model: str
     torch: str
-    gemm_n: int
+    gemm: str
     copy_mib: int
     repeats: int
     measured_at: str
@@ -167,8 +168,8 @@ class Ceilings:
         d["method"] = {
             "version": self.method,
             "peak": f"best of >= {self.repeats} samples of fp32 torch.mm, each >= 50 us of back-to-back calls, "
-            f"n = 128, 256, 512 (many short runs: a long one is time-sliced on a busy machine); best at n = "
-            f"{self.gemm_n}; 2n^3 FLOPs",
+            "square n = 128, 256, 512 and the m x k x n shapes of 1x1 convolutions (many short runs: a long one is "
+            f"time-sliced on a busy machine); best at {self.gemm}; 2mkn FLOPs",
             "bandwidth": f"best of >= {self.repeats} samples of dst.copy_(src) per level, the working set (src + "
             f"dst) inside the level (DRAM: {self.copy_mib} MiB each), 2 x size bytes (read + write), the cost of a "
             "64-byte copy_ subtracted; levels made non-increasing with depth",

@@ -287,7 +287,7 @@ def _bound_lines(r: LatencyReport) -> list[str]:
     ideal = r.ideal_ms or 0.0
     levels = ", ".join(f"{lv.name} {lv.gbs:.1f}" for lv in c.memory_levels)
     lines = [
-        f"ceilings ({c.provenance()}): peak {c.peak_gflops:.1f} GFLOP/s (sgemm {c.gemm_n}), copy GB/s by level: "
+        f"ceilings ({c.provenance()}): peak {c.peak_gflops:.1f} GFLOP/s (sgemm {c.gemm}), copy GB/s by level: "
         f"{levels}; bandwidth {c.bandwidth_gbs:.2f} GB/s (DRAM), ridge {c.ridge:.1f} FLOP/B",
         f"roofline ideal (the bound: {BOUND_RULE}): {ideal:.3f} ms; measured end-to-end is {e2e_x(r)} the "
         "bound" + (f" ({r.bound_fraction:.0%} of it)" if r.bound_fraction else ""),

@@ -31,7 +31,7 @@ def write_cache(
         threads,
         cpu_model(),
         torch.__version__,
-        256,
+        "256x256x256",
         cl.DRAM_MIB,
         5,
         measured_at or datetime.now(timezone.utc).isoformat(timespec="seconds"),
