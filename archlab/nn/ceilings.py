@@ -38,7 +38,16 @@ from archlab.timing.machine import cpu_model, loadavg
 SCHEMA_VERSION = 2
 METHOD = "levels-3"
 # square sizes n (n x n x n) and (m, k, n) shapes of 1x1 convolutions (m = H*W, k = C_in, n = C_out)
-GEMM_SIZES: tuple = (128, 256, 512, (784, 128, 128), (784, 256, 128), (196, 512, 128), (784, 128, 512), (3136, 256, 128))
+GEMM_SIZES: tuple = (
+    128,
+    256,
+    512,
+    (784, 128, 128),
+    (784, 256, 128),
+    (196, 512, 128),
+    (784, 128, 512),
+    (3136, 256, 128),
+)
 DRAM_MIB = 128  # each buffer: a 256 MiB working set
 DEFAULT_BUDGET_S = 0.25  # seconds of samples per size
 MAX_AGE_S = 86_400.0  # a day
