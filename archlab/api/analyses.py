@@ -52,9 +52,16 @@ def output_fields(net: Net | Plan, *, strict: bool = False, **overrides) -> list
     return fields(plan(net, strict=strict, **overrides))
 
 
-def diff(a: Net, b: Net, a_options: dict | list[str] | None = None, b_options: dict | list[str] | None = None) -> Diff:
+def diff(
+    a: Net,
+    b: Net,
+    a_options: dict | list[str] | None = None,
+    b_options: dict | list[str] | None = None,
+    *,
+    strict: bool = False,
+) -> Diff:
     """Row-by-row comparison of two networks, or of one network under two option sets. Options: API keywords, or
-    ``KEY=VALUE`` strings (``["input=112x96"]``)."""
+    ``KEY=VALUE`` strings (``["input=112x96"]``). ``strict``: ops without a counting rule are refused."""
     from archlab.ir.overrides import parse_pairs
     from archlab.static.diff import diff as run
 
@@ -64,8 +71,8 @@ def diff(a: Net, b: Net, a_options: dict | list[str] | None = None, b_options: d
     from archlab.studies.sources import label_of
 
     return run(
-        profile(a, **options(a_options, "--a-option")),
-        profile(b, **options(b_options, "B's options")),
+        profile(a, strict=strict, **options(a_options, "--a-option")),
+        profile(b, strict=strict, **options(b_options, "B's options")),
         label_of(a),
         label_of(b),
     )

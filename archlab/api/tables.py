@@ -37,6 +37,13 @@ def load_module(source: str, args: list[str] | dict | None = None):
     return load(source, args)
 
 
+def is_source(text) -> bool:
+    """``text`` is a module source, ``FILE.py:CALLABLE`` or ``package.module:CALLABLE`` (not a table, no torch)."""
+    from archlab.nn.model_source import looks_like_source
+
+    return looks_like_source(text)
+
+
 def trace(module, input=None, *, name: str | None = None, strict: bool = False) -> Plan:
     """The plan of a torch module (or source) at ``input`` ((H, W), (C, H, W), ``"224x224"``): :mod:`archlab.nn.trace`;
     ops without a rule are listed (``Plan.uncounted()``) and refused with ``strict``."""

@@ -220,9 +220,7 @@ def source_options(fn=None, *, argument: str = "net", strict: bool = True):
                 return f(*args, **kwargs)
             given = list(kwargs.pop("module_args", ()) or ())
             if given:
-                from archlab import api
-
-                kwargs[argument] = api.load_module(kwargs[argument], given)
+                kwargs[argument] = load_source(kwargs[argument], given)
             return f(*args, **kwargs)
 
         if strict:
@@ -240,6 +238,19 @@ def source_options(fn=None, *, argument: str = "net", strict: bool = True):
         )(wrapper)
 
     return decorate(fn) if fn is not None else decorate
+
+
+def load_source(text: str, given: list[str] | tuple[str, ...], flag: str = "--arg"):
+    """The module of the source ``text`` built with ``given`` (``--arg``) arguments; refused for a table."""
+    from archlab import api
+    from archlab.errors import OptionError
+
+    if not api.is_source(text):
+        raise OptionError(
+            f"{flag} calls a module source's callable; {text} is not one (expected FILE.py:CALLABLE or "
+            "package.module:CALLABLE)"
+        )
+    return api.load_module(text, list(given))
 
 
 def echo(text: str = "", *, err: bool = False) -> None:
