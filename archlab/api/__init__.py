@@ -21,6 +21,7 @@ from archlab.api.studies import heads, report, rf, sweep
 from archlab.api.tables import (
     Net,
     extract,
+    is_source,
     load_module,
     load_table,
     network_names,
@@ -50,6 +51,7 @@ __all__ = [
     "export",
     "heads",
     "extract",
+    "is_source",
     "latency",
     "lint",
     "load_module",

@@ -52,9 +52,16 @@ def output_fields(net: Net | Plan, *, strict: bool = False, **overrides) -> list
     return fields(plan(net, strict=strict, **overrides))
 
 
-def diff(a: Net, b: Net, a_options: dict | list[str] | None = None, b_options: dict | list[str] | None = None) -> Diff:
+def diff(
+    a: Net,
+    b: Net,
+    a_options: dict | list[str] | None = None,
+    b_options: dict | list[str] | None = None,
+    *,
+    strict: bool = False,
+) -> Diff:
     """Row-by-row comparison of two networks, or of one network under two option sets. Options: API keywords, or
-    ``KEY=VALUE`` strings (``["input=112x96"]``)."""
+    ``KEY=VALUE`` strings (``["input=112x96"]``). ``strict``: ops without a counting rule are refused."""
     from archlab.ir.overrides import parse_pairs
     from archlab.static.diff import diff as run
 
@@ -64,18 +71,30 @@ def diff(a: Net, b: Net, a_options: dict | list[str] | None = None, b_options: d
     from archlab.studies.sources import label_of
 
     return run(
-        profile(a, **options(a_options, "--a-option")),
-        profile(b, **options(b_options, "B's options")),
+        profile(a, strict=strict, **options(a_options, "--a-option")),
+        profile(b, strict=strict, **options(b_options, "B's options")),
         label_of(a),
         label_of(b),
     )
 
 
-def entries(nets: list[str], variants: list[str] | None = None) -> list:
-    """Comparison entries from ``NAME[:key=value,...]`` texts: the networks, then the ``--variant`` ones."""
+def entries(nets: list[str], variants: list[str] | None = None, module_args: list[str] | dict | None = None) -> list:
+    """Comparison entries from ``NAME[:key=value,...]`` texts: the networks, then the ``--variant`` ones. A
+    ``FILE.py:CALLABLE`` source stays a source (traced by :func:`compare`); ``module_args`` (``--arg``) are the
+    arguments of its callable, which needs exactly one source among ``nets``."""
     from archlab.ir.overrides import parse_entry
+    from archlab.nn.model_source import load_module, looks_like_source
 
-    out = [parse_entry(n, "entry") for n in nets] + [parse_entry(v, "--variant") for v in variants or []]
+    sources = [n for n in nets if looks_like_source(n)]
+    if module_args and len(sources) != 1:
+        raise OptionError(
+            f"--arg is for one FILE.py:CALLABLE entry; {len(sources)} given "
+            "(compare differently built modules by writing a callable for each)"
+        )
+    out = [
+        (load_module(n, module_args) if module_args else n) if n in sources else parse_entry(n, "entry") for n in nets
+    ]
+    out += [parse_entry(v, "--variant") for v in variants or []]
     if not out:
         raise OptionError("give at least one network (NAME ...) or --variant NAME:key=value")
     return out

@@ -37,6 +37,13 @@ def load_module(source: str, args: list[str] | dict | None = None):
     return load(source, args)
 
 
+def is_source(text) -> bool:
+    """``text`` is a module source, ``FILE.py:CALLABLE`` or ``package.module:CALLABLE`` (not a table, no torch)."""
+    from archlab.nn.model_source import looks_like_source
+
+    return looks_like_source(text)
+
+
 def trace(module, input=None, *, name: str | None = None, strict: bool = False) -> Plan:
     """The plan of a torch module (or source) at ``input`` ((H, W), (C, H, W), ``"224x224"``): :mod:`archlab.nn.trace`;
     ops without a rule are listed (``Plan.uncounted()``) and refused with ``strict``."""
@@ -46,21 +53,25 @@ def trace(module, input=None, *, name: str | None = None, strict: bool = False) 
     return run(the_module(module), input, name=name, strict=strict)
 
 
-def extract(module, input=None, *, out: str | Path | None = None, name: str | None = None) -> NetSpec:
-    """A torch module (or source) as a layer table, written to ``out`` (YAML) when given: same layers, params,
-    MAdds and shapes; ``build(table, weights=module, key_map="auto")`` runs like it (:mod:`archlab.studies.extract`)."""
+def extract(module, input=None, *, out=None, name: str | None = None, strict: bool = False) -> NetSpec:
+    """A torch module (or source) as a layer table, checked (same layers, params, MAdds and shapes as the trace),
+    then written as YAML to ``out`` when given (a path, atomically, or a text stream);
+    ``build(table, weights=module, key_map="auto")`` runs like it (:mod:`archlab.studies.extract`). ``strict``
+    refuses ops archlab has no counting rule for."""
     from archlab.studies.extract import extract as run
     from archlab.studies.sources import the_module
 
-    return run(the_module(module), input, out=out, name=name)
+    return run(the_module(module), input, out=out, name=name, strict=strict)
 
 
 def weights_map(source, net: Net, *, out: str | Path | None = None, **overrides) -> dict:
     """What ``key_map="auto"`` maps (checkpoint key -> network key) from ``source`` (checkpoint, state_dict or
-    nn.Module) to ``net``'s build; written as YAML to ``out`` when given."""
+    nn.Module, or a ``FILE.py:CALLABLE`` source) to ``net``'s build; written as YAML to ``out`` when given
+    (atomically). Refused (ArchlabError naming the first mismatch) when the match is ambiguous or incomplete."""
     from archlab.nn.key_map import weights_map as find
+    from archlab.studies.sources import the_module
 
-    return find(source, plan(net, **overrides), out=out)
+    return find(the_module(source), plan(net, **overrides), out=out)
 
 
 def table_errors(path: str | Path) -> tuple[str, list, Plan | None]:

@@ -5,6 +5,7 @@ only when they run (archlab.cli.app)."""
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -203,33 +204,53 @@ def progress_display(name: str, quiet: bool = False) -> Iterator[Any]:
     stop()
 
 
-def source_options(fn):
+def source_options(fn=None, *, argument: str = "net", strict: bool = True):
     """The options of a network given as a torch module: ``--arg KEY=VALUE`` (repeatable; the callable of a
     ``FILE.py:CALLABLE`` source is called with them, values read as YAML) and ``--strict`` (ops archlab has no
-    counting rule for are an error). The command gets ``net`` loaded (a module when ``--arg`` is given) and
-    ``strict``."""
+    counting rule for are an error; left out with ``strict=False``). The command gets its ``argument`` loaded (a
+    module when ``--arg`` is given) and ``strict``. A command whose ``argument`` is several entries (compare)
+    gets ``module_args`` instead, to hand to the api."""
 
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        given = list(kwargs.pop("module_args", ()) or ())
-        if given:
-            from archlab import api
+    def decorate(f):
+        takes_args = "module_args" in inspect.signature(f).parameters
 
-            kwargs["net"] = api.load_module(kwargs["net"], given)
-        return fn(*args, **kwargs)
+        @functools.wraps(f)
+        def wrapper(*args, **kwargs):
+            if takes_args:
+                return f(*args, **kwargs)
+            given = list(kwargs.pop("module_args", ()) or ())
+            if given:
+                kwargs[argument] = load_source(kwargs[argument], given)
+            return f(*args, **kwargs)
 
-    wrapper = click.option(
-        "--strict",
-        is_flag=True,
-        help="refuse ops archlab has no counting rule for (default: counted as nothing and listed by name)",
-    )(wrapper)
-    return click.option(
-        "--arg",
-        "module_args",
-        multiple=True,
-        metavar="KEY=VALUE",
-        help="for FILE.py:CALLABLE: call it with KEY=VALUE (repeatable; values read as YAML)",
-    )(wrapper)
+        if strict:
+            wrapper = click.option(
+                "--strict",
+                is_flag=True,
+                help="refuse ops archlab has no counting rule for (default: counted as nothing and listed by name)",
+            )(wrapper)
+        return click.option(
+            "--arg",
+            "module_args",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help="for FILE.py:CALLABLE: call it with KEY=VALUE (repeatable; values read as YAML)",
+        )(wrapper)
+
+    return decorate(fn) if fn is not None else decorate
+
+
+def load_source(text: str, given: list[str] | tuple[str, ...], flag: str = "--arg"):
+    """The module of the source ``text`` built with ``given`` (``--arg``) arguments; refused for a table."""
+    from archlab import api
+    from archlab.errors import OptionError
+
+    if not api.is_source(text):
+        raise OptionError(
+            f"{flag} calls a module source's callable; {text} is not one (expected FILE.py:CALLABLE or "
+            "package.module:CALLABLE)"
+        )
+    return api.load_module(text, list(given))
 
 
 def echo(text: str = "", *, err: bool = False) -> None:

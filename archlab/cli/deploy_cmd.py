@@ -14,6 +14,7 @@ from archlab.cli.common import (
     output_option,
     override_options,
     progress_display,
+    source_options,
 )
 from archlab.cli.runtimes_cmd import METHOD, timing_options
 from archlab.errors import OptionError
@@ -52,16 +53,19 @@ def out_folder(out: str) -> tuple[Path, bool]:
 @click.option("--out", metavar="DIR", default=".", show_default=True, help="the folder to write into")
 @override_options
 @timing_options
+@source_options
 @format_option()
 @output_option
-def deploy(net: str, out: str, overrides: dict, timing: dict, quiet: bool, fmt: str, output: str | None) -> None:
+def deploy(
+    net: str, out: str, overrides: dict, timing: dict, quiet: bool, strict: bool, fmt: str, output: str | None
+) -> None:
     from archlab import api
     from archlab.render.runtimes import deploy_view, runtimes_csv
 
     folder, made = out_folder(out)
     try:
         with progress_display("deploy", quiet) as progress:
-            result = api.deploy(net, out=folder, progress=progress, **timing, **overrides)
+            result = api.deploy(net, out=folder, progress=progress, strict=strict, **timing, **overrides)
     except BaseException:
         if made and not any(folder.iterdir()):
             folder.rmdir()  # nothing written: leave no empty folder behind

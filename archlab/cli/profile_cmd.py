@@ -15,6 +15,7 @@ from archlab.cli.common import (
     output_option,
     output_path,
     override_options,
+    source_options,
     units_option,
 )
 
@@ -47,7 +48,10 @@ Memory    peak activation bytes (tensors freed after their last reader,
 """
     + profile_latency.HELP
 )
-EPILOG = "Example: archlab profile mobilefacenet --width 0.5 --input 112x96 --depth layer --format json"
+EPILOG = (
+    "Example: archlab profile mobilefacenet --width 0.5 --input 112x96 --depth layer --format json\n\n"
+    "  a torch module: archlab profile examples/models/resnet.py:resnet18 --arg num_classes=10 --input 224x224"
+)
 
 
 @command("profile", HELP, EPILOG)
@@ -76,6 +80,7 @@ EPILOG = "Example: archlab profile mobilefacenet --width 0.5 --input 112x96 --de
     help="count per batch of N images (per-image figures alongside)",
 )
 @profile_latency.options
+@source_options
 def profile(
     net: str,
     overrides: dict,
@@ -86,10 +91,11 @@ def profile(
     units: str,
     batch: int,
     latency: dict,
+    strict: bool,
 ) -> None:
     from archlab import api
 
-    prof = api.profile(net, **overrides)
+    prof = api.profile(net, strict=strict, **overrides)
     if latency:
         return profile_latency.run(prof, depth, fmt, output_path(output), batch=batch, check=check, **latency)
     _counts(api, prof, depth, fmt, output, units, batch, check)

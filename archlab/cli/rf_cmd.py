@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import click
 
-from archlab.cli.common import Count, command, emit, format_option, net_argument, output_option, override_options
+from archlab.cli.common import (
+    Count,
+    command,
+    emit,
+    format_option,
+    max_memory_option,
+    net_argument,
+    output_option,
+    override_options,
+    progress_display,
+    quiet_option,
+    source_options,
+)
 
 HELP = """Receptive fields at FMap-end (the last feature map) and what each embedding head looks at.
 
@@ -27,6 +39,11 @@ Random weights show the architecture's geometry, not what a trained
 model learned; --weights FILE loads a trained state_dict (e.g. from
 archlab heads --out DIR), and the unit grid is then also measured with
 random weights, side by side.
+A torch module, FILE.py:CALLABLE (--arg KEY=VALUE for its arguments), is
+studied at --input with its own weights (--weights replaces them); it has
+no head study (--head none; compare heads on its table: archlab extract).
+FMap-end: the head's input, else the last map larger than 1x1 (for a module:
+the input of its global pool); --fmap-end LAYER names another layer.
 """
 EPILOG = (
     "Example: archlab rf mobilefacenet --head all --out figures/; trained: archlab rf mobilefacenet --width 0.125 "
@@ -41,9 +58,8 @@ EPILOG = (
 @click.option(
     "--head",
     type=click.Choice(("all", "gap", "gdconv", "fc", "none")),
-    default="all",
-    show_default=True,
-    help="heads to compare (none: the unit grid alone)",
+    default=None,
+    help="heads to compare (none: the unit grid alone) [default: all; none for a torch module]",
 )
 @click.option(
     "--samples", "-n", type=Count(), default=8, show_default=True, help="N: samples (input, initialisation) to average"
@@ -63,7 +79,12 @@ EPILOG = (
     default=None,
     help="the head --weights was trained with [default: the table's]",
 )
-@click.option("--key-map", metavar="FILE", help="YAML: a list of (pattern, replacement) regex pairs, or old: new names")
+@click.option(
+    "--key-map",
+    metavar="auto|FILE",
+    help="rename --weights' keys: auto (by module order and shapes) or a key-map file (`archlab weights map`)",
+)
+@click.option("--fmap-end", metavar="LAYER", help="the layer whose output is FMap-end (default: see above)")
 @click.option(
     "--image",
     metavar="FILE|faces|noise|lfw",
@@ -81,23 +102,30 @@ EPILOG = (
 )
 @click.option("--out", metavar="DIR", help="write the figures (PNG, 150 dpi) into DIR")
 @click.option("--svg", is_flag=True, help="also write SVG figures (with --out)")
+@source_options
+@max_memory_option
+@quiet_option
 @format_option()
 @output_option
 def rf(
     net: str,
     overrides: dict,
-    head: str,
+    head: str | None,
     samples: int,
     fmap_units: str,
     seed: int,
     weights: str | None,
     trained_head: str | None,
     key_map: str | None,
+    fmap_end: str | None,
     image: str,
     canvas: bool,
     erf: str,
     out: str | None,
     svg: bool,
+    strict: bool,
+    max_memory: str | None,
+    quiet: bool,
     fmt: str,
     output: str | None,
 ) -> None:
@@ -105,7 +133,6 @@ def rf(
 
     from archlab import api
     from archlab.errors import OptionError
-    from archlab.render.progress import progress_bar
     from archlab.render.rf import outputs_data, outputs_table, rf_header, rf_tables
 
     if svg and out is None:
@@ -116,14 +143,15 @@ def rf(
         overrides = {**overrides, "head": trained_head}
     if out is not None and Path(out).exists() and not Path(out).is_dir():
         raise OptionError(f"--out {out}: exists and is not a folder")
-    heads = api.HEADS if head == "all" else (() if head == "none" else (head,))
-    plan = api.plan(net, **overrides)  # table and option errors before torch is imported
+    if key_map is not None and weights is None:
+        raise OptionError("--key-map renames the keys of --weights; give --weights too")
+    heads = None if head is None else api.HEADS if head == "all" else (() if head == "none" else (head,))
+    plan = api.plan(net, strict=strict, **overrides)  # table and option errors before the study
     if len(plan.outputs) > 1:  # a detector: the receptive field of each prediction head (analytic)
         fields = api.output_fields(plan)
         emit([outputs_table(plan, fields)], outputs_data(plan, fields), fmt, output)
         return
-    callback, stop = progress_bar("rf")
-    try:
+    with progress_display("rf", quiet) as progress:
         study = api.rf(
             net,
             heads=heads,
@@ -133,13 +161,14 @@ def rf(
             key_map=key_map,
             image=image,
             units=fmap_units,
-            progress=callback,
+            progress=progress,
             method="canvas" if canvas else "real",
             erf=erf,
+            fmap_end=fmap_end,
+            strict=strict,
+            max_memory=max_memory,
             **overrides,
         )
-    finally:
-        stop()
     files = []
     if out is not None:
         from archlab.render.erf_figures import save_figures

@@ -186,13 +186,12 @@ def write_key_map(key_map: KeyMap, path: str | Path, header: str = "") -> Path:
     """Write an exact key map as YAML (``old: new``; ``null`` drops a key), readable by ``--key-map FILE``."""
     import yaml
 
+    from archlab.storage.files import write_atomic
+
     path = Path(path)
     lines = [f"# {line}" for line in header.splitlines()] if header else []
     body = yaml.safe_dump(dict(key_map.exact or {}), sort_keys=False, default_flow_style=False, width=200)
-    try:
-        path.write_text("\n".join([*lines, body]), encoding="utf-8")
-    except OSError as e:
-        raise ArchlabError(f"cannot write the key map {path}: {e.strerror or e}") from None
+    write_atomic(path, "\n".join([*lines, body]))
     return path
 
 
@@ -237,7 +236,10 @@ def weights_map(source, plan, *, out=None) -> dict:
     """The map ``key_map="auto"`` finds from ``source`` (a checkpoint path, a state_dict or an nn.Module) to the
     build of ``plan``: checkpoint key -> network key (None: dropped); written as YAML to ``out`` when given."""
     from archlab.nn.build import build_plan
+    from archlab.storage.files import check_writable
 
+    if out is not None:
+        check_writable(out)  # before any work
     state, label, order = read_weights(source, plan)
     key_map = auto_key_map(state, build_plan(plan), source_label=label, order=order, target_label=plan.model)
     if out is not None:

@@ -20,12 +20,10 @@ def networks_table(records: list[dict]) -> Table:
 
 
 def show_table(spec, plan) -> tuple[Table, dict]:
-    """The resolved table (after extends, edits and overrides): each row with its fields and shapes, and its JSON."""
-    t = Table(
-        f"{spec.name}: {spec.description}",
-        ["row", "type", "fields", "in", "out", "layers", "defined at"],
-        numeric={"layers"},
-    )
+    """The resolved table (after extends, edits and overrides): each row with its fields and shapes, and its JSON.
+    ``spec`` None: a traced torch module's plan, its rows as traced."""
+    title = f"{spec.name}: {spec.description}" if spec is not None else f"{plan.model}: a traced torch module"
+    t = Table(title, ["row", "type", "fields", "in", "out", "layers", "defined at"], numeric={"layers"})
     rows = []
     for r in plan.rows:
         where = f"{r.file}:{r.line}" if r.line else r.file
@@ -42,6 +40,14 @@ def show_table(spec, plan) -> tuple[Table, dict]:
                 "line": r.line,
             }
         )
+    if spec is None:
+        t.notes = [f"{'; '.join(plan.notes)}: one row per module call (archlab extract SRC --input HxW: a table)"]
+        missing = plan.uncounted()
+        if missing:
+            listed = ", ".join(f"{op} x{n}" for op, n in sorted(missing.items()))
+            t.notes.append(f"not counted (archlab has no rule for these ops): {listed}")
+        data = {"schema_version": 1, "model": plan.model, "input": list(plan.input), "traced": list(plan.notes)}
+        return t, {**data, "uncounted": missing, "rows": rows}
     t.notes = [f"defaults: {', '.join(f'{k}={v}' for k, v in spec.defaults.items())}"]
     if spec.source:
         t.notes.append("source: " + "; ".join(f"{k}: {v}" for k, v in spec.source.items()))

@@ -21,6 +21,7 @@ import tempfile
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
+from typing import TextIO
 
 from archlab.errors import ArchlabError
 from archlab.ir.builder import PlanBuilder
@@ -32,6 +33,7 @@ from archlab.spec.fields import ACTS
 from archlab.spec.rows import ROW_TYPES
 from archlab.spec.rows.head import expand_head, parse_head
 from archlab.spec.table import NetSpec, load_table
+from archlab.storage.files import check_writable, write_atomic
 from archlab.studies import extract_rows as proposals
 
 SIGNATURE = (
@@ -307,27 +309,29 @@ def table_yaml(table: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def extract(module, input=None, *, out: str | Path | None = None, name: str | None = None) -> NetSpec:
-    """The table of ``module`` at ``input`` (module docstring); written to ``out`` when given."""
+def extract(
+    module, input=None, *, out: str | Path | TextIO | None = None, name: str | None = None, strict: bool = False
+) -> NetSpec:
+    """The table of ``module`` at ``input`` (module docstring), checked against the trace before it is written:
+    to ``out`` when given (a path, written atomically; or a text stream, e.g. ``sys.stdout``). ``strict``: ops
+    archlab has no counting rule for are refused (the trace lists them)."""
     from archlab.nn.trace import trace
 
-    plan = trace(module, input, name=name)
+    path = check_writable(out) if isinstance(out, (str, Path)) else None  # before any work
+    plan = trace(module, input, name=name, strict=strict)
     run = Extraction(plan)
     run.run()
     text = table_yaml(run.table(_table_name(name or plan.model), type(module).__name__))
-    if out is not None:
-        path = Path(out)
-        try:
-            path.write_text(text, encoding="utf-8")
-        except OSError as e:
-            raise ArchlabError(f"cannot write the table {path}: {e.strerror or e}") from None
-        spec = load_table(path)
-    else:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "extracted.yaml"
-            path.write_text(text, encoding="utf-8")
-            spec = replace(load_table(path), file=f"<extracted from {type(module).__name__}>")
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = Path(tmp) / "extracted.yaml"
+        scratch.write_text(text, encoding="utf-8")
+        spec = replace(load_table(scratch), file=f"<extracted from {type(module).__name__}>")
     check_round_trip(spec, plan)
+    if path is not None:
+        write_atomic(path, text)
+        spec = load_table(path)
+    elif out is not None:
+        out.write(text)  # type: ignore[union-attr]
     return spec
 
 
