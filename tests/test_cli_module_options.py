@@ -101,3 +101,16 @@ def test_rf_loads_a_checkpoint_into_the_extracted_table_with_key_map_auto(cli, t
     r = cli("rf", table, "--head", "none", "--weights", checkpoint, "--key-map", "auto", "-n", "1", "-q", "-f", "json")
     assert r.exit_code == 0, r.output
     assert str(checkpoint) in json.dumps(json.loads(r.stdout))
+
+
+def test_rf_on_a_module_whose_corners_see_no_face_says_the_ratio_is_undefined(cli, small):
+    """The small model's FMap-end units see 7x7 px: the corner units' ERFs hold none of the face region, so the
+    centre/corner ratio has no value (was: ZeroDivisionError, exit 1). The module's own weights are 'own'."""
+    r = cli("rf", small, "--input", "32x32", "-n", "2", "-q", "-f", "json")
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    grid = d["units"]
+    assert grid["weights"] == "own"
+    assert "undefined" in grid["face_share_centre_corner"]["verdict"]
+    text = cli("rf", small, "--input", "32x32", "-n", "2", "-q")
+    assert text.exit_code == 0 and "none of the face region" in text.output

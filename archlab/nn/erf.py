@@ -128,12 +128,17 @@ class Weights:
     (loaded once; the samples then differ only in their inputs). A head the checkpoint does not hold stays
     random on the trained backbone."""
 
-    def __init__(self, state: dict | None, seed: int, label: str | None) -> None:
-        self.state, self.seed, self.label = state, seed, label
+    def __init__(self, state: dict | None, seed: int, label: str | None, *, own: bool = False) -> None:
+        self.state, self.seed, self.label, self.own = state, seed, label, own
 
     @property
     def random(self) -> bool:
         return self.state is None
+
+    @property
+    def kind(self) -> str:
+        """``random``, ``trained`` (a checkpoint given) or ``own`` (a torch module's own weights)."""
+        return "random" if self.state is None else "own" if self.own else "trained"
 
     def apply(self, module, n: int, *, head_trained: bool) -> None:
         from archlab.nn.weights import load_strict

@@ -125,9 +125,11 @@ def ratios_table(study) -> Table:
     )
     for g in [x for x in (study.grid, study.random_grid) if x is not None]:
         for which, label in (("face", "ERF share on the face region"), ("image", "ERF share on the image (canvas)")):
-            iv = g.ratio(which)
+            iv, note = g.ratio(which), g.ratio_note(which)
             if iv is not None:
                 t.rows.append([label, g.weights, iv.n, iv.label(), _verdict(iv, g.weights == "random")])
+            elif note:
+                t.rows.append([label, g.weights, "", "—", note])
     t.notes = [
         "95% CI: mean ± t(0.975, N-1) sd / sqrt(N) over the samples (random weights: a fresh initialisation "
         f'and a probe per sample; trained: a probe per sample); where it covers 1: "{NOISE_WORDS}" (random)'

@@ -205,9 +205,23 @@ class UnitGrid:
         if not centre or any(not per.get(u) for u in corners):
             return None
         n = min(len(per[u]) for u in centre + corners)
-        return interval(
-            [(sum(per[u][k] for u in centre) / len(centre)) / (sum(per[u][k] for u in corners) / 4) for k in range(n)]
-        )
+        pairs = [(sum(per[u][k] for u in centre) / len(centre), sum(per[u][k] for u in corners) / 4) for k in range(n)]
+        if any(corner <= 0 for _, corner in pairs):
+            return None  # a corner unit's ERF holds none of the region in some sample: no ratio (ratio_note says so)
+        return interval([c / corner for c, corner in pairs])
+
+    def ratio_note(self, which: str = "face") -> str | None:
+        """Why :meth:`ratio` is None although every unit was measured (the corners hold none of the region)."""
+        h, w = self.shape
+        per = self.face_samples if which == "face" else self.image_samples
+        corners = corner_units(h, w)
+        if self.ratio(which) is not None or any(not per.get(u) for u in corners):
+            return None
+        n = min(len(per[u]) for u in corners)
+        if any(sum(per[u][k] for u in corners) <= 0 for k in range(n)):
+            region = "face region" if which == "face" else "image"
+            return f"undefined: the corner units' ERFs hold none of the {region} (a receptive field too small)"
+        return None
 
 
 @dataclass
@@ -379,7 +393,11 @@ def grid_dict(g: UnitGrid) -> dict:
     random = g.weights == "random"
     for key, which in (("face_share_centre_corner", "face"), ("image_share_centre_corner", "image")):
         iv = g.ratio(which)
-        out[key] = None if iv is None else {**iv.to_dict(), "verdict": iv.verdict(random)}
+        note = g.ratio_note(which)
+        if note:
+            out[key] = {"verdict": note}
+        else:
+            out[key] = None if iv is None else {**iv.to_dict(), "verdict": iv.verdict(random)}
     return out
 
 

@@ -202,7 +202,7 @@ def _setup(net, is_module: bool, heads: tuple[str, ...], o: dict) -> tuple[Setup
         fmap,
         receptive_fields(plan.layers)[fmap],
         xs,
-        Weights(state, o["seed"], label),
+        Weights(state, o["seed"], label, own=is_module and o["weights"] is None),
         o["workers"],
         lambda what: None,
         probes,

@@ -189,6 +189,6 @@ def _empty_grid(setup: Setup, canvas: tuple[int, int, int, int], weights: Weight
         canvas=canvas,
         samples=len(setup.xs),
         method=setup.method,
-        weights="random" if weights.random else "trained",
+        weights=weights.kind,
         face_share=np.full((h, w), np.nan),
     )
