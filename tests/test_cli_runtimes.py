@@ -111,3 +111,28 @@ def test_deploy_leaves_no_empty_folder_on_a_bad_network(cli, tmp_path):
 def test_bad_options_are_one_line(cli, tiny_table, tmp_path, command, args, needle):
     where = ["--out", tmp_path] if command == "deploy" else []
     one_line_error(cli(command, tiny_table("embedding"), *where, *args), needle)
+
+
+def test_deploy_recipe_for_a_module_built_with_args_runs_as_printed(cli, tmp_path):
+    """The recipe makes the module again from its source and arguments, at its input, and loads the artefact."""
+    import torch
+
+    from tests.helpers.small_models import write_small
+
+    src = f"{write_small(tmp_path)}:small"
+    r = cli("deploy", src, "--input", "32x32", "--arg", "width=4", "--arg", "classes=3", "--out", tmp_path, *FAST)
+    assert r.exit_code == 0, r.output
+    d = json.loads(cli("deploy", src, "--input", "32x32", "--arg", "width=4", "--arg", "classes=3", "--out",
+                       tmp_path, *FAST, "-f", "json", "-q").stdout)  # fmt: skip
+    code = d["recipe"].split("; run under")[0]
+    assert f"archlab.load_module({src!r}, {{'width': 4, 'classes': 3}})" in code and "input=(3, 32, 32)" in code
+    import archlab
+
+    scope = {"archlab": archlab, "torch": torch}
+    threads = torch.get_num_threads()
+    try:
+        exec(code.replace("; ", "\n"), scope)
+    finally:
+        torch.set_num_threads(threads)
+    with torch.inference_mode():
+        assert scope["m"](torch.randn(1, 3, 32, 32)).shape == (1, 3)

@@ -53,3 +53,14 @@ def test_profile_embedding_flag_keeps_the_bias(cli, tiny_table):
     assert res.exit_code == 0, res.output
     wider = json.loads(res.stdout)
     assert wider["totals"]["params"] - base["totals"]["params"] == (C + 1) * (256 - 6) + 2 * (256 - 6)
+
+
+@pytest.mark.parametrize("bad", [(3, 32, 32), (1.5, 2), "1x2x3", None])
+def test_a_tables_input_override_must_be_a_pair(bad):
+    """A table's input is (H, W): a triple or a non-integer is one clear error (was: ValueError from unpacking);
+    a module's (C, H, W) is the tracer's (tests/test_cli_runtimes.py runs a recipe that passes one)."""
+    from archlab.errors import OptionError
+    from archlab.ir.overrides import parse_hw
+
+    with pytest.raises(OptionError, match="input"):
+        parse_hw(bad)

@@ -170,7 +170,7 @@ def deploy(
     return run(
         p,
         out=out,
-        net=net.name if isinstance(net, NetSpec) else str(net) if isinstance(net, (str, Path)) else None,
+        net=net.name if isinstance(net, NetSpec) else str(net) if isinstance(net, (str, Path)) else net,
         runtimes=tuple(runtimes) if runtimes else None,
         threads=threads,
         batch=batch,

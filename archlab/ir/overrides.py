@@ -7,6 +7,7 @@ One vocabulary for every entry point: API keywords (``archlab.plan(net, width=0.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -89,7 +90,10 @@ def parse_hw(value) -> tuple[int, int]:
         value = (int(parts[0]), int(parts[1]))
     if isinstance(value, int):
         value = (value, value)
-    h, w = value
+    try:
+        h, w = (operator.index(v) for v in value)  # a pair of integers (numpy's too)
+    except (TypeError, ValueError):
+        raise OptionError(f"input must be (H, W) or 'HxW', got {value!r}") from None
     if h <= 0 or w <= 0:
         raise OptionError(f"--input sizes must be positive, got {h}x{w}")
     return int(h), int(w)

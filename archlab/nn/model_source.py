@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import sys
+import weakref
 from pathlib import Path
 
 from archlab.errors import ArchlabError, OptionError
@@ -55,6 +56,37 @@ def parse_args(pairs: list[str] | dict | None) -> dict:
     return out
 
 
+# (the source text, its keyword arguments) of each module load_module made, so outputs name it by its callable
+# (``resnet18``) and recipes can make it again
+_LOADED_FROM: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def loaded_from(module) -> tuple[str, dict] | None:
+    """(``FILE.py:CALLABLE``, keyword arguments) :func:`load_module` made ``module`` from (None: made elsewhere)."""
+    try:
+        return _LOADED_FROM.get(module)
+    except TypeError:  # not weak-referenceable: not one of ours
+        return None
+
+
+def loaded_name(module) -> str | None:
+    """The callable's name that made ``module`` (``resnet18``), when :func:`load_module` made it."""
+    found = loaded_from(module)
+    return found[0].rsplit(":", 1)[1].rsplit(".", 1)[-1] if found else None
+
+
+def load_call(net) -> str | None:
+    """The Python that makes ``net`` again: ``archlab.load_module(SOURCE[, kwargs])`` for a source text or a
+    module load_module made; None for anything else."""
+    if isinstance(net, str) and looks_like_source(net):
+        return f"archlab.load_module({net!r})"
+    found = loaded_from(net)
+    if found is None:
+        return None
+    source, kwargs = found
+    return f"archlab.load_module({source!r}, {kwargs!r})" if kwargs else f"archlab.load_module({source!r})"
+
+
 def load_module(source: str, args: list[str] | dict | None = None):
     """The ``nn.Module`` that ``source`` (``FILE.py:CALLABLE`` / ``package.module:CALLABLE``) returns."""
     import torch
@@ -74,6 +106,7 @@ def load_module(source: str, args: list[str] | dict | None = None):
         raise ArchlabError(f"{label}: calling it raised {_first_line(e)}") from None
     if not isinstance(made, torch.nn.Module):
         raise ArchlabError(f"{label}: returned {type(made).__name__}, not a torch.nn.Module")
+    _LOADED_FROM[made] = (label, kwargs)
     return made
 
 

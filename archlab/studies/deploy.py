@@ -22,6 +22,7 @@ from pathlib import Path
 
 from archlab.errors import OptionError
 from archlab.ir.plan import Plan
+from archlab.nn.model_source import load_call
 from archlab.storage.files import write_atomic
 from archlab.timing.runtime_table import RuntimeTable
 
@@ -62,7 +63,7 @@ def deploy(
     plan: Plan,
     *,
     out: str | Path = ".",
-    net: str | None = None,
+    net=None,
     runtimes: tuple[str, ...] | None = None,
     threads: int = 1,
     batch: int = 1,
@@ -71,8 +72,8 @@ def deploy(
     progress=None,
     clock: str = "auto",
 ) -> DeployResult:
-    """Measure the runtimes of ``plan`` (``net``: the table name or path, or a module's ``FILE.py:CALLABLE``
-    source, for the recipe), write the fastest into ``out``."""
+    """Measure the runtimes of ``plan`` (``net``: the table name or path, a module's ``FILE.py:CALLABLE`` source or
+    the module itself, for the recipe), write the fastest into ``out``."""
     from archlab.nn.runtime_table import measure_runtimes
     from archlab.nn.runtimes import environment
 
@@ -93,7 +94,7 @@ def deploy(
     return result
 
 
-def _write(runtime: str, prep, folder: Path, plan: Plan, name: str | None, threads: int) -> tuple[Path, str]:
+def _write(runtime: str, prep, folder: Path, plan: Plan, name, threads: int) -> tuple[Path, str]:
     import torch
 
     opts = "".join(f", {k}={v!r}" for k, v in plan.options.items())
@@ -114,8 +115,8 @@ def _write(runtime: str, prep, folder: Path, plan: Plan, name: str | None, threa
     write_atomic(path, buf.getvalue())
     fold = "" if runtime == "eager" else ", fold_bn=True"
     if plan.modules is not None:  # a traced module: build it again from its source (or the user's module)
-        source = f"archlab.load_module({name!r})" if name else "your_module"
-        build = f"m = archlab.build(archlab.plan({source}{opts}){fold}).eval()"
+        source = load_call(name) or "your_module"
+        build = f"m = archlab.build(archlab.plan({source}, input={tuple(plan.input)!r}){fold}).eval()"
     else:
         build = f"m = archlab.build({name!r}{opts}{fold}).eval()"
     load = f"m.load_state_dict(torch.load({str(path)!r}))"

@@ -15,7 +15,7 @@ from archlab.errors import ArchlabError, OptionError
 from archlab.ir.expand import expand
 from archlab.ir.overrides import Overrides
 from archlab.ir.plan import Plan, uncounted_line
-from archlab.nn.model_source import is_module, load_module, looks_like_source
+from archlab.nn.model_source import is_module, load_module, loaded_name, looks_like_source
 from archlab.spec.table import NetSpec
 
 TABLE_ONLY = ("width", "stem_stride", "stem_pool", "head", "embedding", "classes")
@@ -69,7 +69,8 @@ def trace_module(
 ) -> Plan:
     from archlab.nn.trace import trace
 
-    Overrides.from_kwargs(**overrides)  # unknown keys and bad values: the same errors as for tables
+    # unknown keys and bad values: the same errors as for tables (a module's input may also be (C, H, W))
+    Overrides.from_kwargs(**{k: v for k, v in overrides.items() if k != "input"})
     refuse_table_options(name or type(module).__name__, overrides)
     return trace(module, overrides.get("input"), name=name, strict=strict, until=until)
 
@@ -106,5 +107,8 @@ def plan_of(net, *, strict: bool = False, **overrides) -> Plan:
 
 
 def _source_name(net) -> str | None:
-    """A source text's callable names the model (``resnet18``); a module object its class."""
-    return str(net).rsplit(":", 1)[1] if isinstance(net, str) else None
+    """A source text's callable names the model (``resnet18``), as does a module loaded from one (``--arg``); a
+    module made elsewhere its class."""
+    if isinstance(net, str):
+        return net.rsplit(":", 1)[1]
+    return loaded_name(net)
