@@ -45,7 +45,7 @@ def test_a_module_source_with_arguments(cli, tmp_path):
 
     module = api.load_module(MODULE, ["width_mult=0.25", "num_classes=10"])
     bns = [m for m in module.modules() if type(m).__name__ == "BatchNorm2d"]
-    assert d["model"] == "MobileNetV2" and d["params"] == sum(p.numel() for p in module.parameters())
+    assert d["model"] == "mobilenet_v2" and d["params"] == sum(p.numel() for p in module.parameters())
     # folding drops each BN's gamma and beta and gives its (bias-free) conv a bias: -num_features per BN
     assert d["params_module"] == d["params_deployed"] == d["params"] - sum(b.num_features for b in bns)
     assert d["bn_folded"] == d["bn_total"] == len(bns) == 52 and d["ok"] is True

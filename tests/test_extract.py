@@ -124,3 +124,62 @@ def test_table_options_on_a_module_need_a_table():
         flag = "--" + next(iter(option)).replace("_", "-")
         with pytest.raises(ArchlabError, match=rf"^MobileNetV3: {flag} needs a table: run `archlab extract` first"):
             archlab.profile(module, input=(224, 224), **option)
+
+
+class _Neck(nn.Module):
+    """FPN-style ops a user's model calls: nn.Upsample, F.interpolate (nearest, bilinear), an equal-shape product,
+    a ceil-mode max-pool; and its 3-channel conv is declared after the one it feeds."""
+
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(8, 8, 3, padding=1)  # declared first, called second
+        self.s = nn.Conv2d(3, 8, 3, 2, 1)
+        self.up = nn.Upsample(scale_factor=2, mode="nearest")
+        self.pool = nn.MaxPool2d(3, 2, ceil_mode=True)
+        self.fc = nn.Linear(8, 4)
+
+    def forward(self, x):
+        y = self.c(self.s(x))
+        z = self.up(y) + nn.functional.interpolate(y, scale_factor=2, mode="bilinear", align_corners=False)
+        z = self.pool(z * torch.sigmoid(z))
+        return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(z * z, 1), 1))
+
+
+def test_upsample_interpolate_products_and_ceil_pools_are_counted_and_round_trip():
+    module = _Neck()
+    traced = archlab.trace(module, (20, 20))  # C = 3 from the first conv called, not the first declared
+    assert traced.input == (3, 20, 20) and traced.uncounted() == {}
+    ops = Counter(layer.op for layer in traced.layers)
+    assert (
+        ops["upsample"] == 2
+        and ops["mul"] == 2
+        and traced.totals()["params"] == sum(p.numel() for p in module.parameters())
+    )
+    assert next(layer for layer in traced.layers if layer.op == "pool" and layer.kind == "max").out_shape == (8, 10, 10)
+    table = archlab.extract(module, (20, 20))
+    plan = archlab.plan(table)
+    assert plan.totals() == traced.totals() and _shapes(plan) == _shapes(traced)
+    net = archlab.build(table, weights=module.state_dict(), key_map="auto")
+    x = torch.randn(1, 3, 20, 20)
+    assert relative_difference(outputs(net, x), outputs(module, x)) <= 1e-6
+
+
+class _Branchy(nn.Module):
+    """Data-dependent control flow: torch.fx cannot trace it (the hook walk runs it once)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(3, 8, 3, 2, 1)
+        self.b = nn.Conv2d(8, 8, 3, 1, 1)
+        self.fc = nn.Linear(8, 4)
+
+    def forward(self, x):
+        y = self.a(x)
+        if y.sum() > 0:
+            y = self.b(y)
+        return self.fc(y.mean((2, 3)))
+
+
+def test_a_module_fx_cannot_trace_extracts_and_says_it_follows_one_branch():
+    table = archlab.extract(_Branchy(), (32, 32))  # was: ValueError in the head finder (a scalar Tensor.sum)
+    assert "follow the branches this input took" in str(table.source)

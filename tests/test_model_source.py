@@ -112,6 +112,8 @@ def test_arguments_and_sources_are_parsed_strictly():
     }  # fmt: skip
     with pytest.raises(ArchlabError, match="--arg 'width': expected key=value"):
         parse_args(["width"])
+    with pytest.raises(ArchlabError, match="not valid YAML"):
+        parse_args(["width=[1"])  # was passed on as the text '[1'
     assert looks_like_source("models/net.py:build") and looks_like_source("pkg.mod:make_net")
     assert not looks_like_source("mobilefacenet:head=gap") and not looks_like_source("mobilefacenet")
 

@@ -132,3 +132,19 @@ def test_cli_output_to_an_empty_name_says_so(tmp_path):
     line = one_error_line(archlab("profile", tiny, "-o", "", timeout=60, cwd=tmp_path))
     assert "busy" not in line
     assert "empty file name" in line or "it is a folder; give a file name (an empty file name?)" in line
+
+
+def test_a_symlink_is_followed_and_a_files_mode_is_kept(tmp_path):
+    """-o onto a symbolic link replaces the file it names (the link stays), as a shell's > does; a file written
+    again keeps its permissions (a 0600 result stays private)."""
+    target = tmp_path / "target.json"
+    target.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    write_atomic(link, "new")
+    assert link.is_symlink() and target.read_text() == "new"
+    private = tmp_path / "private.txt"
+    private.write_text("x")
+    private.chmod(0o600)
+    write_atomic(private, "y")
+    assert private.read_text() == "y" and (private.stat().st_mode & 0o777) == 0o600

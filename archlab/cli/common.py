@@ -94,7 +94,7 @@ def override_options(fn=None, *, exclude: tuple[str, ...] = ()):
     """The table overrides (--input ... --classes), handed to the command as one ``overrides`` dict of API
     keywords (None and False left out). ``exclude`` leaves some out (``rf`` has its own --head)."""
     options = {
-        "input": click.option("--input", metavar="HxW", help="input size HxW, e.g. 112x96"),
+        "input": click.option("--input", metavar="HxW", help="input size HxW, e.g. 112x96 (a torch module: CxHxW too)"),
         "width": click.option(
             "--width", type=Number(positive=False), help="width multiplier (the table's rounding rule)"
         ),

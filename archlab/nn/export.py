@@ -30,6 +30,7 @@ from archlab.ir.plan import Plan
 from archlab.nn.onnx_export import EXPORTERS, histogram_text, ort_histogram, ort_options_text, ort_session
 from archlab.nn.outputs import max_difference
 from archlab.nn.quiet import importable, quiet
+from archlab.nn.trace import HOOK_WALK
 from archlab.storage.files import write_atomic
 from archlab.timing.progress import Progress
 
@@ -93,6 +94,7 @@ class ExportReport:
     onnx_histogram: dict = field(default_factory=dict)  # op type -> nodes of the exported graph
     ort_histogram: dict = field(default_factory=dict)  # ... of the graph ONNX Runtime runs
     ort_session: str = ""
+    traced: str = ""  # a module torch.fx could not trace: what that means for the artefacts
 
     @property
     def params_ok(self) -> bool:
@@ -142,6 +144,8 @@ class ExportReport:
                 out.append(self.ort_session)
         if self.onnx_note:
             out.append(self.onnx_note)
+        if self.traced:
+            out.append(self.traced)
         if self.torchscript:
             out.append(f"wrote {self.torchscript} ({self.torchscript_bytes:,} bytes; torch.jit.trace)")
         return out
@@ -337,6 +341,7 @@ def _report(plan: Plan, module, deployed, fold_bn: bool, channels_last: bool, ba
         len(getattr(deployed, "folded", ())),
         sum(1 for layer in plan.layers if layer.op == "bn"),
         calibrated=bool(getattr(module, "archlab_calibrated", False)),
+        traced=next((f"note: {n}" for n in plan.notes if n.startswith(HOOK_WALK)), ""),
     )
 
 

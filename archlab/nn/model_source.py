@@ -52,7 +52,9 @@ def parse_args(pairs: list[str] | dict | None) -> dict:
         try:
             out[key] = yaml.safe_load(value) if value.strip() else ""
         except yaml.YAMLError:
-            out[key] = value
+            raise OptionError(
+                f"--arg {text!r}: the value is not valid YAML (quote text: --arg '{key}=\"...\"')"
+            ) from None
     return out
 
 

@@ -26,6 +26,7 @@ from archlab.ir.plan import Plan, uncounted_line
 from archlab.nn.trace_record import Reached, Recorder
 
 FX_NOTE = "traced with torch.fx"
+HOOK_WALK = "traced by running the module once"
 
 
 def trace(module, input=None, *, name: str | None = None, strict: bool = False, until: str | None = None) -> Plan:
@@ -36,13 +37,14 @@ def trace(module, input=None, *, name: str | None = None, strict: bool = False, 
 
     if not isinstance(module, torch.nn.Module):
         raise ArchlabError(f"trace needs a torch.nn.Module, got {type(module).__name__}")
-    shape = input_shape(module, input)
+    graph, reason = _fx_graph_or_reason(module)
+    shape = input_shape(module, input, graph)
     model = name or type(module).__name__
     was_training = module.training
     module.eval()
     try:
         with torch.no_grad():
-            rec, outputs, how = _record(module, shape, until)
+            rec, outputs, how = _record(module, shape, until, graph, reason)
     finally:
         module.train(was_training)
     plan = _plan(module, model, shape, rec, outputs, how)
@@ -52,27 +54,34 @@ def trace(module, input=None, *, name: str | None = None, strict: bool = False, 
     return plan
 
 
-def input_shape(module, value) -> tuple[int, int, int]:
-    """(C, H, W) from (H, W) / (C, H, W) / ``"HxW"``; C from the module's first convolution when not given."""
+def input_shape(module, value, graph=None) -> tuple[int, int, int]:
+    """(C, H, W) from (H, W) / (C, H, W) / ``"HxW"`` / ``"CxHxW"``; C from the first convolution the module calls
+    (its fx ``graph``'s order; without one, the first declared) when not given."""
     from archlab.ir.overrides import parse_hw
 
     if value is None:
         raise OptionError(
             f"{type(module).__name__}: a module needs its input size: input=(H, W) or (C, H, W) (CLI: --input 224x224)"
         )
+    if isinstance(value, str) and value.lower().replace("×", "x").count("x") == 2:
+        parts = value.lower().replace("×", "x").split("x")
+        if not all(p.strip().isdigit() for p in parts):
+            raise OptionError(f"--input must look like 112x96 (HxW) or 3x112x96 (CxHxW), got {value!r}")
+        value = tuple(int(p) for p in parts)
     if isinstance(value, (list, tuple)) and len(value) == 3:
         c, h, w = (int(v) for v in value)
         if min(c, h, w) <= 0:
             raise OptionError(f"--input sizes must be positive, got {c}x{h}x{w}")
         return c, h, w
     h, w = parse_hw(value if not isinstance(value, list) else tuple(value))
-    return _in_channels(module), h, w
+    return _in_channels(module, graph), h, w
 
 
-def _in_channels(module) -> int:
+def _in_channels(module, graph=None) -> int:
     import torch.nn as nn
 
-    for m in module.modules():
+    called = [module.get_submodule(n.target) for n in graph.nodes if n.op == "call_module"] if graph else []
+    for m in called or module.modules():
         if isinstance(m, nn.Conv2d):
             return int(m.in_channels)
         if isinstance(m, nn.Linear):
@@ -80,20 +89,28 @@ def _in_channels(module) -> int:
     return 3
 
 
-def _record(module, shape, until=None):
+def _fx_graph_or_reason(module):
+    """(the torch.fx graph, None), or (None, why fx could not trace the module)."""
+    try:
+        return _fx_graph(module), None
+    except Exception as e:  # fx raises TraceError, TypeError, AttributeError... for untraceable code
+        return None, _first_line(e)
+
+
+def _record(module, shape, until=None, graph=None, reason=None):
     """(recorder, output tensors, how) by torch.fx (walked without arithmetic), else by one real forward pass."""
     import torch
 
     from archlab.nn.trace_walk import walk
 
-    try:
-        graph = _fx_graph(module)
-    except Exception as e:  # fx raises TraceError, TypeError, AttributeError... for untraceable code
-        reason = _first_line(e)
+    if graph is None:
         rec = Recorder(module, shape, until)
         x = torch.zeros(1, *shape)
         rec.bind(x, INPUT)
-        how = f"traced by running the module once (torch.fx could not trace it: {reason})"
+        how = (
+            f"{HOOK_WALK} (torch.fx could not trace it: {reason}); where its code branches on data, the plan, "
+            "tables and exports follow the branches this input took"
+        )
         return rec, _stopping(walk, module, x, rec), how
     rec = Recorder(module, shape, until)
     x = rec.stand_in(shape)

@@ -63,7 +63,8 @@ def module_steps(m, x, kwargs: dict):
     if act is not None:
         return act
     if type(m) in (nn.MaxPool2d, nn.AvgPool2d):
-        return _pool(type(m) is nn.MaxPool2d, x, m.kernel_size, m.stride, m.padding, _pool_ok(m))
+        ceil = bool(getattr(m, "ceil_mode", False))
+        return _pool(type(m) is nn.MaxPool2d, x, m.kernel_size, m.stride, m.padding, _pool_ok(m), ceil)
     if type(m) is nn.AdaptiveAvgPool2d and _is_one(m.output_size):
         return [Step("pool", [x], {"kind": "global"})]
     if name in ("Dropout", "Dropout1d", "Dropout2d", "AlphaDropout", "FeatureAlphaDropout"):
@@ -76,6 +77,8 @@ def module_steps(m, x, kwargs: dict):
         return _pad(x, m.padding)
     if type(m) is nn.ChannelShuffle:
         return [Step("shuffle", [x], {"groups": int(m.groups)})]
+    if type(m) is nn.Upsample:
+        return _upsample(x, m.size, m.scale_factor, m.mode, m.align_corners)
     return None
 
 
@@ -128,21 +131,39 @@ def _activation_module(m, x, shape):
 
 
 def _pool_ok(m) -> bool:
-    if getattr(m, "ceil_mode", False) or getattr(m, "return_indices", False):
-        return False
+    if getattr(m, "return_indices", False) or (getattr(m, "ceil_mode", False) and type(m).__name__ != "MaxPool2d"):
+        return False  # ceil mode: max pooling only (an average's last window divides by what it covers)
     if _pair(getattr(m, "dilation", 1)) != (1, 1):
         return False
     return getattr(m, "count_include_pad", True) and getattr(m, "divisor_override", None) is None
 
 
-def _pool(is_max: bool, x, kernel, stride, padding, ok: bool = True):
+def _pool(is_max: bool, x, kernel, stride, padding, ok: bool = True, ceil: bool = False):
     if not ok:
         return None
     k = _pair(kernel)
     s = _pair(stride) if stride not in (None, [], ()) else k
-    return [
-        Step("pool", [x], {"kind": "max" if is_max else "avg", "kernel": k, "stride": s, "padding": _pair(padding)})
-    ]
+    fields = {"kind": "max" if is_max else "avg", "kernel": k, "stride": s, "padding": _pair(padding)}
+    return [Step("pool", [x], {**fields, "ceil": True} if ceil else fields)]
+
+
+def _upsample(x, size, scale, mode, align_corners):
+    """An integer-factor nearest or bilinear (align_corners False) upsampling of a map, else None."""
+    shape = shape_of(x)
+    if len(shape) != 3 or mode not in ("nearest", "bilinear") or (mode == "bilinear" and align_corners):
+        return None
+    _, h, w = shape
+    if size is not None:
+        sh, sw = _pair(size)
+        factors = {sh / h, sw / w}
+    else:
+        factors = set(scale) if isinstance(scale, (list, tuple)) else {scale}
+    if len(factors) != 1:
+        return None
+    f = factors.pop()
+    if not isinstance(f, (int, float)) or f < 1 or float(f) != int(f):
+        return None
+    return [Step("upsample", [x], {"kind": mode, "scale": int(f)})]
 
 
 def _is_one(size) -> bool:
@@ -207,9 +228,9 @@ def _add(args, kwargs, out, is_tensor):
 def _mul(args, kwargs, out, is_tensor):
     if len(args) != 2 or kwargs or not (is_tensor(args[0]) and is_tensor(args[1])):
         return None
-    for x, gate in (args, args[::-1]):
+    for x, gate in (args, args[::-1]):  # x has the output's shape; the gate equals it or broadcasts to it
         sx, sg = shape_of(x), shape_of(gate)
-        if len(sx) == 3 and sg == (sx[0], 1, 1) and sx[1:] != (1, 1):
+        if len(sx) == len(sg) >= 1 and all(g in (1, n) for n, g in zip(sx, sg)):
             return [Step("mul", [x, gate])]
     return None
 
@@ -270,16 +291,28 @@ def _pool_fn(is_max: bool):
         x = args[0] if args else None
         names = ("kernel_size", "stride", "padding") + (("dilation", "ceil_mode") if is_max else ("ceil_mode",))
         vals = {n: _arg(args, kwargs, i + 1, n) for i, n in enumerate(names)}
-        if not is_tensor(x) or vals["ceil_mode"] or vals["kernel_size"] is None:
+        if not is_tensor(x) or (vals["ceil_mode"] and not is_max) or vals["kernel_size"] is None:
             return None
         ok = (is_max and _pair(vals.get("dilation") or 1) == (1, 1) and not kwargs.get("return_indices")) or (
             not is_max
             and _arg(args, kwargs, 5, "count_include_pad", True)
             and _arg(args, kwargs, 6, "divisor_override") is None
         )
-        return _pool(is_max, x, vals["kernel_size"], vals["stride"], vals["padding"] or 0, bool(ok))
+        ceil = bool(vals["ceil_mode"])
+        return _pool(is_max, x, vals["kernel_size"], vals["stride"], vals["padding"] or 0, bool(ok), ceil)
 
     return rule
+
+
+def _interpolate(args, kwargs, out, is_tensor):
+    x = args[0] if args else kwargs.get("input")
+    names = ("size", "scale_factor", "mode", "align_corners")
+    vals = {n: _arg(args, kwargs, i + 1, n) for i, n in enumerate(names)}
+    if not is_tensor(x) or set(kwargs) - set(names) - {"input", "recompute_scale_factor", "antialias"}:
+        return None
+    if kwargs.get("antialias"):
+        return None
+    return _upsample(x, vals["size"], vals["scale_factor"], vals["mode"] or "nearest", vals["align_corners"])
 
 
 def _hardtanh(args, kwargs, out, is_tensor):
@@ -364,6 +397,8 @@ FUNCTION_RULES = {
     "max_pool2d": _pool_fn(True),
     "avg_pool2d": _pool_fn(False),
     "hardtanh": _hardtanh,
+    "interpolate": _interpolate,
+    "upsample": _interpolate,
     "dropout": _dropout,
     "dropout1d": _dropout,
     "dropout2d": _dropout,

@@ -16,10 +16,13 @@ from archlab.errors import ArchlabError
 
 
 def check_writable(path: str | Path) -> Path:
-    """The target of a write, checked before any work: its folder exists and it is a regular file or absent."""
+    """The target of a write, checked before any work: its folder exists and it is a regular file or absent. A
+    symbolic link is followed (the file it names is replaced, the link stays), as a shell's ``>`` does."""
     if isinstance(path, str) and not path.strip():
         raise ArchlabError("cannot write to an empty file name")
     path = Path(path)
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise ArchlabError(f"cannot write {path}: folder {parent} does not exist")
@@ -48,7 +51,7 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
     tmp: str | None = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; results get the usual permissions
+        os.chmod(tmp, file_mode(path))  # mkstemp makes 0600 files
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
             f.flush()
@@ -61,6 +64,14 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
     finally:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
+
+
+def file_mode(path: Path) -> int:
+    """The permissions a written file gets: those of the file it replaces, else the usual (0666 less umask)."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
 
 
 def _umask() -> int:

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from archlab.errors import ArchlabError
-from archlab.storage.files import _umask, check_writable
+from archlab.storage.files import _umask, check_writable, file_mode
 
 Payload = str | bytes
 
@@ -34,9 +34,9 @@ Payload = str | bytes
 def publish_files(files: Mapping[Path, Payload], *, remove: Iterable[str | Path] = ()) -> list[str]:
     """Write ``files`` (path -> text or bytes) together; delete the paths in ``remove`` that are not among them.
     Returns the paths written, in order."""
-    targets = {Path(p): data for p, data in files.items()}
+    targets = {check_writable(p): data for p, data in files.items()}  # a symbolic link: the file it names
     stale = [Path(p) for p in remove if Path(p) not in targets]
-    for path in [*targets, *stale]:
+    for path in stale:
         check_writable(path)
     staged = _stage(targets)
     try:
@@ -62,9 +62,7 @@ def publish_folder(
     page linking the folder) are renamed into place. Without contents and without an old folder, nothing is made
     unless ``create_empty``. Returns the paths written: the folder's files, then ``with_files``."""
     folder = Path(folder)
-    pages = {Path(p): data for p, data in (with_files or {}).items()}
-    for page in pages:
-        check_writable(page)
+    pages = {check_writable(p): data for p, data in (with_files or {}).items()}
     for name in contents:
         if not name or "/" in name or "\\" in name or name in (".", ".."):
             raise ArchlabError(f"cannot write {folder / name}: not a plain file name")
@@ -106,7 +104,7 @@ def _write_temp(parent: Path, name: str, data: Payload) -> str:
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=parent)
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, file_mode(parent / name))
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
             f.flush()

@@ -63,6 +63,7 @@ PROPOSERS = (
     proposals.dwsep_row,
     proposals.conv_row,
     proposals.pool_row,
+    proposals.upsample_row,
     proposals.concat_row,
 )
 DEFAULTS = {"norm": "bn", "round": "int", "padding": "auto"}

@@ -195,7 +195,15 @@ def pool_row(cur: Cursor, i: int) -> dict | None:
     k, s = _square(layer.kernel), _square(layer.stride)
     if k is None or s is None or layer.padding is None or layer.padding[0] != layer.padding[1]:
         return None
-    return {"type": "pool", "kind": layer.kind, "k": k, "s": s, "padding": layer.padding[0]}
+    row = {"type": "pool", "kind": layer.kind, "k": k, "s": s, "padding": layer.padding[0]}
+    return {**row, "ceil": True} if getattr(layer, "ceil_mode", False) else row
+
+
+def upsample_row(cur: Cursor, i: int) -> dict | None:
+    layer = cur.at(i)
+    if layer is None or layer.op != "upsample":
+        return None
+    return {"type": "upsample", "scale": layer.scale, "mode": layer.kind}
 
 
 def concat_row(cur: Cursor, i: int) -> dict | None:
@@ -248,6 +256,8 @@ def head_proposals(cur: Cursor, i: int) -> list[dict]:
     if not layers or len(layers) > 8:
         return []
     first = layers[0]
+    if not first.in_shape:  # a scalar (a traced Tensor.sum, ...): no head reads it
+        return []
     c, *hw = first.in_shape
     if first.op == "pool" and first.kind == "global":
         pool = "gap"
