@@ -28,6 +28,20 @@ def test_validate_reports_every_error(cli, write_table):
     assert cli("validate", "mobilefacenet").exit_code == 0
 
 
+def test_validate_reports_a_duplicate_id_beside_the_rows_own_errors(cli, write_table):
+    p = write_table("""
+        name: twice
+        input: [32, 32]
+        rows:
+          - {type: conv, id: a, c: 16, k: 3, s: 2}
+          - {type: conv, id: a, c: 16, k: 3}
+          - {type: upsample, scale: 2, mode: bicubic}
+    """)
+    r = cli("validate", p)
+    assert r.exit_code == 2 and r.stderr.strip().splitlines()[-1] == f"2 errors in {p}"
+    assert "field 'mode'" in r.stderr and "row 1 (conv): field 'id': duplicate id 'a'" in r.stderr
+
+
 def test_schema_accepts_shipped_configs_and_rejects_bad_rows(cli):
     import jsonschema
     import yaml

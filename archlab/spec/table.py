@@ -208,8 +208,9 @@ def _load(path: Path, errors: list) -> NetSpec | None:
     if not raw_rows:
         errors.append(TableError("a network needs at least one row", file=here, field="rows"))
     rows = [check(_row, i, r, f, file=f, line=getattr(r, "line", None), row=i) for i, (r, f) in enumerate(raw_rows)]
-    if not errors:
-        check(_whole_rows, rows)
+    parsed = [row for row in rows if row is not None]
+    if parsed:
+        check(_whole_rows, parsed)  # duplicate ids are found beside the rows' own errors
     head_raw = raw.get("head")
     head = None
     if head_raw is not None:
