@@ -10,7 +10,7 @@ from archlab.static.units import Units
 
 def _opts(options: dict) -> str:
     if not options:
-        return "table defaults"
+        return "no overrides"
     return ", ".join(f"{k}={'x'.join(map(str, v)) if isinstance(v, list) else v}" for k, v in options.items())
 
 
