@@ -44,7 +44,7 @@ def test_a_module_source_sweeps_its_inputs(cli):
     r = cli("sweep", MODULE, *MODULE_ARGS, "--inputs", "32x32,16x16", "--budget", "3", "--warmup", "0.05", "-f", "json")
     assert r.exit_code == 0, r.output
     d = json.loads(r.stdout)
-    assert d["model"] == "MobileNetV2" and [row["input"] for row in d["rows"]] == ["32x32", "16x16"]
+    assert d["model"] == "mobilenet_v2" and [row["input"] for row in d["rows"]] == ["32x32", "16x16"]
     import archlab
 
     module = archlab.load_module(MODULE, ["width_mult=0.25", "num_classes=10"])
