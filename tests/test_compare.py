@@ -252,3 +252,12 @@ def test_cli_latency_json(cli, tiny_table):
     assert pooled["latency"]["n"] >= 6 and first["latency"]["n"] >= 6  # (each stops when its CI is within ±2%)
     assert pooled["totals"]["latency_ms"] == pooled["latency"]["median_ms"] > 0
     assert "interleaved" in data["latency"]["method"]
+
+
+def test_a_module_and_a_table_of_one_name_get_distinct_labels():
+    from pathlib import Path
+
+    src = f"{Path(__file__).resolve().parent.parent}/examples/models/resnet.py:resnet18"
+    comp = archlab.compare(src, "resnet18", "resnet18", input="224x224")  # the module, the table twice
+    assert [r.label for r in comp.records] == ["resnet18", "resnet18#2", "resnet18#3"]
+    assert len({r.totals["params"] for r in comp.records}) == 1

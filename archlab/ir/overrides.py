@@ -186,12 +186,21 @@ def _show(v) -> str:
     return str(v)
 
 
+def distinct_labels(labels: list[str]) -> list[str]:
+    """A label given again gets ``#2``, ``#3`` (the first free one) appended, so every label names one entry."""
+    used: set[str] = set()
+    out = []
+    for base in labels:
+        label, n = base, 1
+        while label in used:
+            n += 1
+            label = f"{base}#{n}"
+        used.add(label)
+        out.append(label)
+    return out
+
+
 def unique_labels(entries: list[Entry]) -> list[Entry]:
     """Entries given twice get ``#2``, ``#3`` appended to their label (the records stay apart)."""
-    seen: dict[str, int] = {}
-    out = []
-    for e in entries:
-        n = seen.get(e.label, 0) + 1
-        seen[e.label] = n
-        out.append(e if n == 1 else Entry(e.net, e.options, f"{e.label}#{n}"))
-    return out
+    labels = distinct_labels([e.label for e in entries])
+    return [e if label == e.label else Entry(e.net, e.options, label) for e, label in zip(entries, labels)]

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from archlab.errors import ArchlabError, OptionError
 from archlab.ir.expand import expand
-from archlab.ir.overrides import Entry, Overrides, parse_entry, unique_labels
+from archlab.ir.overrides import Entry, Overrides, distinct_labels, parse_entry
 from archlab.ir.plan import Plan
 from archlab.ir.structure import fmap_end, head_row
 from archlab.spec.table import load_table
@@ -354,13 +354,15 @@ def compare(
     parsed = [parse_entry(e, "entry") if isinstance(e, str) else e for e in entries]
     if not parsed:
         raise OptionError("give at least one network to compare")
-    tables = unique_labels([e for e in parsed if isinstance(e, Entry)])
+    tables = [e for e in parsed if isinstance(e, Entry)]
     records = []
     for e in parsed:
         if isinstance(e, Plan):
             records.append(plan_record(e, e.model, e.model))
         else:
             records.append(record(tables.pop(0)))
+    for rec, label in zip(records, distinct_labels([r.label for r in records])):
+        rec.label = label  # a module and a table of one name, or one table twice
     run = None
     if latency:
         run = time_plans(
