@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import archlab
 from archlab.errors import ShapeError, TableError
+from tests.helpers.measured import measured
 
 ch = st.integers(1, 12)
 
@@ -152,40 +153,14 @@ tables = st.fixed_dictionaries(
 )
 
 
-def measured(net, x):
-    import torch
-
-    records = {}
-
-    def hook(name):
-        def fn(module, inputs, out):
-            if isinstance(module, torch.nn.Conv2d):
-                kh, kw = module.kernel_size
-                madds = out[0].numel() * (module.in_channels // module.groups) * kh * kw
-            elif isinstance(module, torch.nn.Linear):
-                madds = module.in_features * module.out_features
-            else:
-                madds = 0
-            records[name] = (madds, sum(p.numel() for p in module.parameters()), tuple(out.shape[1:]))
-
-        return fn
-
-    for name, m in net.named_modules():
-        if name and not list(m.children()):
-            m.register_forward_hook(hook(name))
-    with torch.no_grad():
-        y = net(x)
-    return records, tuple(y.shape[1:])
-
-
 def check_plan_matches_module(path, **kw):
     import torch
 
     plan = archlab.plan(str(path), **kw)
     net = archlab.build(str(path), **kw).eval()
     c, h, w = plan.input
-    records, out_shape = measured(net, torch.randn(2, c, h, w))
-    assert out_shape == plan.output_shape
+    records, out_shapes = measured(net, torch.randn(2, c, h, w))
+    assert out_shapes == [plan.output_shape]
     for layer in plan.layers:
         madds, params, shape = records[layer.name]
         assert (madds, params, shape) == (layer.madds, layer.params, layer.out_shape), layer.name

@@ -17,38 +17,11 @@ from hypothesis import strategies as st
 import archlab
 from archlab.errors import ArchlabError
 from archlab.ir.ops import OPS
+from tests.helpers.measured import measured
 from tests.helpers.row_strategies import ROW_NAMES, enumerated_tables, single_field_variants, tables
 
 pytestmark = pytest.mark.usefixtures("single_threaded_torch")
 RELAXED = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture]
-
-
-def measured(net, x) -> tuple[dict, list]:
-    """Per leaf module (= plan layer): (MAdds from the real forward, params, output shape); the output shapes."""
-    import torch
-
-    records = {}
-
-    def hook(name):
-        def fn(module, inputs, out):
-            if isinstance(module, torch.nn.Conv2d):
-                kh, kw = module.kernel_size
-                madds = out[0].numel() * (module.in_channels // module.groups) * kh * kw
-            elif isinstance(module, torch.nn.Linear):
-                madds = module.in_features * module.out_features
-            else:
-                madds = 0
-            records[name] = (madds, sum(p.numel() for p in module.parameters()), tuple(out.shape[1:]))
-
-        return fn
-
-    for name, m in net.named_modules():
-        if name and not list(m.children()):
-            m.register_forward_hook(hook(name))
-    with torch.no_grad():
-        y = net(x)
-    outs = y if isinstance(y, tuple) else (y,)
-    return records, [tuple(o.shape[1:]) for o in outs]
 
 
 def check_plan_against_module(tmp_path, table: dict, width) -> None:
