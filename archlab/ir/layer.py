@@ -54,6 +54,26 @@ class Layer:
         return self.name.rsplit(".", 1)[1]
 
 
+# what a layer computes, apart from its weights' values and its name: the fields that say two layers (a traced
+# module's and a table's) are the same op on the same shapes (extract's check, the key map's matching)
+STRUCTURE_FIELDS = (
+    "op",
+    "kind",
+    "in_shape",
+    "out_shape",
+    "kernel",
+    "stride",
+    "padding",
+    "dilation",
+    "groups",
+    "bias",
+    "scale",
+    "channels",
+    "ceil_mode",
+    "fn",
+)
+
+
 def numel(shape: Iterable[int]) -> int:
     n = 1
     for v in shape:

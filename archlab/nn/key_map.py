@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archlab.errors import ArchlabError
+from archlab.ir.layer import STRUCTURE_FIELDS
 from archlab.nn.weights import KeyMap
 
 COUNTER = "num_batches_tracked"
@@ -127,20 +128,7 @@ def auto_key_map(
     return KeyMap(f"auto ({source_label} -> {target_label})", exact=exact)
 
 
-STRUCTURE = (
-    "op",
-    "kind",
-    "in_shape",
-    "out_shape",
-    "kernel",
-    "stride",
-    "padding",
-    "dilation",
-    "groups",
-    "bias",
-    "params",
-    "fn",
-)
+STRUCTURE = (*STRUCTURE_FIELDS, "params")  # BN eps/momentum may differ between a checkpoint and a build
 
 
 def matched_order(module, plan=None, input_shape=None) -> list[str] | None:

@@ -27,7 +27,7 @@ from archlab.errors import ArchlabError
 from archlab.ir.builder import PlanBuilder
 from archlab.ir.context import RowContext
 from archlab.ir.expand import expand
-from archlab.ir.layer import INPUT, Layer
+from archlab.ir.layer import INPUT, STRUCTURE_FIELDS, Layer
 from archlab.ir.plan import Plan
 from archlab.spec.fields import ACTS
 from archlab.spec.rows import ROW_TYPES
@@ -36,27 +36,8 @@ from archlab.spec.table import NetSpec, load_table
 from archlab.storage.files import check_writable, write_atomic
 from archlab.studies import extract_rows as proposals
 
-SIGNATURE = (
-    "op",
-    "kind",
-    "in_shape",
-    "out_shape",
-    "kernel",
-    "stride",
-    "padding",
-    "dilation",
-    "groups",
-    "bias",
-    "p",
-    "eps",
-    "momentum",
-    "fn",
-    "args",
-    "params",
-    "madds",
-    "other_ops",
-    "activations",
-)
+# the round trip's check: the traced layer exactly, its counts too
+SIGNATURE = (*STRUCTURE_FIELDS, "p", "eps", "momentum", "args", "params", "madds", "other_ops", "activations")
 PROPOSERS = (
     proposals.bottleneck_row,
     proposals.xception_row,
