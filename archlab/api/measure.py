@@ -202,8 +202,9 @@ def export(
     a state_dict or an nn.Module) loads strictly, renamed by ``key_map`` (``"auto"``, a file or None). Refused
     first when it would not fit in memory (``max_memory``: "4G" instead of what is available).
     ``progress(done, total, what)``: :mod:`archlab.timing.progress`. By default BN is folded, the batch axis
-    is dynamic and PReLU is written as relu + a*min (``prelu='keep'``: ONNX PRelu nodes); the report holds the
-    ONNX graph's op histogram before and after ONNX Runtime's optimiser."""
+    is dynamic and PReLU is written as max(x, a*x) when its slopes lie in [0, 1], else relu(x) + a*min(x, 0)
+    (``prelu='keep'``: ONNX PRelu nodes); the report holds the ONNX graph's op histogram before and after ONNX
+    Runtime's optimiser."""
     from archlab.nn.export import export as run
 
     p = plan(net, strict=strict, **overrides)
