@@ -11,23 +11,16 @@ import archlab
 from archlab.nn.export import Comparison, calibrate_bn, check_onnx, export
 from archlab.nn.modules import DecomposedPReLU
 from archlab.nn.onnx_export import export_onnx, histogram_text, op_histogram, ort_session
+from tests.helpers import tables
 
-NET = """
-name: tiny
-input: [16, 16]
-defaults: {norm: bn, act: prelu}
-rows:
-  - {type: conv, c: 8, k: 3, s: 2}
-  - {type: bottleneck, t: 2, c: 8, n: 2, s: 1}
-head: {pool: gdconv, embedding: {size: 6, layer: linear}}
-"""
+NET = tables.text("prelu_block")  # the embedding table without its dwsep row
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     torch.set_num_threads(1)
     folder = tmp_path_factory.mktemp("onnx")
-    (folder / "tiny.yaml").write_text(NET.lstrip())
+    (folder / "tiny.yaml").write_text(NET)
     plan = archlab.plan(folder / "tiny.yaml")
     report = export(plan, onnx=folder / "tiny.onnx")
     return plan, report, folder / "tiny.onnx"

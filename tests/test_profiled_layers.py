@@ -8,17 +8,10 @@ import pytest
 import archlab
 from archlab.nn.latency import latency
 from archlab.nn.profiled_layers import fused_groups, ort_node_layer, ts_call_layers
+from tests.helpers import tables
 from tests.helpers.ceilings import fake_levels
 
-NET = """
-name: tiny
-input: [16, 16]
-defaults: {norm: bn, act: prelu}
-rows:
-  - {type: conv, c: 8, k: 3, s: 2}
-  - {type: bottleneck, t: 2, c: 8, n: 2, s: 1}
-head: {pool: gdconv, embedding: {size: 6, layer: linear}}
-"""
+NET = tables.text("prelu_block")  # the embedding table without its dwsep row
 QUICK = {"threads": 1, "budget_s": 1.0, "min_samples": 6, "max_samples": 6, "warmup_s": 0.02, "min_sample_s": 0.001}
 
 

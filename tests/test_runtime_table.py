@@ -9,16 +9,9 @@ import torch
 import archlab
 from archlab.timing.runtime_table import RuntimeRow, RuntimeTable
 from archlab.timing.stats import summarize
+from tests.helpers import tables
 
-NET = """
-name: tiny
-input: [16, 16]
-defaults: {norm: bn, act: prelu}
-rows:
-  - {type: conv, c: 8, k: 3, s: 2}
-  - {type: bottleneck, t: 2, c: 8, n: 2, s: 1}
-head: {pool: gdconv, embedding: {size: 6, layer: linear}}
-"""
+NET = tables.text("prelu_block")  # the embedding table without its dwsep row
 
 
 def row(rt, ms, ok=True, ratio=None):

@@ -10,6 +10,9 @@ Variants (their numbers are pinned by tests: change a table and you change those
     BN + PReLU, 16x16: a stride-2 3x3 conv (3 -> 8: 216 weights, 13,824 MAdds), a residual bottleneck pair,
     a stride-2 depthwise-separable row, a GDConv head and a 6-wide linear embedding. Foldable BN everywhere.
     Used by BN folding, export, ``profile --latency``, sweeps, ``compare`` and ``report``.
+``prelu_block``
+    ``embedding`` without its depthwise-separable row: stem conv, the residual bottleneck pair (4 PReLUs), GDConv
+    head. Used by the ONNX export, the profiled-layers mapping and the runtime-table tests.
 ``classifier``
     BN + ReLU, 16x16: the same stem conv, a residual bottleneck pair (``1.0.add``), global average pooling and
     a 10-class linear classifier. Used by the per-layer latency and roofline tests, and edited line by line by
@@ -38,6 +41,15 @@ TABLES = {
           - {type: conv, c: 8, k: 3, s: 2}
           - {type: bottleneck, t: 2, c: 8, n: 2, s: 1}
           - {type: dwsep, c: 12, s: 2}
+        head: {pool: gdconv, embedding: {size: 6, layer: linear}}
+        """,
+    "prelu_block": """
+        name: tiny
+        input: [16, 16]
+        defaults: {norm: bn, act: prelu}
+        rows:
+          - {type: conv, c: 8, k: 3, s: 2}
+          - {type: bottleneck, t: 2, c: 8, n: 2, s: 1}
         head: {pool: gdconv, embedding: {size: 6, layer: linear}}
         """,
     "classifier": """
